@@ -1,0 +1,30 @@
+# Two entry points (see README.md): `make serve` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: serve build test test-fast bench clean
+
+# (Re)install when the venv is missing or the pinned versions change.
+$(STAMP): pyproject.toml requirements.lock scripts/install.sh
+	VENV=$(VENV) PYTHON=$(PYTHON) bash scripts/install.sh
+	touch $@
+
+serve: $(STAMP)  ## build the site (training the examples) and serve it on 127.0.0.1:8000
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
+
+build: $(STAMP)  ## build the static site into site/
+	$(BIN)/mkdocs build --strict
+
+test: $(STAMP)  ## the whole test suite (as CI runs it)
+	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)  ## the tests without the slow and browser ones
+	$(BIN)/python -m pytest -m "not slow and not browser"
+
+bench: $(STAMP)  ## benchmarks (not part of the tests): bench/results/ and the site page
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf site .cache/fidle-examples results

@@ -1,0 +1,98 @@
+"""MNIST1 : classification des chiffres manuscrits par un réseau dense."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from fidle_examples import plots
+from fidle_examples.context import RunContext
+from fidle_examples.datasets import MNIST, load_mnist
+from fidle_examples.results import Result
+
+NAME = "mnist"
+DATASETS = (MNIST,)
+
+
+@dataclass(frozen=True)
+class Config:
+    epochs: int = 16
+    batch_size: int = 512
+    hidden_units: int = 100
+    validation_fraction: float = 1 / 6  # 10 000 of the 60 000 training images
+    train_size: int = 60_000  # a subset for quick runs
+    seed: int = 42
+
+
+PROFILES = {
+    "full": Config(),
+    "quick": Config(epochs=3, train_size=6_000),
+}
+
+
+def run(config: Config, ctx: RunContext) -> Result:
+    import keras
+
+    # --8<-- [start:data]
+    (x_train, y_train), (x_test, y_test) = load_mnist()
+    x_train = x_train[: config.train_size].astype("float32") / 255  # pixels in [0, 1]
+    y_train = y_train[: config.train_size]
+    x_test = x_test.astype("float32") / 255
+
+    # Validation set taken from the training images: the test set stays untouched
+    # until the very end, so the final score is an honest estimate.
+    n_val = round(len(x_train) * config.validation_fraction)
+    order = np.random.permutation(len(x_train))
+    val_idx, train_idx = order[:n_val], order[n_val:]
+    x_val, y_val = x_train[val_idx], y_train[val_idx]
+    x_train, y_train = x_train[train_idx], y_train[train_idx]
+    # --8<-- [end:data]
+
+    # --8<-- [start:model]
+    model = keras.Sequential([
+        keras.Input(shape=(28, 28)),
+        keras.layers.Flatten(),                                  # 28×28 -> 784
+        keras.layers.Dense(config.hidden_units, activation="relu"),
+        keras.layers.Dense(config.hidden_units, activation="relu"),
+        keras.layers.Dense(10, activation="softmax"),           # one probability per digit
+    ])
+    model.compile(optimizer="adam",
+                  loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    # --8<-- [end:model]
+
+    # --8<-- [start:train]
+    history = model.fit(x_train, y_train,
+                        epochs=config.epochs,
+                        batch_size=config.batch_size,
+                        validation_data=(x_val, y_val),
+                        callbacks=ctx.callbacks(config.epochs),
+                        verbose=ctx.verbose)
+    # --8<-- [end:train]
+    ctx.check_finite(history.history)
+
+    # --8<-- [start:evaluate]
+    test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=2048, verbose=0)
+    y_pred = np.argmax(model.predict(x_test, batch_size=2048, verbose=0), axis=1)
+    # --8<-- [end:evaluate]
+
+    result = Result(history={k: [float(v) for v in vs] for k, vs in history.history.items()})
+    result.add_metric("test_accuracy", "Exactitude sur le jeu de test", test_accuracy,
+                      "percent", 2)
+    result.add_metric("test_loss", "Perte sur le jeu de test", test_loss)
+    result.add_metric("errors", "Images de test mal classées",
+                      int(np.sum(y_pred != y_test)), "integer")
+    result.add_metric("parameters", "Nombre de paramètres", model.count_params(), "integer")
+    result.add_figure("loss", "Perte par époque",
+                      plots.history_curves(result.history, ["loss", "val_loss"],
+                                           "Perte (entropie croisée)", "perte"))
+    result.add_figure("accuracy", "Exactitude par époque",
+                      plots.history_curves(result.history, ["accuracy", "val_accuracy"],
+                                           "Exactitude", "exactitude"))
+    result.add_figure("confusion", "Matrice de confusion (jeu de test)",
+                      plots.confusion_matrix(y_test, y_pred, list(range(10))))
+    result.add_figure("errors", "Exemples d'images mal classées",
+                      plots.image_gallery(x_test, y_test, y_pred,
+                                          np.flatnonzero(y_pred != y_test)[:24]))
+    return result

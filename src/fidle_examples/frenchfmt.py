@@ -1,0 +1,36 @@
+"""Numbers written the French way: decimal comma, narrow no-break spaces."""
+
+from __future__ import annotations
+
+NNBSP = "\u202f"  # espace fine insécable: thousands separator and before « % »
+
+
+def number(value: float, digits: int = 3) -> str:
+    """1234.5678 -> "1 234,568" (with narrow no-break spaces)."""
+    text = f"{value:,.{digits}f}"
+    return text.replace(",", NNBSP).replace(".", ",")
+
+
+def percent(fraction: float, digits: int = 1) -> str:
+    """0.9781 -> "97,8 %"."""
+    return f"{number(100 * fraction, digits)}{NNBSP}%"
+
+
+def duration(seconds: float) -> str:
+    """Durations as a person says them: "0,8 s", "42 s", "3 min 05 s"."""
+    if seconds < 10:
+        return f"{number(seconds, 1)}{NNBSP}s"
+    if seconds < 60:
+        return f"{seconds:.0f}{NNBSP}s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes}{NNBSP}min{NNBSP}{rest:02d}{NNBSP}s"
+
+
+def format_value(value: float, kind: str, digits: int) -> str:
+    if kind == "percent":
+        return percent(value, digits)
+    if kind == "seconds":
+        return duration(value)
+    if kind == "integer":
+        return number(value, 0)
+    return number(value, digits)

@@ -1,0 +1,54 @@
+"""Running one example: config, seed, timing, metadata, saving."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from fidle_examples import config as config_mod
+from fidle_examples import registry, runtime
+from fidle_examples.context import ProgressHook, RunContext
+from fidle_examples.results import Result
+from fidle_examples.store import save_atomically
+
+
+def prepare(name: str, profile: str = "full", overrides: dict[str, Any] | None = None):
+    """(spec, module, config) for an example; raises UsageError on bad input."""
+    spec = registry.get(name)
+    module = spec.load()
+    return spec, module, config_mod.resolve(module, profile, overrides)
+
+
+def run_example(name: str, profile: str = "full", overrides: dict[str, Any] | None = None,
+                output: Path | None = None, verbose: int = 1,
+                progress: list[ProgressHook] | None = None) -> Result:
+    """Train `name` and return its Result; also save it to `output` when given."""
+    spec, module, config = prepare(name, profile, overrides)
+    return execute(spec, module, config, profile, output, verbose, progress)
+
+
+def execute(spec, module, config, profile: str, output: Path | None = None,
+            verbose: int = 1, progress: list[ProgressHook] | None = None) -> Result:
+    runtime.set_seed(config.seed)
+    workdir = Path(tempfile.mkdtemp(prefix=f"fidle-{spec.name}-"))
+    ctx = RunContext(example=spec.name, verbose=verbose, workdir=workdir,
+                     progress=list(progress or []))
+    started = time.perf_counter()
+    try:
+        result = module.run(config, ctx)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    result = dataclasses.replace(
+        result, example=spec.name, title=spec.title, profile=profile,
+        config=dataclasses.asdict(config), seed=config.seed,
+        duration_s=time.perf_counter() - started,
+        device=runtime.device_description(), versions=runtime.versions(),
+        date=dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds"))
+    if output is not None:
+        save_atomically(result, Path(output))
+    return result
