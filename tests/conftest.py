@@ -1,0 +1,54 @@
+"""Shared test set-up: an offline Keras dataset cache, and a private results cache.
+
+KERAS_HOME is set here, at import time, before anything imports Keras (Keras reads
+it once). The ready cache of ../shared/datasets/keras is copied first: Keras writes
+keras.json there, and a test may corrupt a file on purpose.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATASETS = Path(os.environ.get(
+    "FIDLE_SHARED_DATASETS", ROOT.parent / "shared" / "datasets" / "keras"))
+
+_session_tmp = Path(tempfile.mkdtemp(prefix="fidle-tests-"))
+KERAS_HOME = _session_tmp / "keras"
+if not SHARED_DATASETS.is_dir():
+    raise RuntimeError(
+        f"Cache de données introuvable : {SHARED_DATASETS}. Les tests fonctionnent hors "
+        "ligne avec une copie de ../shared/datasets/keras ; indiquez son chemin avec "
+        "FIDLE_SHARED_DATASETS.")
+shutil.copytree(SHARED_DATASETS, KERAS_HOME)
+os.environ["KERAS_HOME"] = str(KERAS_HOME)
+os.environ["FIDLE_EXAMPLES_CACHE"] = str(_session_tmp / "results-cache")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    shutil.rmtree(_session_tmp, ignore_errors=True)
+
+
+@pytest.fixture
+def keras_home(tmp_path, monkeypatch) -> Path:
+    """A private copy of the dataset cache, for tests that damage or remove files."""
+    home = tmp_path / "keras"
+    shutil.copytree(SHARED_DATASETS, home)
+    monkeypatch.setenv("KERAS_HOME", str(home))
+    return home
+
+
+def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None,
+            timeout: float = 600) -> subprocess.CompletedProcess:
+    """`python -m fidle_examples ARGS` in a subprocess, as a user would run it."""
+    return subprocess.run(
+        [sys.executable, "-m", "fidle_examples", *args], capture_output=True, text=True,
+        env={**os.environ, **(env or {})}, cwd=cwd, timeout=timeout)
