@@ -22,15 +22,15 @@ unpack() {  # unpack NAME@VERSION DIR
 }
 
 rm -rf "$DEST/mermaid" "$DEST/katex" "$DEST/fonts"
-mkdir -p "$DEST/mermaid" "$DEST/katex/contrib" "$DEST/katex/fonts" \
+mkdir -p "$DEST/mermaid" "$DEST/katex/fonts" \
          "$DEST/fonts/roboto" "$DEST/fonts/roboto-mono"
 
 unpack "mermaid@$MERMAID" mermaid
 cp "$TMP/mermaid/dist/mermaid.min.js" "$TMP/mermaid/LICENSE" "$DEST/mermaid/"
 
 unpack "katex@$KATEX" katex
+# katex.min.js runs at build time (overrides/hooks/katex_prerender.py), not in pages.
 cp "$TMP/katex/dist/katex.min.js" "$TMP/katex/LICENSE" "$DEST/katex/"
-cp "$TMP/katex/dist/contrib/auto-render.min.js" "$DEST/katex/contrib/"
 cp "$TMP/katex/dist/fonts/"*.woff2 "$DEST/katex/fonts/"
 # Only the woff2 fonts are shipped: drop the woff/ttf fallbacks from the CSS so
 # that it references no missing file (every browser that runs KaTeX reads woff2).

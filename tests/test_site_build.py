@@ -1,0 +1,390 @@
+"""The whole site, built once with `mkdocs build --strict` (quick profile).
+
+Checks what a reader relies on: the build succeeds, no page loads anything from
+another host, every nav page is there, code on the pages comes from the package
+(never typed by hand), Mermaid and KaTeX are sent only to the pages that use
+them (formulas are typeset at build time), and a page without a diagram stays
+light.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlparse
+
+import pytest
+from mkdocs.config import load_config
+from mkdocs.exceptions import PluginError
+from mkdocs.structure.nav import get_navigation
+from mkdocs.structure.files import get_files
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+
+pytestmark = pytest.mark.slow
+
+# Plain links (<a href>) to other sites that the pages may hold. Anything that
+# the browser would load by itself (script, style sheet, font, image, frame)
+# must come from the site, whatever its host.
+ALLOWED_LINK_HOSTS = {
+    "fidle.cnrs.fr",                                # the Fidle course
+    "gricad-gitlab.univ-grenoble-alpes.fr",         # Fidle sources and wiki
+    "www.youtube.com", "youtube.com",               # Fidle videos (links only)
+    "creativecommons.org",                          # licences
+    "opensource.org",
+    "keras.io", "www.tensorflow.org", "jax.readthedocs.io", "pytorch.org",
+    "numpy.org", "matplotlib.org", "scikit-learn.org", "docs.python.org",
+    "www.mkdocs.org", "squidfunk.github.io", "facelessuser.github.io",
+    "archive.ics.uci.edu",                          # Wine Quality data set
+    "yann.lecun.com",                               # MNIST
+    "fr.wikipedia.org", "en.wikipedia.org",
+    "arxiv.org", "doi.org",
+}
+PAGE_WEIGHT_LIMIT = 600 * 1024
+# Files Material's search worker fetches besides the index, for `lang: fr`.
+SEARCH_LANG_FILES = ("lunr/min/lunr.stemmer.support.min.js", "lunr/min/lunr.fr.min.js")
+
+_URL_ATTRS = {"src", "href", "srcset", "data", "poster", "xlink:href", "action", "background"}
+_CSS_URL = re.compile(r"""url\(\s*['"]?([^'")\s]+)['"]?\s*\)|@import\s+['"]([^'"]+)['"]""")
+# Ways a script or style sheet makes the browser load a URL by itself.
+_JS_LOAD = re.compile(
+    r"""(?:url\(\s*['"]?|@import\s+(?:url\()?['"]?|\b(?:src|href)\s*=\s*\\?['"]"""
+    r"""|importScripts\(\s*['"]|\bimport\(\s*['"])((?:https?:)?//[^'"\s)\\]+)""")
+
+
+def _is_external(url: str) -> bool:
+    return url.startswith(("http://", "https://", "//"))
+
+
+class _Page(HTMLParser):
+    """What a built HTML page loads and links to."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.loads: list[tuple[str, str, str]] = []   # (tag, attribute, url)
+        self.links: list[str] = []                    # <a href>
+        self.scripts: list[str] = []                  # <script src>, in order
+        self.stylesheets: list[str] = []
+        self.inline: list[str] = []                   # <style>/<script> text, style=""
+        self.classes: dict[str, list[set[str]]] = {}  # tag -> class sets
+        self.text_len = 0
+        self._in_article = 0
+        self._raw: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.classes.setdefault(tag, []).append(set((attrs.get("class") or "").split()))
+        if attrs.get("style"):
+            self.inline.append(attrs["style"])
+        if tag == "article":
+            self._in_article += 1
+        if tag in ("style", "script") and "src" not in attrs:
+            self._raw = ""
+        for name, value in attrs.items():
+            if name not in _URL_ATTRS or not value:
+                continue
+            urls = [part.split()[0] for part in value.split(",") if part.strip()] \
+                if name == "srcset" else [value]
+            for url in urls:
+                if tag == "a" and name == "href":
+                    self.links.append(url)
+                else:
+                    self.loads.append((tag, name, url))
+        if tag == "script" and attrs.get("src"):
+            self.scripts.append(attrs["src"])
+        if tag == "link" and "stylesheet" in (attrs.get("rel") or "") and attrs.get("href"):
+            self.stylesheets.append(attrs["href"])
+
+    def handle_endtag(self, tag):
+        if tag == "article":
+            self._in_article -= 1
+        if tag in ("style", "script") and self._raw is not None:
+            self.inline.append(self._raw)
+            self._raw = None
+
+    def handle_data(self, data):
+        if self._raw is not None:
+            self._raw += data
+        if self._in_article:
+            self.text_len += len(data.strip())
+
+    def has(self, tag: str, css_class: str) -> bool:
+        return any(css_class in classes for classes in self.classes.get(tag, []))
+
+
+def _parse(path: Path) -> _Page:
+    page = _Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    page.close()
+    return page
+
+
+def _local_file(site: Path, referrer: Path, url: str) -> Path | None:
+    """The file under the site that a relative URL of `referrer` points to."""
+    parsed = urlparse(url)
+    if parsed.scheme or parsed.netloc or not parsed.path:
+        return None
+    # 404.html uses root-relative URLs (/assets/...): it may be served at any depth.
+    target = unquote(urljoin(referrer.relative_to(site).as_posix(), parsed.path)).lstrip("/")
+    path = site / target
+    return path / "index.html" if path.is_dir() else path
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    """The site built once for the module, as `make build` does, quick profile."""
+    out = tmp_path_factory.mktemp("site")
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--clean",
+         "--config-file", str(ROOT / "mkdocs.yml"), "--site-dir", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=3600,
+        env={**os.environ, "FIDLE_EXAMPLES_PROFILE": "quick"})
+    assert proc.returncode == 0, f"mkdocs build --strict a échoué :\n{proc.stdout}\n{proc.stderr}"
+    return out
+
+
+@pytest.fixture(scope="module")
+def pages(site) -> dict[Path, _Page]:
+    return {path: _parse(path) for path in sorted(site.rglob("*.html"))}
+
+
+def test_build_strict_produces_the_home_page(site):
+    assert (site / "index.html").is_file()
+    assert (site / "404.html").is_file()
+    assert (site / "search" / "search_index.json").is_file()
+
+
+def test_no_page_loads_anything_from_another_host(site, pages):
+    problems = []
+    for path, page in pages.items():
+        rel = path.relative_to(site)
+        problems += [f"{rel}: <{tag} {attr}={url}>" for tag, attr, url in page.loads
+                     if _is_external(url)]
+        problems += [f"{rel}: <a href={url}> (hôte absent de ALLOWED_LINK_HOSTS)"
+                     for url in page.links
+                     if _is_external(url) and urlparse(url).hostname not in ALLOWED_LINK_HOSTS]
+        for text in page.inline:
+            problems += [f"{rel}: {m.group(0)!r} dans un style ou script en ligne"
+                         for m in _JS_LOAD.finditer(text)]
+    for path in sorted([*site.rglob("*.css"), *site.rglob("*.js")]):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        problems += [f"{path.relative_to(site)}: {m.group(0)!r}" for m in _JS_LOAD.finditer(text)]
+    assert not problems, "Ressources chargées depuis un autre hôte :\n" + "\n".join(problems)
+
+
+def test_every_local_asset_exists(site, pages):
+    """Scripts, style sheets, images and the fonts of the style sheets are all in the site."""
+    missing = []
+    for path, page in pages.items():
+        for tag, attr, url in page.loads:
+            target = _local_file(site, path, url)
+            if target is not None and not target.exists():
+                missing.append(f"{path.relative_to(site)}: <{tag} {attr}={url}>")
+    for css in site.rglob("*.css"):
+        for match in _CSS_URL.finditer(css.read_text(encoding="utf-8", errors="replace")):
+            url = match.group(1) or match.group(2)
+            target = None if url.startswith("data:") else _local_file(site, css, url)
+            if target is not None and not target.exists():
+                missing.append(f"{css.relative_to(site)}: url({url})")
+    assert not missing, "Fichiers référencés mais absents du site :\n" + "\n".join(missing)
+
+
+def test_every_nav_page_exists_and_has_content(site, pages):
+    config = load_config(str(ROOT / "mkdocs.yml"))
+    nav = get_navigation(get_files(config), config)
+    assert nav.pages, "La navigation (nav) de mkdocs.yml est vide."
+    for nav_page in nav.pages:
+        source = DOCS / nav_page.file.src_uri
+        assert source.is_file(), f"Page de la navigation absente : {source}"
+        assert source.read_text(encoding="utf-8").strip(), f"Page vide : {source}"
+        built = site / nav_page.file.dest_uri
+        assert built in pages, f"Page non construite : {built}"
+        assert pages[built].text_len > 0, f"Page construite sans contenu : {built}"
+
+
+# --- code on the pages is included from the package, never typed by hand ----
+
+_FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})\s*\{?\s*\.?(?P<lang>[\w+-]*)")
+_PYTHON_LANGS = {"python", "py", "python3", "py3", "pycon"}
+MAX_HAND_WRITTEN_LINES = 3
+
+
+def hand_written_python_blocks(markdown: str) -> list[tuple[int, int]]:
+    """(line number, hand-written lines) of each Python block over the limit.
+
+    Lines of a snippet include (`--8<-- "file:section"`, or the block form
+    between two `--8<--` lines) do not count; blank lines do not count either.
+    """
+    offenders, lines, i = [], markdown.splitlines(), 0
+    while i < len(lines):
+        opening = _FENCE.match(lines[i])
+        if not opening:
+            i += 1
+            continue
+        fence, start = opening["fence"], i
+        closing = re.compile(rf"^\s*{re.escape(fence[0])}{{{len(fence)},}}\s*$")
+        body = []
+        i += 1
+        while i < len(lines) and not closing.match(lines[i]):
+            body.append(lines[i].strip())
+            i += 1
+        i += 1
+        if opening["lang"].lower() not in _PYTHON_LANGS:
+            continue
+        counted, in_snippet_block = 0, False
+        for line in body:
+            if line == "--8<--":
+                in_snippet_block = not in_snippet_block
+            elif line and not in_snippet_block and not line.startswith("--8<--"):
+                counted += 1
+        if counted > MAX_HAND_WRITTEN_LINES:
+            offenders.append((start + 1, counted))
+    return offenders
+
+
+def test_python_block_check_tells_included_from_hand_written_code():
+    included = '```python\n--8<-- "src/fidle_examples/examples/mnist.py:model"\n```\n'
+    block_form = "```py\n--8<--\nsrc/a.py:x\nsrc/b.py:y\nsrc/c.py:z\nsrc/d.py:w\n--8<--\n```\n"
+    short = "```python\nimport keras\n\nmodel.fit(x, y)\nmodel.evaluate(x, y)\n```\n"
+    long = "Texte\n\n    ``` { .python title=\"x\" }\n    a = 1\n    b = 2\n    c = 3\n    d = 4\n    ```\n"
+    other = "```bash\na\nb\nc\nd\ne\n```\n"
+    assert hand_written_python_blocks(included) == []
+    assert hand_written_python_blocks(block_form) == []
+    assert hand_written_python_blocks(short) == []
+    assert hand_written_python_blocks(other) == []
+    assert hand_written_python_blocks(long) == [(3, 4)]
+    assert hand_written_python_blocks(other + long + included) == [(10, 4)]
+
+
+def test_no_hand_written_python_on_the_pages():
+    problems = []
+    for md in sorted(DOCS.rglob("*.md")):
+        for line, count in hand_written_python_blocks(md.read_text(encoding="utf-8")):
+            problems.append(f"{md.relative_to(ROOT)}:{line}: {count} lignes de Python écrites à la main")
+    assert not problems, (
+        "Le code Python des pages doit venir du paquet (pymdownx.snippets, "
+        '--8<-- "src/fidle_examples/...:section") :\n' + "\n".join(problems))
+
+
+# --- heavy libraries only where they are used --------------------------------
+
+def _loads(page: _Page, name: str) -> bool:
+    return any(src.split("?")[0].endswith(name) for src in page.scripts)
+
+
+def test_mermaid_is_sent_only_to_pages_with_a_diagram(site, pages):
+    for path, page in pages.items():
+        rel = path.relative_to(site)
+        has_diagram = page.has("pre", "mermaid")   # what Material renders as a diagram
+        assert _loads(page, "mermaid.min.js") == has_diagram, (
+            f"{rel}: diagramme={has_diagram} mais mermaid.min.js chargé={not has_diagram}")
+        if has_diagram:   # must be defined before Material's bundle, or it uses a CDN
+            order = [s.rsplit("/", 1)[-1] for s in page.scripts]
+            bundle = next(i for i, name in enumerate(order) if name.startswith("bundle."))
+            assert order.index("mermaid.min.js") < bundle, f"{rel}: Mermaid chargé après le bundle"
+
+
+_RAW_MATH = re.compile(r'<(?:span|div) class="arithmatex">(?!<span class="katex)(.{0,60})', re.S)
+
+
+def test_formulas_are_typeset_at_build_time(site, pages):
+    """KaTeX runs during the build: pages get its style sheet, never its script."""
+    for path, page in pages.items():
+        rel = path.relative_to(site)
+        has_math = page.has("span", "arithmatex") or page.has("div", "arithmatex")
+        assert not any("katex" in src for src in page.scripts), f"{rel}: script KaTeX envoyé"
+        assert any(s.endswith("katex.min.css") for s in page.stylesheets) == has_math, (
+            f"{rel}: formules={has_math}, katex.min.css chargé={not has_math}")
+        raw = _RAW_MATH.findall(path.read_text(encoding="utf-8"))
+        assert not raw, f"{rel}: formules laissées en TeX brut : {raw[:3]}"
+
+
+def _load_katex_hook():
+    spec = importlib.util.spec_from_file_location(
+        "katex_prerender", ROOT / "overrides" / "hooks" / "katex_prerender.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_katex_hook_renders_formulas_and_rejects_wrong_tex():
+    hook = _load_katex_hook()
+    page = ('<p>Soit <span class="arithmatex">\\(a &lt; b\\)</span>.</p>\n'
+            '<div class="arithmatex">\\[\n\\frac{1}{n} \\sum_i x_i\n\\]</div>')
+    out = hook.typeset(page)
+    assert "\\(" not in out and "\\[" not in out
+    assert out.count('class="katex"') == 2 and 'class="katex-display"' in out
+    assert '<annotation encoding="application/x-tex">a &lt; b</annotation>' in out
+    with pytest.raises(PluginError, match="Formule incorrecte"):
+        hook.typeset('<span class="arithmatex">\\(\\frac{1}{\\)</span>')
+
+
+_FONT_FACE = re.compile(r"@font-face\s*\{([^}]*)\}")
+_CSS_RULE = re.compile(r"([^{}@]+)\{([^}]*)\}")
+
+
+def _fonts_used(css: str, page_classes: set[str]) -> set[str]:
+    """URLs of the @font-face files of `css` that the classes of a page select
+    (an estimate of what the browser fetches: rule classes all present on the page)."""
+    faces = {}
+    for face in _FONT_FACE.finditer(css):
+        body = face.group(1)
+        family = re.search(r"font-family:\s*['\"]?([^;'\"]+)", body).group(1)
+        style = re.search(r"font-style:\s*(\w+)", body).group(1)
+        weight = re.search(r"font-weight:\s*(\d+)", body).group(1)
+        faces[(family, style, weight)] = re.search(r"url\(['\"]?([^'\")]+)", body).group(1)
+    used = set()
+    for selectors, body in _CSS_RULE.findall(_FONT_FACE.sub("", css)):
+        family = re.search(r"font(?:-family)?:[^;]*?(KaTeX_\w+)", body)
+        style = "italic" if "font-style:italic" in body else "normal"
+        weight = "700" if "font-weight:700" in body else "400"
+        if not family and (style, weight) == ("normal", "400"):
+            continue
+        key = (family.group(1) if family else "KaTeX_Main", style, weight)
+        for selector in selectors.split(","):
+            classes = set(re.findall(r"\.([\w-]+)", selector))
+            if key in faces and classes <= page_classes:
+                used.add(faces[key])
+    return used
+
+
+def _page_weight(site: Path, path: Path, page: _Page) -> int:
+    """Bytes a browser fetches for the page with an empty cache: the HTML, its
+    style sheets and scripts, the search files, the latin Roboto fonts (latin-ext
+    only loads for rare letters) and the KaTeX fonts its formulas use."""
+    files = {path}
+    for url in [*page.scripts, *page.stylesheets]:
+        files.add(_local_file(site, path, url))
+    page_classes = set().union(*[c for sets in page.classes.values() for c in sets])
+    for css in [f for f in list(files) if f.suffix == ".css"]:
+        text = css.read_text(encoding="utf-8")
+        if "KaTeX_" in text:
+            urls = _fonts_used(text, page_classes)
+        else:
+            urls = {m.group(1) for m in _CSS_URL.finditer(text)
+                    if (m.group(1) or "").endswith(".woff2") and "latin-ext" not in m.group(1)}
+        files |= {_local_file(site, css, url) for url in urls}
+    config = json.loads(re.search(r'<script id="__config" type="application/json">(.*?)</script>',
+                                  path.read_text(encoding="utf-8"), re.S).group(1))
+    worker = _local_file(site, path, config["search"])
+    files |= {worker, site / "search" / "search_index.json"}
+    files |= {worker.parent.parent / name for name in SEARCH_LANG_FILES}
+    # Missing or external files are reported by the tests above, not counted here.
+    return sum(f.stat().st_size for f in files if f is not None and f.is_file())
+
+
+def test_a_page_without_diagram_stays_under_600_kb(site, pages):
+    light = {p: page for p, page in pages.items() if not page.has("pre", "mermaid")}
+    assert light, "Aucune page sans diagramme ?"
+    weights = {p: _page_weight(site, p, page) for p, page in light.items()}
+    heaviest = max(weights, key=weights.get)
+    assert weights[heaviest] < PAGE_WEIGHT_LIMIT, (
+        f"{heaviest.relative_to(site)} pèse {weights[heaviest] / 1024:.0f} Kio "
+        f"(limite {PAGE_WEIGHT_LIMIT / 1024:.0f} Kio)")
