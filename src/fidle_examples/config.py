@@ -48,7 +48,17 @@ def _convert(key: str, value: Any, type_name: Any) -> Any:
     except (TypeError, ValueError):
         kind = "un nombre entier" if type_name == "int" else "un nombre"
         raise UsageError(f"{option} attend {kind}, pas « {value} ».") from None
-    return value
+    if type_name == "str":
+        return str(value)
+    # A tuple, a list...: a string from the command line would silently replace it.
+    raise UsageError(f"{option} ne peut pas être changé en ligne de commande.")
+
+
+def check_split(validation_fraction: float, test_fraction: float, items: str) -> None:
+    """Validation and test sets must leave a real training set."""
+    if validation_fraction + test_fraction >= 0.9:
+        raise UsageError(f"--validation-fraction et --test-fraction laissent moins de 10 % "
+                         f"des {items} pour l'entraînement : réduisez-les.")
 
 
 def validate(config) -> None:
@@ -74,3 +84,5 @@ def validate(config) -> None:
         limit = _MAX_EPOCHS if f.name == "epochs" else _MAX_INT
         if value > limit:
             raise UsageError(f"{option} = {value} est démesuré (maximum {limit:,}).".replace(",", " "))
+    if hasattr(config, "check"):  # the example's own rules between fields
+        config.check()

@@ -41,6 +41,16 @@ WINE_RED = DatasetFile(
     "Wine Quality, vins rouges (UCI)")
 
 
+def split_indices(n: int, validation_fraction: float, test_fraction: float,
+                  rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Shuffled indices of three separate sets: (train, validation, test)."""
+    order = rng.permutation(n)
+    n_test = round(n * test_fraction)
+    n_val = round(n * validation_fraction)
+    test, validation, train = np.split(order, [n_test, n_test + n_val])
+    return train, validation, test
+
+
 def keras_datasets_dir() -> Path:
     """Where Keras looks for datasets, with the same rules as `keras.utils.get_file`."""
     home = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras").expanduser()
@@ -93,13 +103,10 @@ def fetch(dataset: DatasetFile) -> Path:
 
 def load_mnist():
     """((x_train, y_train), (x_test, y_test)) as uint8 arrays, as Keras returns them."""
-    _check_cached(MNIST)
-    import keras
-
-    try:
-        return keras.datasets.mnist.load_data()
-    except Exception as error:
-        raise _offline_error(MNIST, error) from error
+    # The same file and layout as keras.datasets.mnist.load_data(), but through
+    # fetch(): it follows KERAS_HOME at each call (Keras reads it once, at import).
+    with np.load(fetch(MNIST)) as data:
+        return (data["x_train"], data["y_train"]), (data["x_test"], data["y_test"])
 
 
 def load_wine_quality() -> tuple[np.ndarray, np.ndarray, list[str]]:

@@ -49,8 +49,8 @@ def to_svg(fig) -> str:
     return buffer.getvalue()
 
 
-def french_axes(*axes) -> None:
-    """Decimal comma on the tick labels of the given axes."""
+def french_axes(*axes, x: bool = True, y: bool = True) -> None:
+    """Decimal comma on the tick labels of the given axes (x and/or y)."""
     from matplotlib.ticker import FuncFormatter
 
     def comma(value, _pos):
@@ -58,28 +58,40 @@ def french_axes(*axes) -> None:
         return text.replace("-", "\u2212").replace(".", ",")
 
     for ax in axes:
-        ax.xaxis.set_major_formatter(FuncFormatter(comma))
-        ax.yaxis.set_major_formatter(FuncFormatter(comma))
+        if x:
+            ax.xaxis.set_major_formatter(FuncFormatter(comma))
+        if y:
+            ax.yaxis.set_major_formatter(FuncFormatter(comma))
+
+
+def line_chart(x, series: dict[str, list[float]], title: str, xlabel: str, ylabel: str,
+               log: bool = False, dashed: tuple[str, ...] = ()) -> str:
+    """One curve per entry of `series` (label -> values), drawn against `x`."""
+    fig, ax = new_figure()
+    for label, values in series.items():
+        ax.plot(x, values, "--" if label in dashed else "-", label=label,
+                marker="o" if len(values) <= 30 else None, markersize=3)
+    if all(float(v).is_integer() for v in x):  # epochs, degrees: no "2,5" ticks
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    if log:
+        ax.set_yscale("log")
+        french_axes(ax, y=False)
+    else:
+        french_axes(ax)
+    ax.legend()
+    return to_svg(fig)
 
 
 def history_curves(history: dict[str, list[float]], keys: list[str], title: str,
                    ylabel: str, log: bool = False) -> str:
     """Curves per epoch (training and validation) for the given history keys."""
-    fig, ax = new_figure()
-    for key in keys:
-        values = history[key]
-        style = "--" if key.startswith("val_") else "-"
-        ax.plot(range(1, len(values) + 1), values, style, label=LABELS.get(key, key),
-                marker="o" if len(values) <= 30 else None, markersize=3)
-    ax.set_xlabel("époque")
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    if log:
-        ax.set_yscale("log")
-    else:
-        french_axes(ax)
-    ax.legend()
-    return to_svg(fig)
+    series = {LABELS.get(key, key): history[key] for key in keys}
+    dashed = tuple(LABELS.get(key, key) for key in keys if key.startswith("val_"))
+    epochs = range(1, len(history[keys[0]]) + 1)
+    return line_chart(epochs, series, title, "époque", ylabel, log, dashed)
 
 
 def confusion_matrix(y_true, y_pred, classes: list) -> str:
@@ -117,4 +129,106 @@ def image_gallery(images, y_true, y_pred, indices, columns: int = 8) -> str:
     for ax, index in zip(axes.flat, indices):
         ax.imshow(images[index], cmap="gray_r")
         ax.set_title(f"{y_true[index]} → {y_pred[index]}", fontsize=9, color="#B00020")
+    return to_svg(fig)
+
+
+def _points_and_curves(ax, points: dict, curves: dict, dashed: tuple[str, ...]) -> None:
+    """Scatter clouds (label -> (x, y)) then curves (label -> (x, y)), one colour each."""
+    colors = iter(COLORS)
+    for label, (px, py) in points.items():
+        ax.scatter(px, py, s=14, alpha=0.6, color=next(colors), label=label, linewidths=0)
+    for label, (cx, cy) in curves.items():
+        ax.plot(cx, cy, "--" if label in dashed else "-", color=next(colors), label=label,
+                linewidth=2)
+    ax.legend(fontsize=8)
+    french_axes(ax)
+
+
+def points_and_curves(points: dict, curves: dict, title: str, xlabel: str, ylabel: str,
+                      dashed: tuple[str, ...] = ()) -> str:
+    """A cloud of points with the curves fitted to it (and the true one, dashed)."""
+    fig, ax = new_figure()
+    _points_and_curves(ax, points, curves, dashed)
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    return to_svg(fig)
+
+
+def panels_points_and_curves(panels: dict[str, tuple[dict, dict]], xlabel: str, ylabel: str,
+                             ylim: tuple[float, float], dashed: tuple[str, ...] = ()) -> str:
+    """Side-by-side `points_and_curves` panels (title -> (points, curves)), same y scale."""
+    fig, axes = new_figure(3.4 * len(panels), 3.8, ncols=len(panels), squeeze=False,
+                           sharey=True)
+    for ax, (title, (points, curves)) in zip(axes.flat, panels.items()):
+        _points_and_curves(ax, points, curves, dashed)
+        ax.set(title=title, xlabel=xlabel, ylim=ylim)
+    axes[0, 0].set_ylabel(ylabel)
+    return to_svg(fig)
+
+
+def loss_contours(a, b, loss, paths: dict, optimum, title: str, xlabel: str,
+                  ylabel: str) -> str:
+    """Level lines of a loss over a grid of two parameters, with descent paths on top.
+
+    `a`, `b`: 1-D grids; `loss[j, i]` is the loss at (a[i], b[j]); `paths`: label ->
+    array (steps, 2) of successive (a, b); `optimum`: the exact solution (a, b).
+    """
+    import numpy as np
+
+    fig, ax = new_figure(6.4, 5.0)
+    # Levels log-spaced above the minimum: the valley is flat, the walls are steep.
+    low = loss.min()
+    levels = low + (loss.max() - low) * np.geomspace(1e-3, 1, 15)
+    ax.contour(a, b, loss, levels=levels, colors="#9a9a9a", linewidths=0.7)
+    for color, (label, path) in zip(COLORS, paths.items()):
+        ax.plot(path[:, 0], path[:, 1], "-", color=color, linewidth=1, marker=".",
+                markersize=2.5, label=label)
+    ax.plot(*optimum, marker="*", markersize=14, color="black", linestyle="none",
+            label="solution exacte (équation normale)")
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel,
+           xlim=(a.min(), a.max()), ylim=(b.min(), b.max()))
+    ax.legend(fontsize=8, loc="lower right")
+    french_axes(ax)
+    return to_svg(fig)
+
+
+def decision_boundary(x, y, weights, bias: float, title: str,
+                      class_names: tuple[str, str]) -> str:
+    """Points of two classes, the predicted probability as shading, and the line p = 0,5.
+
+    The neuron predicts p = sigmoid(w1·x1 + w2·x2 + b); p = 0,5 where w1·x1 + w2·x2 + b = 0.
+    """
+    import numpy as np
+
+    fig, ax = new_figure(6.0, 5.0)
+    ax.grid(False)
+    pad = 0.5
+    g1, g2 = np.meshgrid(np.linspace(x[:, 0].min() - pad, x[:, 0].max() + pad, 200),
+                         np.linspace(x[:, 1].min() - pad, x[:, 1].max() + pad, 200))
+    p = 1 / (1 + np.exp(-(weights[0] * g1 + weights[1] * g2 + bias)))
+    shading = ax.contourf(g1, g2, p, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.35)
+    ax.contour(g1, g2, p, levels=[0.5], colors="black", linewidths=1.5)
+    for label, (name, color, marker) in enumerate(zip(class_names, (COLORS[0], COLORS[1]),
+                                                      ("o", "^"))):
+        chosen = y == label
+        ax.scatter(x[chosen, 0], x[chosen, 1], s=16, color=color, marker=marker,
+                   edgecolors="white", linewidths=0.4, label=name)
+    ax.plot([], [], color="black", label="frontière de décision (p = 0,5)")
+    bar = fig.colorbar(shading, ax=ax)
+    bar.set_label(f"probabilité prédite « {class_names[1]} »")
+    ax.set(title=title, xlabel="x₁", ylabel="x₂")
+    ax.legend(fontsize=8, loc="upper left")
+    french_axes(ax, bar.ax)
+    return to_svg(fig)
+
+
+def predicted_vs_true(y_true, y_pred, title: str, xlabel: str, ylabel: str) -> str:
+    """Each point is one sample: true value across, prediction up; perfect = diagonal."""
+    fig, ax = new_figure(5.2, 4.8)
+    ax.scatter(y_true, y_pred, s=14, alpha=0.35, color=COLORS[0], linewidths=0,
+               label="un échantillon")
+    low, high = min(y_true.min(), y_pred.min()), max(y_true.max(), y_pred.max())
+    ax.plot([low, high], [low, high], "--", color="black", label="prédiction parfaite")
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    ax.legend(fontsize=8)
+    french_axes(ax)
     return to_svg(fig)

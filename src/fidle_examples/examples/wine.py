@@ -1,0 +1,129 @@
+"""WINE1 : prédire la qualité d'un vin rouge à partir de ses mesures chimiques.
+
+Une régression par un réseau de neurones dense : 11 mesures physico-chimiques
+(acidité, sucre, alcool...) en entrée, une note de qualité (de 0 à 10, attribuée
+par des experts) en sortie. Jeu de données UCI *Wine Quality* (vins rouges,
+1 599 vins). Les vins sont répartis en trois jeux séparés : entraînement,
+validation (pour suivre l'apprentissage et choisir le meilleur modèle) et test
+(pour la mesure finale, une seule fois). Le meilleur modèle, au sens de l'erreur
+de validation, est enregistré pendant l'apprentissage puis rechargé pour le test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from fidle_examples import plots
+from fidle_examples.config import check_split
+from fidle_examples.context import RunContext
+from fidle_examples.datasets import WINE_RED, load_wine_quality, split_indices
+from fidle_examples.results import Result
+
+NAME = "wine"
+DATASETS = (WINE_RED,)
+
+
+@dataclass(frozen=True)
+class Config:
+    epochs: int = 100
+    batch_size: int = 32
+    hidden_units: int = 64
+    learning_rate: float = 0.001
+    validation_fraction: float = 0.15
+    test_fraction: float = 0.15
+    seed: int = 42
+
+    def check(self) -> None:
+        check_split(self.validation_fraction, self.test_fraction, "vins")
+
+
+PROFILES = {
+    "full": Config(),
+    "quick": Config(epochs=30),
+}
+
+
+def run(config: Config, ctx: RunContext) -> Result:
+    import keras
+
+    # --8<-- [start:data]
+    x, y, feature_names = load_wine_quality()  # 1 599 wines, 11 measures, a quality score
+
+    # Three separate sets, after a shuffle: the test set is only used at the very
+    # end, never to choose anything, so its score is an honest estimate.
+    train, val, test = split_indices(len(x), config.validation_fraction,
+                                     config.test_fraction, np.random.default_rng(config.seed))
+    x_train, y_train = x[train], y[train]
+    x_val, y_val = x[val], y[val]
+    x_test, y_test = x[test], y[test]
+
+    # Standardise each measure (mean 0, standard deviation 1) with statistics of the
+    # TRAINING set only: the validation and test wines must stay unseen.
+    mean, std = x_train.mean(axis=0), x_train.std(axis=0)
+    x_train = (x_train - mean) / std
+    x_val = (x_val - mean) / std
+    x_test = (x_test - mean) / std
+    # --8<-- [end:data]
+
+    # --8<-- [start:model]
+    model = keras.Sequential([
+        keras.Input(shape=(x_train.shape[1],)),
+        keras.layers.Dense(config.hidden_units, activation="relu"),
+        keras.layers.Dense(config.hidden_units, activation="relu"),
+        keras.layers.Dense(1),  # the predicted quality: no activation for a regression
+    ])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate),
+                  loss="mse",       # mean squared error: what is minimised
+                  metrics=["mae"])  # mean absolute error: what a person reads
+    # --8<-- [end:model]
+
+    # --8<-- [start:train]
+    best_path = ctx.workdir / "best_model.keras"
+    checkpoint = keras.callbacks.ModelCheckpoint(
+        best_path, monitor="val_mae", mode="min", save_best_only=True)
+    history = model.fit(x_train, y_train,
+                        epochs=config.epochs,
+                        batch_size=config.batch_size,
+                        validation_data=(x_val, y_val),
+                        callbacks=[checkpoint, *ctx.callbacks(config.epochs)],
+                        verbose=ctx.verbose)
+    # --8<-- [end:train]
+    ctx.check_finite(history.history)
+
+    # --8<-- [start:evaluate]
+    best_model = keras.models.load_model(best_path)  # the epoch of lowest val_mae
+    test_mse, test_mae = best_model.evaluate(x_test, y_test, verbose=0)
+    val_mse, val_mae = best_model.evaluate(x_val, y_val, verbose=0)
+    y_pred = best_model.predict(x_test, verbose=0)[:, 0]
+    # A reference: the error when every wine gets the mean quality of the training set.
+    baseline_mae = np.mean(np.abs(y_test - y_train.mean()))
+    # --8<-- [end:evaluate]
+
+    history = {k: [float(v) for v in vs] for k, vs in history.history.items()}
+    best_epoch = int(np.argmin(history["val_mae"])) + 1
+    result = Result(history=history)
+    result.add_metric("test_mae", "Erreur absolue moyenne (MAE) sur le jeu de test", test_mae)
+    result.add_metric("test_mse", "Erreur quadratique moyenne (MSE) sur le jeu de test",
+                      test_mse)
+    result.add_metric("baseline_mae", "MAE de test en prédisant toujours la qualité moyenne",
+                      baseline_mae)
+    result.add_metric("val_mae", "MAE de validation du meilleur modèle", val_mae)
+    result.add_metric("best_epoch", "Époque du meilleur modèle", best_epoch, "integer")
+    result.add_metric("test_within_half", "Vins de test prédits à moins de 0,5 point",
+                      np.mean(np.abs(y_pred - y_test) < 0.5), "percent", 1)
+    result.extra = {"features": feature_names,
+                    "sizes": {"train": len(train), "validation": len(val), "test": len(test)}}
+
+    result.add_figure("loss", "Perte (MSE) par époque",
+                      plots.history_curves(history, ["loss", "val_loss"],
+                                           "Perte (erreur quadratique moyenne)", "MSE"))
+    result.add_figure("mae", "Erreur absolue moyenne par époque",
+                      plots.history_curves(history, ["mae", "val_mae"],
+                                           "Erreur absolue moyenne (MAE)", "MAE"))
+    result.add_figure("predictions", "Qualité prédite et vraie qualité (jeu de test)",
+                      plots.predicted_vs_true(y_test, y_pred,
+                                              "Qualité prédite et vraie qualité (test)",
+                                              "vraie qualité", "qualité prédite"))
+    return result
