@@ -1,0 +1,294 @@
+"""The results cache of the site build: one folder per (example, profile, key).
+
+Layout under the cache root (`.cache/fidle-examples/` or $FIDLE_EXAMPLES_CACHE):
+
+    mnist/full-<key>/          result.json + one SVG per figure (store.save_atomically)
+    mnist/full-<key>.lock      flock'ed while that entry is checked or trained
+    mnist/full-<fingerprint>.ref   text file holding <key>
+
+The key hashes everything that decides a run: the example's source and the package
+modules it imports (found by reading their `import` statements), its registry entry,
+the resolved config and profile, the dataset sha256s and the library versions.
+Config and datasets are only known after importing the example (numpy, matplotlib...),
+which a warm build must not pay for. They are fully determined by the sources, so the
+`.ref` file maps the cheap fingerprint (sources + profile + versions, read from files)
+to the key computed once by the process that imported the example.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import dataclasses
+import errno
+import fcntl
+import hashlib
+import importlib.metadata
+import json
+import os
+import platform
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+import fidle_examples
+from fidle_examples.errors import FidleError
+from fidle_examples.results import Result
+
+ENV_CACHE = "FIDLE_EXAMPLES_CACHE"
+FORMAT = 1  # bump when the layout or the key recipe changes
+PACKAGE = "fidle_examples"
+# Modules every run goes through besides the example itself.
+RUN_ROOTS = ("fidle_examples", "fidle_examples.runner")
+# The registry lists every example: hashing the whole file would retrain all of them
+# when one is added. The example's own entry goes into the key instead.
+NOT_HASHED = frozenset({"fidle_examples.registry"})
+
+_DIGITS = 32  # hex digits of a hash used in file names
+
+
+def default_root(project_dir: Path) -> Path:
+    env = os.environ.get(ENV_CACHE)
+    return Path(env).expanduser() if env else Path(project_dir) / ".cache" / "fidle-examples"
+
+
+# --- what the key is made of ------------------------------------------------------
+
+def package_dir() -> Path:
+    return Path(fidle_examples.__file__).resolve().parent
+
+
+def _module_file(name: str, root: Path) -> Path | None:
+    """File of module `name` (fidle_examples.x.y) inside `root`, or None."""
+    parts = name.split(".")[1:]
+    base = root.joinpath(*parts)
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _imported(name: str, path: Path) -> set[str]:
+    """Package modules that `path` (module `name`) imports, anywhere in its body."""
+    tree = ast.parse(path.read_bytes(), filename=str(path))
+    is_package = path.name == "__init__.py"
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = name.split(".")
+                anchor = anchor if is_package else anchor[:-1]
+                anchor = anchor[: len(anchor) - (node.level - 1)]
+                base = ".".join(anchor + ([base] if base else []))
+            found.add(base)
+            # `from fidle_examples import plots` imports the module plots.
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return {m for m in found if m == PACKAGE or m.startswith(PACKAGE + ".")}
+
+
+def source_closure(module: str, root: Path | None = None) -> dict[str, Path]:
+    """The package modules a run of `module` executes: {module name: file}."""
+    root = root or package_dir()
+    files: dict[str, Path] = {}
+    pending = [module, *RUN_ROOTS]
+    while pending:
+        name = pending.pop()
+        if name in files or name in NOT_HASHED:
+            continue
+        path = _module_file(name, root)
+        if path is None:
+            continue  # an attribute imported from a module, not a module
+        files[name] = path
+        # Importing a.b.c runs the __init__ of a and a.b first.
+        parents = [".".join(name.split(".")[:i]) for i in range(1, name.count(".") + 1)]
+        pending.extend(parents + sorted(_imported(name, path)))
+    return files
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _digest(data) -> str:
+    return _sha256(json.dumps(data, sort_keys=True, ensure_ascii=True, default=str).encode())
+
+
+def library_versions() -> dict[str, str]:
+    """Same answer as runtime.versions(), read from package metadata without importing
+    Keras (seconds saved on every warm build). tests/test_cache.py checks they agree."""
+    backend = _keras_backend()
+    found = {"python": platform.python_version(), "numpy": _dist_version("numpy"),
+             "keras": _dist_version("keras"), "backend": backend}
+    dists = {"tensorflow": ("tensorflow", "tensorflow-cpu", "tf-nightly"),
+             "jax": ("jax",), "torch": ("torch",)}.get(backend)
+    if dists:
+        found[backend] = _dist_version(*dists)
+    return found
+
+
+def _dist_version(*names: str) -> str:
+    for name in names:
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+            return importlib.metadata.version(name)
+    return "absent"
+
+
+def _keras_backend() -> str:
+    """The backend Keras will pick, by Keras' own rules (env, then keras.json)."""
+    if os.environ.get("KERAS_BACKEND"):
+        return os.environ["KERAS_BACKEND"]
+    home = os.environ.get("KERAS_HOME")
+    if not home:
+        base = os.path.expanduser("~")
+        home = os.path.join(base if os.access(base, os.W_OK) else "/tmp", ".keras")
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        with open(os.path.join(os.path.expanduser(home), "keras.json"), encoding="utf-8") as f:
+            return json.load(f).get("backend", "tensorflow")
+    return "tensorflow"
+
+
+def fingerprint(spec, profile: str, versions: dict[str, str] | None = None,
+                root: Path | None = None) -> str:
+    """Hash of what can be read without importing the example (cheap, every build)."""
+    root = root or package_dir()
+    closure = source_closure(f"{PACKAGE}.examples.{spec.module}", root)
+    sources = {name: _sha256(path.read_bytes()) for name, path in closure.items()}
+    return _digest({"format": FORMAT, "spec": dataclasses.asdict(spec), "profile": profile,
+                    "sources": sources, "versions": versions or library_versions()})
+
+
+def result_key(fingerprint_: str, config: dict, datasets) -> str:
+    """The cache key: the fingerprint plus the resolved config and the dataset hashes."""
+    return _digest({"fingerprint": fingerprint_, "config": config,
+                    "datasets": sorted(d.sha256 for d in datasets)})
+
+
+# --- entries on disk --------------------------------------------------------------
+
+class ResultsCache:
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def entry(self, example: str, profile: str, key: str) -> Path:
+        return self.root / example / f"{profile}-{key[:_DIGITS]}"
+
+    def _ref(self, example: str, profile: str, fingerprint_: str) -> Path:
+        return self.root / example / f"{profile}-{fingerprint_[:_DIGITS]}.ref"
+
+    def key_for(self, example: str, profile: str, fingerprint_: str) -> str | None:
+        """The key recorded for this fingerprint, if a build has computed it."""
+        try:
+            key = self._ref(example, profile, fingerprint_).read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError):
+            return None
+        return key if len(key) == 64 else None
+
+    def load(self, example: str, profile: str, key: str) -> Result | None:
+        """The stored Result for `key`, or None when absent or unreadable."""
+        folder = self.entry(example, profile, key)
+        if not folder.is_dir():
+            return None
+        try:
+            return Result.load(folder)
+        except FidleError:
+            return None  # damaged by hand: trained again and replaced
+
+    def store(self, example: str, profile: str, key: str, fingerprint_: str,
+              result: Result) -> Path:
+        """Save atomically, record the fingerprint, prune older entries. Hold lock(key)."""
+        from fidle_examples.store import save_atomically
+
+        folder = self.entry(example, profile, key)
+        save_atomically(result, folder)
+        self.remember(example, profile, key, fingerprint_)
+        return folder
+
+    def remember(self, example: str, profile: str, key: str, fingerprint_: str) -> None:
+        ref = self._ref(example, profile, fingerprint_)
+        _write_atomically(ref, key)
+        self._prune(example, profile, keep_entry=self.entry(example, profile, key).name,
+                    keep_ref=ref.name)
+
+    @contextlib.contextmanager
+    def lock(self, example: str, profile: str, key: str,
+             on_wait=None) -> Iterator[None]:
+        """Exclusive lock of one key across processes; `on_wait()` is called if another
+        process holds it (it is training that entry: wait, then reuse its result)."""
+        path = self.root / example / f"{profile}-{key[:_DIGITS]}.lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with _flocked(path, blocking_hook=on_wait):
+            self._remove_leftovers(self.entry(example, profile, key))
+            yield
+
+    def _remove_leftovers(self, folder: Path) -> None:
+        """Temporary folders of an interrupted save of this entry (we hold its lock)."""
+        for stray in folder.parent.glob(f".{folder.name}.*"):
+            if stray.suffix in (".tmp", ".old"):
+                shutil.rmtree(stray, ignore_errors=True)
+
+    def _prune(self, example: str, profile: str, keep_entry: str, keep_ref: str) -> None:
+        """Older entries of the same example and profile: their keys can never match again
+        with this code. An entry whose lock is held (another build using it) is kept."""
+        folder = self.root / example
+        for path in folder.glob(f"{profile}-*"):
+            if path.name in (keep_entry, keep_ref) or path.suffix == ".lock":
+                continue
+            if path.suffix == ".ref":
+                path.unlink(missing_ok=True)
+                continue
+            lock = path.with_name(path.name + ".lock")
+            with _flocked(lock, blocking=False) as held:
+                if held:
+                    self._remove_leftovers(path)
+                    shutil.rmtree(path, ignore_errors=True)
+                    lock.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _flocked(path: Path, blocking: bool = True, blocking_hook=None) -> Iterator[bool]:
+    """flock(path), robust to the file being removed by a pruner meanwhile.
+
+    Yields True once locked; with blocking=False, yields False if someone holds it.
+    """
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as error:
+                if error.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
+                    raise
+                if not blocking:
+                    yield False
+                    return
+                if blocking_hook:
+                    blocking_hook()
+                    blocking_hook = None
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            # The file we locked may have been unlinked by a pruner: lock the new one.
+            try:
+                same = os.path.samestat(os.fstat(fd), os.stat(path))
+            except FileNotFoundError:
+                same = False
+            if same:
+                yield True
+                return
+        finally:
+            os.close(fd)  # also releases the lock
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as stream:
+            stream.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

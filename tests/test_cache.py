@@ -1,0 +1,247 @@
+"""The results cache of the site build: what the key depends on, atomic entries, locks."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from fidle_examples import cache, registry
+from fidle_examples.cache import ResultsCache
+from fidle_examples.datasets import MNIST, WINE_RED
+from fidle_examples.results import Result
+
+VERSIONS = {"python": "3.11.0", "numpy": "2.0.0", "keras": "3.0.0", "backend": "tensorflow",
+            "tensorflow": "2.0.0"}
+
+
+@pytest.fixture
+def package(tmp_path) -> Path:
+    """A private copy of the package sources, to edit."""
+    copy = tmp_path / "fidle_examples"
+    shutil.copytree(cache.package_dir(), copy,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    return copy
+
+
+def _fingerprints(root: Path, **overrides) -> dict[str, str]:
+    args = {"profile": "quick", "versions": VERSIONS, **overrides}
+    return {spec.name: cache.fingerprint(spec, root=root, **args)
+            for spec in registry.EXAMPLES if (root / "examples" / f"{spec.module}.py").exists()}
+
+
+def _append(path: Path, text: str = "\n# edited\n") -> None:
+    path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
+
+
+def _result(accuracy: float = 0.9) -> Result:
+    result = Result(history={"loss": [1.0, 0.5]}, example="mnist", title="MNIST",
+                    profile="quick", config={"epochs": 2}, date="2025-01-01T10:00:00+01:00")
+    result.add_metric("test_accuracy", "Exactitude", accuracy, "percent", 2)
+    result.add_figure("loss", "Perte", f"<svg><!-- {accuracy} --></svg>")
+    return result
+
+
+# --- what the key depends on --------------------------------------------------------
+
+def test_closure_holds_the_modules_a_run_executes_and_nothing_else():
+    closure = cache.source_closure("fidle_examples.examples.mnist")
+    for needed in ("fidle_examples", "fidle_examples.examples", "fidle_examples.examples.mnist",
+                   "fidle_examples.runner", "fidle_examples.results", "fidle_examples.plots",
+                   "fidle_examples.datasets", "fidle_examples.context", "fidle_examples.config",
+                   "fidle_examples.runtime", "fidle_examples.store", "fidle_examples.frenchfmt",
+                   "fidle_examples.errors"):
+        assert needed in closure, needed
+    for unrelated in ("fidle_examples.cli", "fidle_examples.registry",
+                      "fidle_examples.mkdocs_plugin", "fidle_examples.examples.wine"):
+        assert unrelated not in closure, unrelated
+    assert closure["fidle_examples.plots"].name == "plots.py"
+
+
+def test_editing_one_example_changes_only_its_fingerprint(package):
+    before = _fingerprints(package)
+    assert len(before) >= 2 and len(set(before.values())) == len(before)
+    _append(package / "examples" / "mnist.py")
+    after = _fingerprints(package)
+    assert after["mnist"] != before["mnist"]
+    assert {k: v for k, v in after.items() if k != "mnist"} == \
+           {k: v for k, v in before.items() if k != "mnist"}
+
+
+def test_editing_shared_code_changes_the_examples_that_use_it(package):
+    before = _fingerprints(package)
+    _append(package / "plots.py")
+    after = _fingerprints(package)
+    for spec in registry.EXAMPLES:
+        if spec.name not in before:
+            continue
+        uses_plots = "fidle_examples.plots" in cache.source_closure(
+            f"fidle_examples.examples.{spec.module}", package)
+        assert (after[spec.name] != before[spec.name]) == uses_plots, spec.name
+    assert before["mnist"] != after["mnist"]  # mnist draws its curves with plots
+
+
+def test_cli_and_registry_edits_retrain_nothing(package):
+    before = _fingerprints(package)
+    _append(package / "cli.py")
+    _append(package / "registry.py")  # e.g. a new example added to the list
+    assert _fingerprints(package) == before
+
+
+def test_profile_versions_and_registry_entry_are_in_the_fingerprint(package):
+    base = _fingerprints(package)["mnist"]
+    assert _fingerprints(package, profile="full")["mnist"] != base
+    newer = {**VERSIONS, "keras": "3.0.1"}
+    assert _fingerprints(package, versions=newer)["mnist"] != base
+    spec = registry.get("mnist")
+    renamed = type(spec)(spec.name, spec.module, spec.fidle_id, "Autre titre", spec.duration)
+    assert cache.fingerprint(renamed, "quick", VERSIONS, package) != base
+
+
+def test_key_depends_on_config_and_datasets():
+    key = cache.result_key("f" * 64, {"epochs": 3}, [MNIST])
+    assert len(key) == 64
+    assert cache.result_key("f" * 64, {"epochs": 3}, [MNIST]) == key
+    assert cache.result_key("f" * 64, {"epochs": 4}, [MNIST]) != key
+    assert cache.result_key("f" * 64, {"epochs": 3}, [MNIST, WINE_RED]) != key
+    assert cache.result_key("e" * 64, {"epochs": 3}, [MNIST]) != key
+
+
+def test_versions_read_without_keras_match_the_runtime():
+    from fidle_examples import runtime
+
+    assert cache.library_versions() == runtime.versions()
+
+
+def test_backend_choice_follows_keras_rules(monkeypatch, tmp_path):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    monkeypatch.delenv("KERAS_BACKEND", raising=False)
+    (tmp_path / "keras.json").write_text('{"backend": "jax"}', encoding="utf-8")
+    assert cache.library_versions()["backend"] == "jax"
+    monkeypatch.setenv("KERAS_BACKEND", "torch")
+    assert cache.library_versions()["backend"] == "torch"
+
+
+def test_cache_root_follows_the_environment(monkeypatch, tmp_path):
+    monkeypatch.delenv(cache.ENV_CACHE, raising=False)
+    assert cache.default_root(tmp_path) == tmp_path / ".cache" / "fidle-examples"
+    monkeypatch.setenv(cache.ENV_CACHE, str(tmp_path / "ailleurs"))
+    assert cache.default_root(tmp_path) == tmp_path / "ailleurs"
+
+
+# --- entries ------------------------------------------------------------------------
+
+def test_store_then_load_by_fingerprint(tmp_path):
+    results = ResultsCache(tmp_path)
+    key, fp = "a" * 64, "b" * 64
+    assert results.key_for("mnist", "quick", fp) is None
+    with results.lock("mnist", "quick", key):
+        results.store("mnist", "quick", key, fp, _result(0.9))
+    assert results.key_for("mnist", "quick", fp) == key
+    loaded = results.load("mnist", "quick", key)
+    assert loaded.metrics["test_accuracy"].value == pytest.approx(0.9)
+    assert loaded.figures["loss"].svg == "<svg><!-- 0.9 --></svg>"
+
+
+def test_new_entry_prunes_the_old_one_of_the_same_profile_only(tmp_path):
+    results = ResultsCache(tmp_path)
+    results.store("mnist", "quick", "1" * 64, "a" * 64, _result(0.1))
+    results.store("mnist", "full", "2" * 64, "b" * 64, _result(0.2))
+    results.store("mnist", "quick", "3" * 64, "c" * 64, _result(0.3))
+    assert results.load("mnist", "quick", "1" * 64) is None
+    assert results.key_for("mnist", "quick", "a" * 64) is None
+    assert results.load("mnist", "full", "2" * 64) is not None
+    assert results.load("mnist", "quick", "3" * 64) is not None
+
+
+def test_entry_in_use_by_another_build_is_not_pruned(tmp_path):
+    results = ResultsCache(tmp_path)
+    results.store("mnist", "quick", "1" * 64, "a" * 64, _result(0.1))
+    with results.lock("mnist", "quick", "1" * 64):  # another build holds it
+        results.store("mnist", "quick", "3" * 64, "c" * 64, _result(0.3))
+        assert results.load("mnist", "quick", "1" * 64) is not None
+
+
+def test_interrupted_save_keeps_the_previous_entry(tmp_path, monkeypatch):
+    results = ResultsCache(tmp_path)
+    results.store("mnist", "quick", "1" * 64, "a" * 64, _result(0.1))
+    real_save = Result.save
+
+    def save_then_interrupt(self, folder):
+        real_save(self, folder)  # the files are half there...
+        raise KeyboardInterrupt  # ...when the user presses Ctrl-C
+
+    monkeypatch.setattr(Result, "save", save_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        with results.lock("mnist", "quick", "3" * 64):
+            results.store("mnist", "quick", "3" * 64, "c" * 64, _result(0.3))
+    monkeypatch.setattr(Result, "save", real_save)
+    assert results.load("mnist", "quick", "3" * 64) is None
+    assert results.key_for("mnist", "quick", "c" * 64) is None
+    previous = results.load("mnist", "quick", "1" * 64)
+    assert previous.metrics["test_accuracy"].value == pytest.approx(0.1)
+    assert results.key_for("mnist", "quick", "a" * 64) == "1" * 64
+
+
+def test_leftover_of_a_killed_save_is_ignored_then_cleaned(tmp_path):
+    results = ResultsCache(tmp_path)
+    entry = results.entry("mnist", "quick", "3" * 64)
+    stray = entry.parent / f".{entry.name}.k1ll3d.tmp"
+    stray.mkdir(parents=True)
+    (stray / "result.json").write_text('{"history": {"lo', encoding="utf-8")  # cut short
+    assert results.load("mnist", "quick", "3" * 64) is None
+    with results.lock("mnist", "quick", "3" * 64):
+        assert not stray.exists()
+        results.store("mnist", "quick", "3" * 64, "c" * 64, _result(0.3))
+    assert results.load("mnist", "quick", "3" * 64) is not None
+
+
+def test_damaged_entry_reads_as_missing(tmp_path):
+    results = ResultsCache(tmp_path)
+    results.store("mnist", "quick", "1" * 64, "a" * 64, _result(0.1))
+    (results.entry("mnist", "quick", "1" * 64) / "loss.svg").unlink()
+    assert results.load("mnist", "quick", "1" * 64) is None
+
+
+# --- locks --------------------------------------------------------------------------
+
+def test_second_builder_waits_then_reuses_the_entry(tmp_path):
+    first, second = ResultsCache(tmp_path), ResultsCache(tmp_path)
+    key = "1" * 64
+    holding, waited, seen = threading.Event(), threading.Event(), []
+
+    def other_build():
+        holding.wait()
+        with second.lock("mnist", "quick", key, on_wait=waited.set):
+            seen.append(second.load("mnist", "quick", key))
+
+    thread = threading.Thread(target=other_build)
+    thread.start()
+    with first.lock("mnist", "quick", key):
+        holding.set()
+        assert waited.wait(timeout=60), "the second builder did not notice the lock"
+        first.store("mnist", "quick", key, "a" * 64, _result(0.7))
+    thread.join(timeout=60)
+    assert seen and seen[0].metrics["test_accuracy"].value == pytest.approx(0.7)
+
+
+def test_lock_file_removed_by_a_pruner_is_not_trusted(tmp_path):
+    path = tmp_path / "x.lock"
+    pruning, got = threading.Event(), []
+
+    def waiter():
+        pruning.wait()
+        with cache._flocked(path) as held:
+            with cache._flocked(path, blocking=False) as also:
+                got.append((held, also, path.exists()))
+
+    thread = threading.Thread(target=waiter)
+    thread.start()
+    with cache._flocked(path):
+        pruning.set()
+        path.unlink()  # what _prune does while it holds the lock
+    thread.join(timeout=60)
+    # The waiter locked the file now at `path`, so a third party cannot take it.
+    assert got == [(True, False, True)]
