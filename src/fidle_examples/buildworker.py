@@ -112,6 +112,8 @@ def run(names: list[str], profile: str, root: Path,
     here = str(cache.package_dir().parent)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [here, env.get("PYTHONPATH")]))
     env["PYTHONUNBUFFERED"] = "1"
+    # No .pyc written into src/: `mkdocs serve` watches it and would rebuild once more.
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
     command = [sys.executable, "-m", "fidle_examples.buildworker", "--cache", str(root),
                "--profile", profile, *names]
     tail: deque[str] = deque(maxlen=30)
