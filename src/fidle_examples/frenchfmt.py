@@ -26,7 +26,22 @@ def duration(seconds: float) -> str:
     return f"{minutes}{NNBSP}min{NNBSP}{rest:02d}{NNBSP}s"
 
 
+_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def scientific(value: float, digits: int = 1) -> str:
+    """1.23e-10 -> "1,2 × 10⁻¹⁰" (very small or very large numbers); 0 -> "0"."""
+    if value == 0:
+        return "0"
+    mantissa, exponent = f"{value:.{digits}e}".split("e")
+    power = str(int(exponent)).translate(_SUPERSCRIPTS)
+    mantissa = mantissa.replace(".", ",").replace("-", "\u2212")
+    return f"{mantissa}{NNBSP}×{NNBSP}10{power}"
+
+
 def format_value(value: float, kind: str, digits: int) -> str:
+    if kind == "scientific":
+        return scientific(value, digits)
     if kind == "percent":
         return percent(value, digits)
     if kind == "seconds":

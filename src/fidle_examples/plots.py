@@ -199,12 +199,22 @@ def decision_boundary(x, y, weights, bias: float, title: str,
     """
     import numpy as np
 
+    return probability_map(x, y, lambda grid: 1 / (1 + np.exp(-(grid @ np.asarray(weights)
+                                                                   + bias))),
+                           title, class_names)
+
+
+def probability_map(x, y, probability, title: str, class_names: tuple[str, str]) -> str:
+    """Points of two classes over the shading of a model's probability of class 1, with
+    its decision boundary (p = 0,5). `probability` maps points (m, 2) to p (m,)."""
+    import numpy as np
+
     fig, ax = new_figure(6.0, 5.0)
     ax.grid(False)
     pad = 0.5
     g1, g2 = np.meshgrid(np.linspace(x[:, 0].min() - pad, x[:, 0].max() + pad, 200),
                          np.linspace(x[:, 1].min() - pad, x[:, 1].max() + pad, 200))
-    p = 1 / (1 + np.exp(-(weights[0] * g1 + weights[1] * g2 + bias)))
+    p = np.asarray(probability(np.c_[g1.ravel(), g2.ravel()])).reshape(g1.shape)
     shading = ax.contourf(g1, g2, p, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.35)
     ax.contour(g1, g2, p, levels=[0.5], colors="black", linewidths=1.5)
     for label, (name, color, marker) in enumerate(zip(class_names, (COLORS[0], COLORS[1]),
@@ -231,4 +241,122 @@ def predicted_vs_true(y_true, y_pred, title: str, xlabel: str, ylabel: str) -> s
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     ax.legend(fontsize=8)
     french_axes(ax)
+    return to_svg(fig)
+
+
+# --- Figures of the "questions" experiments -------------------------------------------
+
+def _epochs_axis(ax) -> None:
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+
+
+def spread_bands(panels: dict[str, list[list[float]]], xlabel: str, ylabel: str,
+                 title: str) -> str:
+    """Side-by-side panels (title -> runs): each run as a thin line, the min–max
+    envelope as a band and the mean as a thick line; same y scale."""
+    import numpy as np
+
+    fig, axes = new_figure(3.6 * len(panels), 4.0, ncols=len(panels), squeeze=False,
+                           sharey=True)
+    for ax, (panel_title, runs) in zip(axes.flat, panels.items()):
+        values = np.array(runs)
+        x = np.arange(1, values.shape[1] + 1)
+        for run in values:
+            ax.plot(x, run, color=COLORS[0], linewidth=0.6, alpha=0.5)
+        ax.fill_between(x, values.min(axis=0), values.max(axis=0), color=COLORS[0],
+                        alpha=0.2, linewidth=0, label="enveloppe (min–max)")
+        ax.plot(x, values.mean(axis=0), color=COLORS[1], linewidth=2, label="moyenne")
+        ax.set(title=_wrap(panel_title, 40), xlabel=xlabel)
+        _epochs_axis(ax)
+        french_axes(ax)
+        ax.legend(fontsize=8, loc="lower right")
+    axes[0, 0].set_ylabel(ylabel)
+    fig.suptitle(title)
+    return to_svg(fig)
+
+
+def dot_groups(groups: dict[str, list[float]], title: str, ylabel: str,
+               point_labels: list[str]) -> str:
+    """One column of dots per group (one dot per run, labelled), its mean as a bar."""
+    fig, ax = new_figure(6.4, 4.2)
+    for column, (group, values) in enumerate(groups.items()):
+        ax.scatter([column] * len(values), values, s=30, color=COLORS[column], zorder=3)
+        for value, label in zip(values, point_labels):
+            ax.annotate(label, (column, value), xytext=(6, 0), textcoords="offset points",
+                        va="center", fontsize=7, color="#555555")
+        mean = sum(values) / len(values)
+        ax.plot([column - 0.25, column + 0.25], [mean, mean], color="black", linewidth=1.5)
+    ax.plot([], [], color="black", linewidth=1.5, label="moyenne")
+    ax.set_xticks(range(len(groups)), [_wrap(g) for g in groups])
+    ax.set_xlim(-0.6, len(groups) - 0.4)
+    ax.set(title=title, ylabel=ylabel)
+    ax.legend(fontsize=8)
+    french_axes(ax, x=False)
+    return to_svg(fig)
+
+
+def _wrap(text: str, width: int = 30) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width))
+
+
+def _curves(ax, curves: dict, dashed: tuple[str, ...] = ()) -> None:
+    """Curves (label -> (x, y)), each with its own x, one colour each."""
+    for label, (cx, cy) in curves.items():
+        ax.plot(list(cx), list(cy), "--" if label in dashed else "-", label=label,
+                marker="o" if len(cy) <= 30 else None, markersize=3)
+
+
+def xy_curves(curves: dict, title: str, xlabel: str, ylabel: str, log: bool = False) -> str:
+    """Curves that do not share their x values (label -> (x, y))."""
+    fig, ax = new_figure()
+    _curves(ax, curves)
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    if log:
+        ax.set_yscale("log")
+    french_axes(ax, y=not log)
+    ax.legend(fontsize=8)
+    return to_svg(fig)
+
+
+def history_panels(panels: dict[str, dict[str, list[float]]], ylabel: str,
+                   dashed: tuple[str, ...] = (), log: bool = False) -> str:
+    """A grid of small panels (title -> {label: values per epoch}), same y scale."""
+    import math
+
+    columns = 2 if len(panels) > 1 else 1
+    rows = math.ceil(len(panels) / columns)
+    fig, axes = new_figure(3.4 * columns, 2.8 * rows, nrows=rows, ncols=columns,
+                           squeeze=False, sharey=True)
+    for ax, (panel_title, series) in zip(axes.flat, panels.items()):
+        _curves(ax, {label: (range(1, len(values) + 1), values)
+                     for label, values in series.items()}, dashed)
+        ax.set(title=panel_title, xlabel="époque")
+        if log:
+            ax.set_yscale("log")
+        _epochs_axis(ax)
+        french_axes(ax, y=not log)
+        ax.legend(fontsize=7)
+    for ax in axes[:, 0]:
+        ax.set_ylabel(ylabel)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.axis("off")
+    return to_svg(fig)
+
+
+def panels_vs_x(x, panels: dict[str, tuple[str, dict[str, list[float]], bool]],
+                xlabel: str) -> str:
+    """Side-by-side panels sharing a logarithmic x axis: title -> (ylabel, series, log y)."""
+    fig, axes = new_figure(3.6 * len(panels), 4.0, ncols=len(panels), squeeze=False)
+    for ax, (panel_title, (ylabel, series, log)) in zip(axes.flat, panels.items()):
+        _curves(ax, {label: (x, values) for label, values in series.items()})
+        ax.set_xscale("log")
+        if log:
+            ax.set_yscale("log")
+        ax.set_xticks(list(x), [f"{v:,}".replace(",", "\u202f") for v in x])
+        ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+        ax.set(title=panel_title, xlabel=xlabel, ylabel=ylabel)
+        french_axes(ax, x=False, y=not log)
+        ax.legend(fontsize=8)
     return to_svg(fig)

@@ -34,6 +34,16 @@ EXAMPLES: tuple[ExampleSpec, ...] = (
                 "Prédiction de la qualité d'un vin (régression)", "≈ 40 s"),
     ExampleSpec("mnist", "mnist", "MNIST1",
                 "Classification des chiffres manuscrits (MNIST)", "≈ 20 s"),
+    ExampleSpec("randomness", "randomness", "Q-ALEA",
+                "Question : d'où vient l'aléatoire, comment le maîtriser ?", "≈ 40 s"),
+    ExampleSpec("batch-size", "batch_size", "Q-LOTS",
+                "Question : quelle taille pour les lots (batches) ?", "≈ 30 s"),
+    ExampleSpec("overfitting", "overfitting", "Q-SUR",
+                "Question : le surapprentissage et ses remèdes", "≈ 30 s"),
+    ExampleSpec("backpropagation", "backpropagation", "RETRO",
+                "La rétropropagation écrite à la main, vérifiée", "≈ 5 s"),
+    ExampleSpec("svm-vs-dnn", "svm_vs_dnn", "SVM",
+                "SVM contre réseau dense sur MNIST", "≈ 60 s"),
 )
 
 _BY_NAME = {spec.name: spec for spec in EXAMPLES}

@@ -19,7 +19,7 @@ class Metric:
 
     label: str
     value: float
-    kind: str = "number"  # "number", "percent", "integer" or "seconds"
+    kind: str = "number"  # "number", "percent", "integer", "seconds" or "scientific"
     digits: int = 3
 
     def formatted(self) -> str:

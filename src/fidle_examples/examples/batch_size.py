@@ -1,0 +1,159 @@
+"""Q-BATCH : pourquoi apprendre par lots (batches), et de quelle taille ?
+
+Le même réseau dense (celui de MNIST1), avec les mêmes poids initiaux, est
+entraîné sur les mêmes images de MNIST avec des tailles de lot allant de 8 images
+au jeu d'entraînement entier (une seule mise à jour par époque). Pour chaque
+taille, on relève le nombre de mises à jour par époque, la durée de calcul d'une
+époque, et la perte de validation après chaque époque. Deux lectures de ces
+courbes : la perte en fonction des époques (combien de passages sur les données)
+et en fonction des secondes de calcul (ce que coûte vraiment l'apprentissage).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from fidle_examples import plots
+from fidle_examples.context import RunContext
+from fidle_examples.datasets import MNIST
+from fidle_examples.errors import UsageError
+from fidle_examples.examples.randomness import dense_network, mnist_subsets
+from fidle_examples.results import Result
+
+NAME = "batch-size"
+DATASETS = (MNIST,)
+
+
+@dataclass(frozen=True)
+class Config:
+    epochs: int = 10
+    # The whole training set is always tried last, as one single batch.
+    batch_sizes: tuple[int, ...] = (8, 32, 128, 512)
+    hidden_units: int = 100
+    train_size: int = 12_000  # 10 000 for training, 2 000 for validation
+    validation_fraction: float = 1 / 6
+    seed: int = 42
+
+    def check(self) -> None:
+        train = self.train_size - round(self.train_size * self.validation_fraction)
+        if not 100 <= self.train_size <= 60_000:
+            raise UsageError(f"--train-size doit être entre 100 et 60 000 (les images "
+                             f"d'entraînement de MNIST), pas {self.train_size}.")
+        if any(not 1 <= b < train for b in self.batch_sizes):
+            raise UsageError(f"Les tailles de lot doivent être entre 1 et {train - 1} (le "
+                             f"lot complet, {train} images, est ajouté de lui-même).")
+
+
+PROFILES = {
+    "full": Config(),
+    "quick": Config(epochs=3, train_size=2_400),
+}
+
+
+# --8<-- [start:train]
+def epoch_clock():
+    """A Keras callback that records, for each epoch, the updates made and the seconds
+    spent on them. The clock stops at the last update: the validation pass that
+    follows costs the same for every batch size and is not counted."""
+    import keras
+
+    class EpochClock(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.updates, self.seconds = [], []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._steps, self._start = 0, time.perf_counter()
+
+        def on_train_batch_end(self, batch, logs=None):
+            self._steps += 1  # one mini-batch = one update of the weights
+            self._end = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.updates.append(self._steps)
+            self.seconds.append(self._end - self._start)
+
+    return EpochClock()
+
+
+def train_with_batch_size(batch_size, data, config: Config, ctx: RunContext):
+    """Train the MNIST1 network from the same initial weights; returns (history, clock)."""
+    import keras
+
+    (x_train, y_train), validation = data
+    keras.utils.set_random_seed(config.seed)  # same initial weights for every batch size
+    model = dense_network(config.hidden_units)
+    clock = epoch_clock()
+    history = model.fit(x_train, y_train, epochs=config.epochs, batch_size=batch_size,
+                        validation_data=validation,
+                        callbacks=[clock, *ctx.callbacks(config.epochs)],
+                        verbose=ctx.verbose)
+    return {k: [float(v) for v in vs] for k, vs in history.history.items()}, clock
+# --8<-- [end:train]
+
+
+def run(config: Config, ctx: RunContext) -> Result:
+    # --8<-- [start:data]
+    train, validation, _ = mnist_subsets(config.train_size, config.validation_fraction,
+                                         np.random.default_rng(config.seed))
+    sizes = {**{str(b): b for b in config.batch_sizes}, "full": len(train[0])}
+    # --8<-- [end:data]
+
+    # --8<-- [start:evaluate]
+    rows, histories = [], {}
+    for key, batch_size in sizes.items():
+        history, clock = train_with_batch_size(batch_size, (train, validation), config, ctx)
+        ctx.check_finite(history)
+        histories[key] = {**history, "seconds": list(np.cumsum(clock.seconds)),
+                          "updates": clock.updates}
+        rows.append({"key": key, "batch_size": batch_size,
+                     "updates_per_epoch": clock.updates[-1],
+                     # The first epoch also pays for building the computation graph.
+                     "epoch_seconds": float(np.median(clock.seconds)),
+                     "total_seconds": float(np.sum(clock.seconds)),
+                     "val_loss": history["val_loss"][-1],
+                     "val_accuracy": history["val_accuracy"][-1]})
+    # --8<-- [end:evaluate]
+
+    result = Result(history={f"{key}:{name}": [float(v) for v in values]
+                             for key, history in histories.items()
+                             for name, values in history.items()})
+    for row in rows:
+        label = _label(row)
+        key = row["key"]
+        result.add_metric(f"updates_{key}", f"Mises à jour par époque, {label}",
+                          row["updates_per_epoch"], "integer")
+        result.add_metric(f"epoch_seconds_{key}", f"Durée d'une époque, {label}",
+                          row["epoch_seconds"], "number", 3)
+        result.add_metric(f"val_loss_{key}", f"Perte de validation finale, {label}",
+                          row["val_loss"])
+        result.add_metric(f"val_accuracy_{key}", f"Exactitude de validation finale, {label}",
+                          row["val_accuracy"], "percent", 1)
+    result.add_metric("train_images", "Images d'entraînement", len(train[0]), "integer")
+    result.extra = {"table": rows}
+    _figures(result, config, rows, histories)
+    return result
+
+
+def _label(row: dict) -> str:
+    if row["key"] == "full":
+        return f"lot complet ({row['batch_size']:,} images)".replace(",", "\u202f")
+    return f"lots de {row['batch_size']}"
+
+
+def _figures(result: Result, config: Config, rows, histories) -> None:
+    per_epoch = {_label(r): histories[r["key"]]["val_loss"] for r in rows}
+    result.add_figure("loss_per_epoch", "Perte de validation par époque, selon la taille "
+                      "des lots", plots.line_chart(
+                          range(1, config.epochs + 1), per_epoch,
+                          "Perte de validation après chaque époque", "époque",
+                          "perte (validation, échelle log)", log=True))
+    per_second = {_label(r): (histories[r["key"]]["seconds"], histories[r["key"]]["val_loss"])
+                  for r in rows}
+    result.add_figure("loss_per_second", "Perte de validation selon le temps de calcul",
+                      plots.xy_curves(per_second, "Perte de validation et temps de calcul",
+                                      "secondes de calcul (entraînement seul, cumulées)",
+                                      "perte (validation, échelle log)", log=True))

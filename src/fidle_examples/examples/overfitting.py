@@ -1,0 +1,160 @@
+"""Q-SURAP : le surapprentissage, le voir apparaître puis le combattre.
+
+Un réseau dense bien trop grand (plus de 600 000 paramètres) apprend à partir de
+500 images de MNIST seulement. Il finit par les connaître par cœur : sa perte
+d'entraînement tend vers zéro tandis que sa perte de validation, mesurée sur
+d'autres images, remonte après un minimum. Trois remèdes classiques sont ensuite
+essayés, chacun seul, sur les mêmes images et avec les mêmes poids initiaux :
+l'arrêt précoce (early stopping), l'abandon aléatoire de neurones (dropout) et
+la pénalité L2 sur les poids (weight decay).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from fidle_examples import plots
+from fidle_examples.context import RunContext
+from fidle_examples.datasets import MNIST
+from fidle_examples.errors import UsageError
+from fidle_examples.examples.randomness import mnist_subsets
+from fidle_examples.results import Result
+
+NAME = "overfitting"
+DATASETS = (MNIST,)
+
+
+@dataclass(frozen=True)
+class Config:
+    epochs: int = 60
+    batch_size: int = 32
+    hidden_units: int = 512  # far too many parameters for so few images
+    train_size: int = 500
+    validation_size: int = 2_000
+    dropout: float = 0.5  # fraction of the hidden neurons switched off at each update
+    l2: float = 0.001  # weight of the penalty on the squared weights
+    patience: int = 5  # epochs without progress before early stopping
+    seed: int = 42
+
+    def check(self) -> None:
+        if self.train_size + self.validation_size > 60_000:
+            raise UsageError("--train-size et --validation-size dépassent ensemble les "
+                             "60 000 images d'entraînement de MNIST : réduisez-les.")
+        if not self.dropout < 1:
+            raise UsageError(f"--dropout doit être strictement entre 0 et 1, pas {self.dropout}.")
+
+
+PROFILES = {
+    "full": Config(),
+    "quick": Config(epochs=20, validation_size=1_000, hidden_units=256, patience=3),
+}
+
+VARIANTS = {
+    "none": "sans remède",
+    "early_stopping": "arrêt précoce",
+    "dropout": "dropout",
+    "l2": "pénalité L2",
+}
+
+
+# --8<-- [start:model]
+def big_network(config: Config, variant: str):
+    """Two wide hidden layers; `variant` adds dropout or an L2 penalty to them."""
+    import keras
+
+    penalty = keras.regularizers.L2(config.l2) if variant == "l2" else None
+    layers = [keras.Input(shape=(28, 28)), keras.layers.Flatten()]
+    for _ in range(2):
+        layers.append(keras.layers.Dense(config.hidden_units, activation="relu",
+                                         kernel_regularizer=penalty))
+        if variant == "dropout":
+            layers.append(keras.layers.Dropout(config.dropout))  # only while training
+    layers.append(keras.layers.Dense(10, activation="softmax"))
+    model = keras.Sequential(layers)
+    # "loss" includes the L2 penalty; "ce" is the cross-entropy alone, comparable
+    # between all the variants.
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy", keras.metrics.SparseCategoricalCrossentropy(name="ce")])
+    return model
+# --8<-- [end:model]
+
+
+# --8<-- [start:train]
+def train_variant(variant: str, data, config: Config, ctx: RunContext):
+    """Train from the same initial weights; returns (history, model)."""
+    import keras
+
+    train, validation = data
+    keras.utils.set_random_seed(config.seed)
+    model = big_network(config, variant)
+    callbacks = ctx.callbacks(config.epochs)
+    if variant == "early_stopping":
+        # Stop when the validation loss has not improved for `patience` epochs,
+        # and go back to the weights of its best epoch.
+        callbacks.append(keras.callbacks.EarlyStopping(
+            monitor="val_ce", patience=config.patience, restore_best_weights=True))
+    history = model.fit(*train, epochs=config.epochs, batch_size=config.batch_size,
+                        validation_data=validation, callbacks=callbacks,
+                        verbose=ctx.verbose)
+    return {k: [float(v) for v in vs] for k, vs in history.history.items()}, model
+# --8<-- [end:train]
+
+
+def run(config: Config, ctx: RunContext) -> Result:
+    # --8<-- [start:data]
+    # Few images to learn from, and other images (never learnt) to check on.
+    drawn = config.train_size + config.validation_size
+    train, validation, test = mnist_subsets(drawn, config.validation_size / drawn,
+                                            np.random.default_rng(config.seed))
+    # --8<-- [end:data]
+
+    # --8<-- [start:evaluate]
+    histories, rows = {}, []
+    for variant in VARIANTS:
+        history, model = train_variant(variant, (train, validation), config, ctx)
+        ctx.check_finite(history)
+        histories[variant] = history
+        parameters = model.count_params()
+        _, test_accuracy, _ = model.evaluate(*test, batch_size=2048, verbose=0)
+        best = int(np.argmin(history["val_ce"]))
+        rows.append({"variant": variant, "epochs_run": len(history["val_ce"]),
+                     "best_epoch": best + 1, "best_val_ce": history["val_ce"][best],
+                     "final_val_ce": history["val_ce"][-1],
+                     "final_train_ce": history["ce"][-1], "test_accuracy": test_accuracy})
+    # --8<-- [end:evaluate]
+
+    result = Result(history={f"{variant}:{key}": values
+                             for variant, history in histories.items()
+                             for key, values in history.items()})
+    for row in rows:
+        v, label = row["variant"], VARIANTS[row["variant"]]
+        result.add_metric(f"best_val_ce_{v}", f"Meilleure perte de validation, {label}",
+                          row["best_val_ce"])
+        result.add_metric(f"final_val_ce_{v}", f"Perte de validation finale, {label}",
+                          row["final_val_ce"])
+        result.add_metric(f"best_epoch_{v}", f"Époque de la meilleure validation, {label}",
+                          row["best_epoch"], "integer")
+        result.add_metric(f"epochs_{v}", f"Époques effectuées, {label}", row["epochs_run"],
+                          "integer")
+        result.add_metric(f"test_accuracy_{v}", f"Exactitude de test du modèle final, {label}",
+                          row["test_accuracy"], "percent", 1)
+    result.add_metric("parameters", "Paramètres du réseau",
+                      parameters, "integer")
+    result.extra = {"table": rows}
+    _figures(result, histories)
+    return result
+
+
+def _figures(result: Result, histories) -> None:
+    panels = {VARIANTS[v]: {"entraînement": h["ce"], "validation": h["val_ce"]}
+              for v, h in histories.items()}
+    result.add_figure("curves", "Perte d'entraînement et de validation, pour chaque variante",
+                      plots.history_panels(panels, "perte (entropie croisée, échelle log)",
+                                           dashed=("validation",), log=True))
+    compared = {VARIANTS[v]: (range(1, len(h["val_ce"]) + 1), h["val_ce"])
+                for v, h in histories.items()}
+    result.add_figure("comparison", "Perte de validation des quatre variantes",
+                      plots.xy_curves(compared, "Perte de validation (entropie croisée)",
+                                      "époque", "perte (validation)"))

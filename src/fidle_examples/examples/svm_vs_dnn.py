@@ -1,0 +1,149 @@
+"""SVM : une machine à vecteurs de support contre le réseau dense de MNIST1.
+
+Avant le retour en grâce des réseaux de neurones, les machines à vecteurs de
+support (SVM, Support Vector Machines) étaient les meilleures sur MNIST. On les
+remet face à face : un SVM à noyau gaussien (RBF, scikit-learn) et le réseau
+dense de MNIST1 (Keras) apprennent sur les mêmes sous-ensembles d'images, de
+taille croissante, et sont mesurés sur les mêmes images de test. Pour chaque
+taille : l'exactitude de test et le temps d'entraînement de chacun.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from fidle_examples import plots
+from fidle_examples.context import RunContext
+from fidle_examples.datasets import MNIST, load_mnist
+from fidle_examples.errors import UsageError
+from fidle_examples.examples.randomness import dense_network
+from fidle_examples.results import Result
+
+NAME = "svm-vs-dnn"
+DATASETS = (MNIST,)
+
+
+@dataclass(frozen=True)
+class Config:
+    sizes: tuple[int, ...] = (500, 1_000, 2_000, 5_000, 10_000)  # training images
+    test_size: int = 2_000  # the same test images for both (SVM predictions are slow)
+    svm_c: float = 10.0  # C: how much a misclassified training image costs the SVM
+    epochs: int = 20  # at least; more on small sets, to make at least `min_updates`
+    min_updates: int = 2_000
+    batch_size: int = 32
+    hidden_units: int = 100
+    seed: int = 42
+
+    def check(self) -> None:
+        if any(not 50 <= n <= 60_000 for n in self.sizes) or list(self.sizes) != sorted(self.sizes):
+            raise UsageError("Les tailles d'entraînement doivent croître, entre 50 et 60 000.")
+        if self.test_size > 10_000:
+            raise UsageError(f"--test-size ne peut pas dépasser les 10 000 images de test de "
+                             f"MNIST, pas {self.test_size}.")
+
+
+PROFILES = {
+    "full": Config(),
+    # As many sizes as "full": the metrics (keyed by rank) are the same.
+    "quick": Config(sizes=(100, 200, 400, 700, 1_000), test_size=1_000, epochs=5,
+                    min_updates=100),
+}
+
+
+# --8<-- [start:data]
+def nested_subsets(config: Config, rng: np.random.Generator):
+    """Growing training sets (each one contains the smaller ones) and one test set;
+    images flattened to 784 pixels in [0, 1], as both models take them."""
+    (x_all, y_all), (x_test, y_test) = load_mnist()
+    drawn = rng.permutation(len(x_all))[: max(config.sizes)]
+    test = rng.permutation(len(x_test))[: config.test_size]
+
+    def flat(x):
+        return x.reshape(len(x), -1).astype("float32") / 255
+
+    subsets = {n: (flat(x_all[drawn[:n]]), y_all[drawn[:n]]) for n in config.sizes}
+    return subsets, (flat(x_test[test]), y_test[test])
+# --8<-- [end:data]
+
+
+# --8<-- [start:model]
+def train_svm(x, y, config: Config):
+    """An SVM with a Gaussian (RBF) kernel; ten classes handled one pair at a time."""
+    from sklearn.svm import SVC
+
+    return SVC(kernel="rbf", C=config.svm_c, gamma="scale").fit(x, y)
+
+
+def train_dnn(x, y, config: Config, ctx: RunContext):
+    """The MNIST1 dense network, on the same flattened images."""
+    import keras
+
+    # A small set gives few updates per epoch: more epochs, so that the network
+    # is not judged before it had a real chance to learn.
+    updates_per_epoch = math.ceil(len(x) / config.batch_size)
+    epochs = max(config.epochs, math.ceil(config.min_updates / updates_per_epoch))
+    keras.utils.set_random_seed(config.seed)
+    model = dense_network(config.hidden_units, input_shape=(784,))
+    model.fit(x, y, epochs=epochs, batch_size=config.batch_size,
+              callbacks=ctx.callbacks(epochs), verbose=ctx.verbose)
+    return model
+# --8<-- [end:model]
+
+
+def run(config: Config, ctx: RunContext) -> Result:
+    subsets, (x_test, y_test) = nested_subsets(config, np.random.default_rng(config.seed))
+
+    # --8<-- [start:evaluate]
+    rows = []
+    for n, (x, y) in subsets.items():
+        start = time.perf_counter()
+        svm = train_svm(x, y, config)
+        svm_seconds = time.perf_counter() - start
+        svm_accuracy = np.mean(svm.predict(x_test) == y_test)
+
+        start = time.perf_counter()
+        dnn = train_dnn(x, y, config, ctx)
+        dnn_seconds = time.perf_counter() - start
+        dnn_accuracy = np.mean(np.argmax(dnn.predict(x_test, verbose=0), axis=1) == y_test)
+        rows.append({"size": n, "svm_accuracy": float(svm_accuracy),
+                     "dnn_epochs": len(dnn.history.history["loss"]),
+                     "dnn_accuracy": float(dnn_accuracy), "svm_seconds": svm_seconds,
+                     "dnn_seconds": dnn_seconds,
+                     "support_vectors": int(svm.n_support_.sum())})
+    # --8<-- [end:evaluate]
+
+    result = Result()
+    # Metrics are keyed by rank (1 = smallest set): the same keys in both profiles.
+    for rank, row in enumerate(rows, 1):
+        images = f"{row['size']:,} images".replace(",", "\u202f")
+        result.add_metric(f"size_{rank}", f"Taille du sous-ensemble n° {rank}", row["size"],
+                          "integer")
+        result.add_metric(f"svm_accuracy_{rank}", f"Exactitude du SVM, {images}",
+                          row["svm_accuracy"], "percent", 1)
+        result.add_metric(f"dnn_accuracy_{rank}", f"Exactitude du réseau dense, {images}",
+                          row["dnn_accuracy"], "percent", 1)
+        result.add_metric(f"svm_seconds_{rank}", f"Entraînement du SVM, {images}",
+                          row["svm_seconds"], "seconds")
+        result.add_metric(f"dnn_seconds_{rank}", f"Entraînement du réseau dense, {images}",
+                          row["dnn_seconds"], "seconds")
+        result.add_metric(f"support_vectors_{rank}", f"Vecteurs de support du SVM, {images}",
+                          row["support_vectors"], "integer")
+    result.add_metric("test_images", "Images de test", len(y_test), "integer")
+    result.extra = {"table": rows}
+    result.add_figure("comparison", "Exactitude et temps d'entraînement selon le nombre "
+                      "d'images", plots.panels_vs_x(
+                          [r["size"] for r in rows],
+                          {"Exactitude sur le jeu de test": (
+                              "exactitude (test)",
+                              {"SVM (noyau RBF)": [r["svm_accuracy"] for r in rows],
+                               "réseau dense": [r["dnn_accuracy"] for r in rows]}, False),
+                           "Temps d'entraînement": (
+                              "secondes (échelle log)",
+                              {"SVM (noyau RBF)": [r["svm_seconds"] for r in rows],
+                               "réseau dense": [r["dnn_seconds"] for r in rows]}, True)},
+                          "images d'entraînement (échelle log)"))
+    return result
