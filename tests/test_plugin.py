@@ -83,16 +83,24 @@ def make_project(folder: Path, pages: dict[str, str], yml: str = MKDOCS_YML) -> 
     return folder
 
 
-def build_env(cache_dir: Path, package_root: Path | None = None, **extra) -> dict:
-    env = {**os.environ, "FIDLE_EXAMPLES_PROFILE": "quick",
-           "FIDLE_EXAMPLES_CACHE": str(cache_dir), **extra}
-    if package_root is not None:  # a copy of src/ to edit, imported first
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(package_root),
-                                                          os.environ.get("PYTHONPATH")]))
-    return env
+def build_env(cache_dir: Path, package_root: Path, **extra) -> dict:
+    """Environment of a build: quick profile, private cache, `package_root` (a copy
+    of src/) imported before the installed package."""
+    return {**os.environ, "FIDLE_EXAMPLES_PROFILE": "quick",
+            "FIDLE_EXAMPLES_CACHE": str(cache_dir), **extra,
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(package_root),
+                                                        os.environ.get("PYTHONPATH")]))}
 
 
-def mkdocs_build(project: Path, cache_dir: Path, package_root: Path | None = None,
+@pytest.fixture(scope="module")
+def frozen_src(tmp_path_factory) -> Path:
+    """The package as it is when the tests start: every build of this module imports
+    this copy, so a cache filled by one test stays valid for the next ones even if
+    src/ is edited meanwhile."""
+    return copy_package(tmp_path_factory.mktemp("frozen"))
+
+
+def mkdocs_build(project: Path, cache_dir: Path, package_root: Path,
                  **extra) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "-f",
@@ -119,11 +127,11 @@ def cached_result(cache_dir: Path, name: str) -> Result:
     return Result.load(entries[0])
 
 
-def copy_package(tmp_path: Path) -> Path:
-    """A copy of src/fidle_examples under tmp_path/src, to edit; returns tmp_path/src."""
+def copy_package(tmp_path: Path, source: Path | None = None) -> Path:
+    """A copy of the package (of src/ by default) under tmp_path/src; returns tmp_path/src."""
     root = tmp_path / "src"
-    shutil.copytree(cache.package_dir(), root / "fidle_examples",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(source / "fidle_examples" if source else cache.package_dir(),
+                    root / "fidle_examples", ignore=shutil.ignore_patterns("__pycache__"))
     return root
 
 
@@ -226,13 +234,13 @@ def test_unknown_figure_metric_or_field_is_an_error():
 # --- builds of a small site -------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def cold(tmp_path_factory):
+def cold(tmp_path_factory, frozen_src):
     """One cold build of a small site with mnist and linear-regression (quick)."""
     folder = tmp_path_factory.mktemp("cold")
     project = make_project(folder / "site", {"index.md": INDEX, "exemples/lineaire.md": NESTED,
                                              "sans.md": PLAIN})
     docs_before = snapshot(project / "docs")
-    proc = mkdocs_build(project, folder / "cache")
+    proc = mkdocs_build(project, folder / "cache", frozen_src)
     assert proc.returncode == 0, output(proc)
     assert snapshot(project / "docs") == docs_before, "the build wrote under docs/"
     return project, folder / "cache", output(proc)
@@ -289,10 +297,10 @@ def test_quick_profile_shows_a_warning_on_pages_with_results(cold):
 
 
 @pytest.mark.slow
-def test_second_build_trains_nothing(cold, tmp_path):
+def test_second_build_trains_nothing(cold, tmp_path, frozen_src):
     project, cache_dir, _ = cold
     shutil.copytree(cache_dir, tmp_path / "cache")
-    proc = mkdocs_build(project, tmp_path / "cache")
+    proc = mkdocs_build(project, tmp_path / "cache", frozen_src)
     assert proc.returncode == 0, output(proc)
     assert trained(output(proc)) == []
     assert sorted(from_cache(output(proc))) == ["linear-regression", "mnist"]
@@ -301,10 +309,10 @@ def test_second_build_trains_nothing(cold, tmp_path):
 
 
 @pytest.mark.slow
-def test_editing_one_example_retrains_only_that_one(cold, tmp_path):
+def test_editing_one_example_retrains_only_that_one(cold, tmp_path, frozen_src):
     project, cache_dir, _ = cold
     shutil.copytree(cache_dir, tmp_path / "cache")
-    src = copy_package(tmp_path)
+    src = copy_package(tmp_path, frozen_src)
     proc = mkdocs_build(project, tmp_path / "cache", src)
     assert trained(output(proc)) == [], "a copy of unchanged code must hit the cache"
     append(src / "fidle_examples" / "examples" / "linear_regression.py", "\n# edited\n")
@@ -322,10 +330,10 @@ def test_editing_one_example_retrains_only_that_one(cold, tmp_path):
 
 
 @pytest.mark.slow
-def test_killed_build_leaves_the_previous_entry_usable(cold, tmp_path):
+def test_killed_build_leaves_the_previous_entry_usable(cold, tmp_path, frozen_src):
     project, cache_dir, _ = cold
     shutil.copytree(cache_dir, tmp_path / "cache")
-    src = copy_package(tmp_path)
+    src = copy_package(tmp_path, frozen_src)
     example = src / "fidle_examples" / "examples" / "mnist.py"
     original = example.read_text(encoding="utf-8")
     append(example, "\n# edited: mnist trains again\n")
@@ -355,10 +363,10 @@ def test_killed_build_leaves_the_previous_entry_usable(cold, tmp_path):
 
 
 @pytest.mark.slow
-def test_failing_example_fails_the_build_with_its_error(cold, tmp_path):
+def test_failing_example_fails_the_build_with_its_error(cold, tmp_path, frozen_src):
     project, cache_dir, _ = cold
     shutil.copytree(cache_dir, tmp_path / "cache")
-    src = copy_package(tmp_path)
+    src = copy_package(tmp_path, frozen_src)
     append(src / "fidle_examples" / "examples" / "linear_regression.py",
            "\n\ndef run(config, ctx):\n    raise RuntimeError('panne simulée')\n")
     proc = mkdocs_build(project, tmp_path / "cache", src)
@@ -370,41 +378,41 @@ def test_failing_example_fails_the_build_with_its_error(cold, tmp_path):
 
 
 @pytest.mark.slow
-def test_example_error_is_shown_in_french(tmp_path, keras_home):
+def test_example_error_is_shown_in_french(tmp_path, keras_home, frozen_src):
     (keras_home / "datasets" / "mnist.npz").write_bytes(b"tronque")
     project = make_project(tmp_path / "site", {"index.md": "# M\n\n{{ fidle:results mnist }}\n"})
-    proc = mkdocs_build(project, tmp_path / "cache")
+    proc = mkdocs_build(project, tmp_path / "cache", frozen_src)
     assert proc.returncode != 0
     assert "L'exemple « mnist » a échoué" in output(proc)
     assert "est corrompu ou incomplet" in output(proc)
 
 
-def test_unknown_example_fails_with_page_and_line(tmp_path):
+def test_unknown_example_fails_with_page_and_line(tmp_path, frozen_src):
     project = make_project(tmp_path / "site", {
         "index.md": "# A\n", "dossier/page.md": "# P\n\nTexte.\n{{ fidle:results mnsit }}\n"})
-    proc = mkdocs_build(project, tmp_path / "cache")
+    proc = mkdocs_build(project, tmp_path / "cache", frozen_src)
     assert proc.returncode != 0
     assert "docs/dossier/page.md, ligne 4 : Exemple inconnu : « mnsit »" in output(proc)
     assert not (tmp_path / "cache").exists(), "nothing trained for an invalid page"
 
 
 @pytest.mark.slow
-def test_unknown_figure_or_metric_fails_with_page_and_line(cold, tmp_path):
+def test_unknown_figure_or_metric_fails_with_page_and_line(cold, tmp_path, frozen_src):
     _, cache_dir, _ = cold
     shutil.copytree(cache_dir, tmp_path / "cache")
     project = make_project(tmp_path / "site", {"index.md": (
         "---\ntitle: X\n---\n# X\n\n{{ fidle:figure mnist/perte }}\n"
         "Vaut {{ fidle:metric mnist/precision }}.\n")})
-    proc = mkdocs_build(project, tmp_path / "cache")
+    proc = mkdocs_build(project, tmp_path / "cache", frozen_src)
     assert proc.returncode != 0
     log = output(proc)
     assert "docs/index.md, ligne 6 : figure inconnue « perte »" in log
     assert "docs/index.md, ligne 7 : mesure inconnue « precision »" in log
 
 
-def test_disabled_plugin_leaves_markers_and_trains_nothing(tmp_path):
+def test_disabled_plugin_leaves_markers_and_trains_nothing(tmp_path, frozen_src):
     project = make_project(tmp_path / "site", {"index.md": INDEX})
-    proc = mkdocs_build(project, tmp_path / "cache", FIDLE_EXAMPLES_ENABLED="0")
+    proc = mkdocs_build(project, tmp_path / "cache", frozen_src, FIDLE_EXAMPLES_ENABLED="0")
     assert proc.returncode == 0, output(proc)
     assert "désactivé" in output(proc)
     assert "{{ fidle:metric mnist/test_accuracy }}" in \
@@ -412,19 +420,19 @@ def test_disabled_plugin_leaves_markers_and_trains_nothing(tmp_path):
     assert not (tmp_path / "cache").exists()
 
 
-def test_bad_profile_in_the_environment_is_refused(tmp_path):
+def test_bad_profile_in_the_environment_is_refused(tmp_path, frozen_src):
     project = make_project(tmp_path / "site", {"index.md": INDEX})
-    proc = mkdocs_build(project, tmp_path / "cache", FIDLE_EXAMPLES_PROFILE="turbo")
+    proc = mkdocs_build(project, tmp_path / "cache", frozen_src, FIDLE_EXAMPLES_PROFILE="turbo")
     assert proc.returncode != 0
     assert "FIDLE_EXAMPLES_PROFILE vaut « turbo » : profils possibles full, quick" in \
         output(proc)
 
 
 @pytest.mark.slow
-def test_two_builds_at_once_train_once(tmp_path):
+def test_two_builds_at_once_train_once(tmp_path, frozen_src):
     page = "# L\n\n{{ fidle:results linear-regression }}\n"
     projects = [make_project(tmp_path / f"site{i}", {"index.md": page}) for i in (1, 2)]
-    env = build_env(tmp_path / "cache")
+    env = build_env(tmp_path / "cache", frozen_src)
     procs = [subprocess.Popen(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(p / "mkdocs.yml")],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=p, env=env)
@@ -482,10 +490,10 @@ class _Serve:
 
 
 @pytest.mark.slow
-def test_serve_trains_once_and_retrains_an_edited_example(cold, tmp_path):
+def test_serve_trains_once_and_retrains_an_edited_example(cold, tmp_path, frozen_src):
     _, cache_dir, _ = cold
     shutil.copytree(cache_dir, tmp_path / "cache")
-    src = copy_package(tmp_path)
+    src = copy_package(tmp_path, frozen_src)
     project = make_project(tmp_path / "site", {"index.md": INDEX, "exemples/lineaire.md": NESTED},
                            MKDOCS_YML + f"watch:\n  - {src}\n")
     docs_before = snapshot(project / "docs")

@@ -69,8 +69,20 @@ def _module_file(name: str, root: Path) -> Path | None:
     return None
 
 
+# (path, mtime_ns, size) -> imports: `mkdocs serve` rebuilds parse only edited files.
+_IMPORTS_SEEN: dict[tuple[str, int, int], set[str]] = {}
+
+
 def _imported(name: str, path: Path) -> set[str]:
     """Package modules that `path` (module `name`) imports, anywhere in its body."""
+    stat = path.stat()
+    seen = (str(path), stat.st_mtime_ns, stat.st_size)
+    if seen not in _IMPORTS_SEEN:
+        _IMPORTS_SEEN[seen] = _parse_imports(name, path)
+    return _IMPORTS_SEEN[seen]
+
+
+def _parse_imports(name: str, path: Path) -> set[str]:
     tree = ast.parse(path.read_bytes(), filename=str(path))
     is_package = path.name == "__init__.py"
     found: set[str] = set()

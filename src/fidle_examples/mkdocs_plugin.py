@@ -93,11 +93,17 @@ class FidleExamplesPlugin(BasePlugin[_Options]):
         if not self._active:
             return files
         wanted = self._scan(files)
-        self._loaded = self._load(sorted(wanted, key=registry.names().index))
+        self._loaded, self._figures, self._blocks = {}, {}, {}
+        self._add(sorted(wanted, key=registry.names().index), files, config)
         self._check(wanted)
-        self._figures = {}
-        for name, loaded in self._loaded.items():
-            for figure in loaded.result.figures.values():
+        return files
+
+    def _add(self, names: list[str], files: Files, config) -> None:
+        """Load (or train) `names` and add their figures to the site's files."""
+        loaded = self._load(names)
+        self._loaded.update(loaded)
+        for name, entry in loaded.items():
+            for figure in entry.result.figures.values():
                 uri = f"{FIGURES_DIR}/{name}/{figure.name}.svg"
                 if files.get_file_from_path(uri) is not None:
                     raise PluginError(
@@ -107,7 +113,6 @@ class FidleExamplesPlugin(BasePlugin[_Options]):
                 file = File.generated(config, uri, content=figure.svg.encode("utf-8"))
                 files.append(file)
                 self._figures[name, figure.name] = file
-        return files
 
     def _scan(self, files: Files) -> dict[str, list[tuple[str, markers.Marker]]]:
         """{example: [(page path, marker)]} from the Markdown sources, all errors at once."""
@@ -206,41 +211,58 @@ class FidleExamplesPlugin(BasePlugin[_Options]):
     def on_page_markdown(self, markdown: str, page, config, files):
         if not self._active:
             return markdown
+        if markers.MARK not in markdown:
+            return markdown
+        blocks = self._blocks[page.file.src_uri] = {}
+        rendered = []
+
+        def render(marker):
+            rendered.append(marker)
+            html = self._render(marker, page)
+            if marker.kind not in markers.BLOCK_KINDS:
+                return html
+            return self._placeholder(blocks, html)
+
         try:
-            if not markers.find(markdown):
-                return markdown
-            blocks = self._blocks[page.file.src_uri] = {}
-
-            def render(marker):
-                html = self._render(marker, page)
-                if marker.kind not in markers.BLOCK_KINDS:
-                    return html
-                placeholder = f"fidle{self._nonce}x{len(blocks)}"
-                blocks[placeholder] = html
-                return placeholder
-
+            self._add_late(markdown, files, config)
             markdown = markers.replace(markdown, render)
         except markers.MarkerError as error:
             raise PluginError(f"{self._where(page.file)}, ligne "
                               f"{error.line + _front_matter_lines(page, markdown)} : "
                               f"{error}") from None
-        if self._profile == "quick":
-            placeholder = f"fidle{self._nonce}x{len(blocks)}"
-            blocks[placeholder] = pagehtml.quick_warning()
-            markdown = markers.insert_after_title(markdown, placeholder)
+        if self._profile == "quick" and rendered:
+            markdown = markers.insert_after_title(
+                markdown, self._placeholder(blocks, pagehtml.quick_warning()))
         return markdown
+
+    def _placeholder(self, blocks: dict[str, str], html: str) -> str:
+        """A word Markdown leaves alone; on_page_content swaps it for `html`."""
+        placeholder = f"fidle{self._nonce}b{len(blocks)}e"  # "e": b1e is no prefix of b10e
+        blocks[placeholder] = html
+        return placeholder
 
     def on_page_content(self, html: str, page, config, files):
         for placeholder, block in self._blocks.pop(page.file.src_uri, {}).items():
             html = html.replace(f"<p>{placeholder}</p>", block).replace(placeholder, block)
         return html
 
+    def _add_late(self, markdown: str, files: Files, config) -> None:
+        """Examples asked for by markers on_files did not see: the page was edited during
+        the build, or another plugin wrote them. Figures can still be added here: MkDocs
+        copies the files after reading every page."""
+        late: dict[str, markers.Marker] = {}
+        for marker in markers.scan(markdown)[0]:
+            if marker.name not in self._loaded:
+                problem = _missing_example(marker.name)
+                if problem:
+                    raise markers.MarkerError(marker.line, f"{problem} (marqueur "
+                                                           f"« {marker.text} »)")
+                late.setdefault(marker.name, marker)
+        if late:
+            self._add(sorted(late, key=registry.names().index), files, config)
+
     def _render(self, marker: markers.Marker, page) -> str:
-        loaded = self._loaded.get(marker.name)
-        if loaded is None:  # the marker was not in the source file (added by a plugin?)
-            raise markers.MarkerError(marker.line, f"« {marker.text} » n'était pas dans le "
-                                                   "fichier source lu au début de la "
-                                                   "construction.")
+        loaded = self._loaded[marker.name]
         result = loaded.result
         pagehtml.check(marker, result)
         if marker.kind == "metric":
