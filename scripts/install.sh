@@ -10,8 +10,8 @@ VENV=${VENV:-.venv}
 PYTHON=${PYTHON:-python3}
 EXTRAS=${EXTRAS:-dev}
 
-"$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
-    echo "Erreur : Python 3.11 ou plus récent est nécessaire ($PYTHON est $("$PYTHON" --version 2>&1))." >&2
+"$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11, 5))' || {
+    echo "Erreur : Python 3.11.5 ou plus récent est nécessaire ($PYTHON est $("$PYTHON" --version 2>&1))." >&2
     exit 1
 }
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
