@@ -9,7 +9,10 @@ diffèrent que par le nombre de points utilisés pour chaque correction :
 - stochastique (*SGD*) : un seul point, autant de corrections que de points ;
 - par mini-lots (*mini-batch*) : quelques points à la fois, le compromis habituel.
 
-Toutes trois s'approchent de la solution exacte donnée par l'équation normale.
+Le pas d'apprentissage diminue au fil des mises à jour, η / (1 + t/τ) : sans cela,
+les variantes stochastiques oscilleraient sans fin autour du minimum. Toutes trois
+s'approchent de la solution exacte donnée par l'équation normale ; un pas trop grand
+(--learning-rate 100) fait diverger la descente, ce que l'exemple signale.
 """
 
 from __future__ import annotations
