@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
+import re
+import xml.etree.ElementTree as ET
 from functools import lru_cache
 
 import numpy as np
@@ -26,11 +29,41 @@ def quick_config(name: str):
     return registry.get(name).load().PROFILES["quick"]
 
 
+# For each figure of each experiment, a French text its SVG must contain.
+FIGURES = {
+    "randomness": {"spread": "enveloppe", "final": "exactitude (test)"},
+    "batch-size": {"loss_per_epoch": "époque", "loss_per_second": "secondes de calcul"},
+    "overfitting": {"curves": "entraînement", "comparison": "arrêt précoce"},
+    "backpropagation": {"loss": "époque", "boundary": "frontière de décision"},
+    "svm-vs-dnn": {"comparison": "réseau dense"},
+}
+SECTIONS = ("data", "model", "train", "evaluate")  # the order of docs/contribuer.md
+
+
 def test_experiments_are_registered_after_the_examples():
     names = registry.names()
     assert names[-len(EXPERIMENTS):] == list(EXPERIMENTS)
-    for name in EXPERIMENTS:
-        assert registry.get(name).load().NAME == name
+
+
+@pytest.mark.parametrize("name", EXPERIMENTS)
+def test_experiment_module_follows_the_pattern(name):
+    module = registry.get(name).load()
+    assert module.NAME == name and set(module.PROFILES) == {"full", "quick"}
+    assert re.search("[éèàç]", module.__doc__)
+    starts = re.findall(r"# --8<-- \[start:(\w+)\]", inspect.getsource(module))
+    assert starts == [s for s in SECTIONS if s in starts] and {"data", "evaluate"} <= set(starts)
+
+
+@pytest.mark.parametrize("name", EXPERIMENTS)
+def test_experiment_gives_french_figures_and_metrics(name):
+    result = quick(name)
+    assert set(result.figures) == set(FIGURES[name])
+    for figure_name, text in FIGURES[name].items():
+        svg = result.figures[figure_name].svg
+        assert ET.fromstring(svg).tag == "{http://www.w3.org/2000/svg}svg"
+        assert text in svg, figure_name
+    for metric in result.metrics.values():
+        assert math.isfinite(metric.value) and metric.label[0].isupper()
 
 
 # --- randomness --------------------------------------------------------------------

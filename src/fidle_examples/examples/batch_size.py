@@ -53,11 +53,23 @@ PROFILES = {
 }
 
 
+# --8<-- [start:data]
+def prepare(config: Config):
+    """Training and validation images (the same for every batch size), and the batch
+    sizes to try, named "8", "32"... and "full" for the whole training set."""
+    train, validation, _ = mnist_subsets(config.train_size, config.validation_fraction,
+                                         np.random.default_rng(config.seed))
+    sizes = {**{str(b): b for b in config.batch_sizes}, "full": len(train[0])}
+    return train, validation, sizes
+# --8<-- [end:data]
+
+
 # --8<-- [start:train]
 def epoch_clock():
     """A Keras callback that records, for each epoch, the updates made and the seconds
-    spent on them. The clock stops at the last update: the validation pass that
-    follows costs the same for every batch size and is not counted."""
+    spent on them. Not counted: the very first update, which also builds the
+    computation graph, and the validation pass after each epoch (both cost the
+    same whatever the batch size)."""
     import keras
 
     class EpochClock(keras.callbacks.Callback):
@@ -71,6 +83,8 @@ def epoch_clock():
         def on_train_batch_end(self, batch, logs=None):
             self._steps += 1  # one mini-batch = one update of the weights
             self._end = time.perf_counter()
+            if not self.updates and self._steps == 1:
+                self._start = self._end  # the clock starts after the graph is built
 
         def on_epoch_end(self, epoch, logs=None):
             self.updates.append(self._steps)
@@ -96,11 +110,7 @@ def train_with_batch_size(batch_size, data, config: Config, ctx: RunContext):
 
 
 def run(config: Config, ctx: RunContext) -> Result:
-    # --8<-- [start:data]
-    train, validation, _ = mnist_subsets(config.train_size, config.validation_fraction,
-                                         np.random.default_rng(config.seed))
-    sizes = {**{str(b): b for b in config.batch_sizes}, "full": len(train[0])}
-    # --8<-- [end:data]
+    train, validation, sizes = prepare(config)
 
     # --8<-- [start:evaluate]
     rows, histories = [], {}
@@ -111,7 +121,6 @@ def run(config: Config, ctx: RunContext) -> Result:
                           "updates": clock.updates}
         rows.append({"key": key, "batch_size": batch_size,
                      "updates_per_epoch": clock.updates[-1],
-                     # The first epoch also pays for building the computation graph.
                      "epoch_seconds": float(np.median(clock.seconds)),
                      "total_seconds": float(np.sum(clock.seconds)),
                      "val_loss": history["val_loss"][-1],
@@ -126,7 +135,7 @@ def run(config: Config, ctx: RunContext) -> Result:
         key = row["key"]
         result.add_metric(f"updates_{key}", f"Mises à jour par époque, {label}",
                           row["updates_per_epoch"], "integer")
-        result.add_metric(f"epoch_seconds_{key}", f"Durée d'une époque, {label}",
+        result.add_metric(f"epoch_seconds_{key}", f"Durée d'une époque (médiane, s), {label}",
                           row["epoch_seconds"], "number", 3)
         result.add_metric(f"val_loss_{key}", f"Perte de validation finale, {label}",
                           row["val_loss"])

@@ -36,6 +36,7 @@ class Config(mnist.Config):
 
     epochs: int = 10
     batch_size: int = 128
+    hidden_units: int = 100
     train_size: int = 12_000  # images drawn from the 60 000: 10 000 train, 2 000 validation
     runs: int = 5  # seeds tried for each source of randomness
 
