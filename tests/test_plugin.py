@@ -373,7 +373,8 @@ def test_failing_example_fails_the_build_with_its_error(cold, tmp_path, frozen_s
     assert proc.returncode != 0
     log = output(proc)
     assert "L'exemple « linear-regression » a échoué" in log
-    assert "RuntimeError : panne simulée" in log
+    assert "RuntimeError : panne simulée." in log
+    assert "Traceback" in log and "linear_regression.py" in log  # where the bug is
     assert "Aucune figure ni aucun résultat ancien n'est affiché" in log
 
 

@@ -185,12 +185,13 @@ class FidleExamplesPlugin(BasePlugin[_Options]):
             buildworker.run(names, self._profile, self._results.root, on_event,
                             on_output=lambda line: log.debug("  %s", line))
         except buildworker.WorkerError as error:
-            if error.details:
-                log.debug("Détails de l'erreur de « %s » :\n%s", error.example, error.details)
+            if error.details:  # a bug rather than a FidleError: the traceback helps
+                log.error("Trace de l'erreur de « %s » :\n%s", error.example, error.details)
+            message = str(error).rstrip()
             raise PluginError(
                 f"L'exemple « {error.example} » a échoué pendant la construction du site : "
-                f"{error} Aucune figure ni aucun résultat ancien n'est affiché à la place."
-            ) from None
+                f"{message}{'' if message.endswith('.') else '.'} Aucune figure ni aucun "
+                "résultat ancien n'est affiché à la place.") from None
         loaded = {}
         for name in names:
             key = done[name]["key"]
