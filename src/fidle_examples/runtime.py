@@ -2,21 +2,48 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import random
+import sys
 from functools import lru_cache
 
 import numpy as np
+
+
+@contextlib.contextmanager
+def _quiet_native_stderr():
+    """Silence what C++ libraries write straight to file descriptor 2.
+
+    TensorFlow 2.21 prints oneDNN/CUDA start-up notes through absl before its
+    logging is initialised, ignoring TF_CPP_MIN_LOG_LEVEL; they would bury the
+    learner's output. Python exceptions are unaffected: they are raised, not printed.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def import_keras():
+    """`import keras` (and its backend) without the native start-up chatter."""
+    if "keras" not in sys.modules:
+        with _quiet_native_stderr():
+            import keras  # noqa: F401
+    return sys.modules["keras"]
 
 
 def set_seed(seed: int) -> None:
     """Seed Python, NumPy and the Keras backend, so that a run can be repeated."""
     random.seed(seed)
     np.random.seed(seed)
-    import keras
-
-    keras.utils.set_random_seed(seed)
+    import_keras().utils.set_random_seed(seed)
 
 
 def backend_name() -> str:
@@ -64,7 +91,8 @@ def _gpu_names(backend: str) -> list[str]:
 @lru_cache(maxsize=1)
 def device_description() -> str:
     """"NVIDIA H100 80GB HBM3" on a GPU machine, "CPU (2 cœurs, ...)" otherwise."""
-    gpus = _gpu_names(backend_name())
+    with _quiet_native_stderr():  # CUDA probing logs an error on a CPU machine
+        gpus = _gpu_names(backend_name())
     if gpus:
         return gpus[0] if len(gpus) == 1 else f"{len(gpus)} × {gpus[0]}"
     return _cpu_description()
