@@ -322,17 +322,17 @@ def xy_curves(curves: dict, title: str, xlabel: str, ylabel: str, log: bool = Fa
 
 def history_panels(panels: dict[str, dict[str, list[float]]], ylabel: str,
                    dashed: tuple[str, ...] = (), log: bool = False) -> str:
-    """A grid of small panels (title -> {label: values per epoch}), same y scale."""
+    """A grid of small panels (title -> {label: values per epoch}), same scales."""
     import math
 
     columns = 2 if len(panels) > 1 else 1
     rows = math.ceil(len(panels) / columns)
     fig, axes = new_figure(3.4 * columns, 2.8 * rows, nrows=rows, ncols=columns,
-                           squeeze=False, sharey=True)
+                           squeeze=False, sharex=True, sharey=True)
     for ax, (panel_title, series) in zip(axes.flat, panels.items()):
         _curves(ax, {label: (range(1, len(values) + 1), values)
                      for label, values in series.items()}, dashed)
-        ax.set(title=panel_title, xlabel="époque")
+        ax.set_title(panel_title)
         if log:
             ax.set_yscale("log")
         _epochs_axis(ax)
@@ -340,6 +340,8 @@ def history_panels(panels: dict[str, dict[str, list[float]]], ylabel: str,
         ax.legend(fontsize=7)
     for ax in axes[:, 0]:
         ax.set_ylabel(ylabel)
+    for ax in axes[-1, :]:
+        ax.set_xlabel("époque")
     for ax in list(axes.flat)[len(panels):]:
         ax.axis("off")
     return to_svg(fig)

@@ -127,8 +127,8 @@ def keras_gradients(params, x, y) -> dict[str, np.ndarray]:
         keras.layers.Dense(1, activation="sigmoid", dtype="float64"),
     ])
     model.set_weights([params["W1"], params["b1"], params["W2"], params["b2"]])
-    grads = autodiff(model, keras.losses.BinaryCrossentropy(dtype="float64"), x,
-                     y[:, None])
+    loss_fn = keras.losses.BinaryCrossentropy(dtype="float64")  # float32 by default
+    grads = autodiff(model, loss_fn, x, y[:, None])
     return dict(zip(("W1", "b1", "W2", "b2"), grads))
 
 
