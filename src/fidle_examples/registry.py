@@ -39,11 +39,11 @@ EXAMPLES: tuple[ExampleSpec, ...] = (
     ExampleSpec("batch-size", "batch_size", "Q-LOTS",
                 "Question : quelle taille pour les lots (batches) ?", "≈ 30 s"),
     ExampleSpec("overfitting", "overfitting", "Q-SUR",
-                "Question : le surapprentissage et ses remèdes", "≈ 30 s"),
+                "Question : le surapprentissage et ses remèdes", "≈ 40 s"),
     ExampleSpec("backpropagation", "backpropagation", "RETRO",
-                "La rétropropagation écrite à la main, vérifiée", "≈ 5 s"),
+                "La rétropropagation écrite à la main, vérifiée", "≈ 2 s"),
     ExampleSpec("svm-vs-dnn", "svm_vs_dnn", "SVM",
-                "SVM contre réseau dense sur MNIST", "≈ 60 s"),
+                "SVM contre réseau dense sur MNIST", "≈ 40 s"),
 )
 
 _BY_NAME = {spec.name: spec for spec in EXAMPLES}
