@@ -1,0 +1,137 @@
+"""Fixtures of the browser tests: the built site served on loopback, Chromium,
+the npm tools, and one audit of every page shared by the tests.
+
+Without Chromium (or Node.js/npm for axe-core and Lighthouse) the tests are
+skipped with the command that installs it, except under CI=true where a
+missing tool is a failure: CI must never report a skipped browser suite as green.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+
+import nodetools
+from pageaudit import CHROMIUM_ARGS, audit_site
+from sitetools import ROOT, StaticServer, build_site, site_pages
+
+ARTIFACTS = ROOT / "test-artifacts"
+IN_CI = os.environ.get("CI", "").strip().lower() == "true"
+
+
+def missing_tool(message: str) -> None:
+    """Skip the test, or fail it under CI=true."""
+    if IN_CI:
+        pytest.fail(f"{message} (CI=true : un outil manquant est une erreur, pas un test ignoré)",
+                    pytrace=False)
+    pytest.skip(message)
+
+
+def find_chromium() -> str | None:
+    for candidate in (os.environ.get("FIDLE_CHROMIUM"), shutil.which("chromium"),
+                      "/usr/bin/chromium"):
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+class NodeTools:
+    """axe-core and Lighthouse, installed on first use; `require()` skips or fails."""
+
+    def __init__(self) -> None:
+        self.node, self.npm = shutil.which("node"), shutil.which("npm")
+        self._modules: Path | None = None
+        self._error: str | None = None
+
+    @property
+    def available(self) -> bool:
+        return bool(self.node and self.npm)
+
+    def install(self) -> Path | None:
+        """node_modules with the pinned tools, or None (absent, or install failed)."""
+        if self.available and self._modules is None and self._error is None:
+            try:
+                self._modules = nodetools.ensure_installed(self.npm)
+            except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+                self._error = str(exc)
+        return self._modules
+
+    def require(self) -> Path:
+        if not self.available:
+            missing_tool("Node.js et npm sont introuvables : installez-les avec "
+                         "« apt-get install -y nodejs npm » (axe-core et Lighthouse en ont besoin).")
+        if self.install() is None:
+            pytest.fail(self._error, pytrace=False)
+        return self._modules
+
+    def axe_script(self) -> Path | None:
+        modules = self.install()
+        return modules / "axe-core" / "axe.min.js" if modules else None
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    path = find_chromium()
+    if path is None:
+        missing_tool("Chromium est introuvable : installez-le avec « apt-get install -y chromium » "
+                     "(ou indiquez son chemin dans FIDLE_CHROMIUM).")
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=chromium_path, headless=True,
+                                      args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture(scope="session")
+def node_tools() -> NodeTools:
+    return NodeTools()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory) -> Path:
+    """The project's site, built once with the quick profile (results cache: see tests/conftest.py)."""
+    site = tmp_path_factory.mktemp("browser") / "site"
+    try:
+        build_site(site, env={"FIDLE_EXAMPLES_PROFILE": "quick"})
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    return site
+
+
+@pytest.fixture(scope="session")
+def pages(built_site) -> list[str]:
+    return site_pages(built_site)
+
+
+@pytest.fixture(scope="session")
+def site_url(built_site):
+    with StaticServer(built_site) as server:
+        yield server.url
+
+
+@pytest.fixture(scope="session")
+def page_reports(browser, site_url, pages, node_tools, artifacts) -> list:
+    """One visit of every page of the site; the reports are also saved as an artefact."""
+    reports = audit_site(browser, site_url, pages, node_tools.axe_script())
+    (artifacts / "browser-audit.json").write_text(
+        json.dumps([asdict(r) for r in reports], ensure_ascii=False, indent=1), encoding="utf-8")
+    return reports

@@ -1,0 +1,50 @@
+"""Internal links and anchors of a served site, checked with LinkChecker.
+
+Only loopback URLs are fetched: LinkChecker checks "intern" URLs only without
+--check-extern (never given here), and every other host is syntax-checked
+only (--ignore-url), so not even a DNS request leaves the machine.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+LINKCHECKER = Path(sys.executable).with_name("linkchecker")
+# AnchorCheck: a link to page#anchor fails when no element has that id.
+CONFIG = "[checking]\nmaxrequestspersecond=1000\n[AnchorCheck]\n"
+NOT_LOOPBACK = r"^(?!https?://(127\.0\.0\.1|localhost)[:/])[a-z][a-z0-9+.-]*:"
+# Line-number anchors of code blocks (half of all anchors): each would cost a
+# fetch and a parse of its page; the browser audit checks every same-page
+# anchor instead (pageaudit._SAME_PAGE_ANCHORS_JS).
+CODE_LINE_ANCHOR = r"#__codelineno-"
+
+
+def check_links(urls: list[str], workdir: Path) -> list[str]:
+    """Check every link reachable from urls; returns one line per broken link or anchor."""
+    config = workdir / "linkcheckerrc"
+    config.write_text(CONFIG, encoding="utf-8")
+    config.chmod(0o644)  # LinkChecker drops root privileges to "nobody"
+    cmd = [str(LINKCHECKER), "--config", str(config), "--no-status", "--no-robots",
+           "--output", "csv/utf-8", "--ignore-url", NOT_LOOPBACK, "--ignore-url", CODE_LINE_ANCHOR,
+           # A page#anchor URL is checked for its anchor; its links are
+           # followed from the page itself, once.
+           "--no-follow-url", "#", "--threads", "4", *urls]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    # Exit status: 0 all good, 1 broken links or warnings, 2 program error.
+    if proc.returncode not in (0, 1):
+        raise RuntimeError(f"LinkChecker a échoué (code {proc.returncode}) :\n"
+                           + proc.stderr[-3000:])
+    lines = [line for line in proc.stdout.splitlines() if line and not line.startswith("#")]
+    problems = []
+    for row in csv.DictReader(io.StringIO("\n".join(lines)), delimiter=";"):
+        where = f"{row['parentname'] or '(départ)'} -> {row['urlname']}"
+        if row["valid"] != "True":
+            problems.append(f"{where} : {row['result']}")
+        elif "Anchor" in row["warningstring"]:
+            problems.append(f"{where} : ancre introuvable "
+                            f"({row['warningstring'].split('.')[0]})")
+    return problems

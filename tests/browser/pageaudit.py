@@ -1,0 +1,263 @@
+"""Load one page in Chromium and record everything the browser tests check on it.
+
+One visit per page collects all the facts (requests, console, images, Mermaid,
+KaTeX, figures, axe-core); the tests then assert on these facts, so a page added
+to the site is checked without any change here.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+# Arguments from /work/shared/notes/offline-site.md: no GPU, no sandbox (root in
+# containers), and no background traffic of Chromium's own that could reach out.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+VIEWPORT = {"width": 1280, "height": 800}
+SERIOUS_IMPACTS = ("serious", "critical")
+
+# Material renders each Mermaid diagram inside a *closed* shadow root: opening
+# them lets the tests (and axe-core) see the SVG. Uncaught errors are counted
+# so that waiting for a diagram that will never come stops early.
+INIT_SCRIPT = """
+(() => {
+  const attach = Element.prototype.attachShadow;
+  Element.prototype.attachShadow = function (init) {
+    return attach.call(this, Object.assign({}, init, { mode: "open" }));
+  };
+  window.__fidleErrors = 0;
+  addEventListener("error", () => { window.__fidleErrors += 1; }, true);
+  addEventListener("unhandledrejection", () => { window.__fidleErrors += 1; });
+})();
+"""
+
+_RENDER_STATE_JS = """
+() => {
+  const diagrams = [...document.querySelectorAll("div.mermaid")].map((host) => {
+    const svg = host.shadowRoot && host.shadowRoot.querySelector("svg");
+    if (!svg) return "vide";
+    if (svg.getAttribute("aria-roledescription") === "error") return "erreur";
+    const box = svg.getBoundingClientRect();
+    return box.width > 0 && box.height > 0 ? "ok" : "taille nulle";
+  });
+  const math = [...document.querySelectorAll(".arithmatex")].map((el) => {
+    if (el.querySelector(".katex-error")) return "erreur : " + el.textContent.trim().slice(0, 80);
+    if (!el.querySelector(".katex")) return "non rendue : " + el.textContent.trim().slice(0, 80);
+    return "ok";
+  });
+  return { diagrams, math, errors: window.__fidleErrors };
+}
+"""
+
+# Lazy images never load off-screen: make them eager, then wait for each one
+# (decode() rejects for a broken image, which is what is measured next).
+_IMAGES_JS = """
+async () => {
+  document.querySelectorAll("details:not([open])").forEach((d) => { d.open = true; });
+  const images = [...document.images];
+  images.forEach((img) => { if (img.loading === "lazy") img.loading = "eager"; });
+  await Promise.all(images.map((img) => Promise.race([
+    img.decode().catch(() => null),
+    new Promise((resolve) => setTimeout(resolve, 5000)),
+  ])));
+  return images.map((img) => {
+    const box = img.getBoundingClientRect();
+    return {
+      src: img.getAttribute("src") || "",
+      url: img.currentSrc || img.src,
+      naturalWidth: img.naturalWidth,
+      width: box.width,
+      height: box.height,
+    };
+  });
+}
+"""
+
+# Links to an anchor of the same page ("#x") whose target does not exist. This
+# covers the many line-number anchors of code blocks, which LinkChecker skips.
+_SAME_PAGE_ANCHORS_JS = """
+() => [...document.querySelectorAll('a[href^="#"]')]
+  .map((a) => a.getAttribute("href").slice(1))
+  .filter((id) => id && !document.getElementById(decodeURIComponent(id)))
+  .filter((id, i, all) => all.indexOf(id) === i)
+  .map((id) => "#" + id)
+"""
+
+AXE_JS = """
+async () => {
+  const result = await axe.run(document, { resultTypes: ["violations"] });
+  return result.violations.map((v) => ({
+    id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
+    nodes: v.nodes.slice(0, 5).map((n) => ({ target: n.target, summary: n.failureSummary })),
+    count: v.nodes.length,
+  }));
+}
+"""
+
+
+def is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def goes_to_network(url: str) -> bool:
+    return urlsplit(url).scheme in ("http", "https", "ws", "wss", "ftp")
+
+
+@dataclass
+class PageReport:
+    path: str
+    external_requests: list[str] = field(default_factory=list)
+    failed_requests: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    mermaid_expected: int = 0
+    diagrams: list[str] = field(default_factory=list)
+    math_expected: int = 0
+    math: list[str] = field(default_factory=list)
+    images: list[dict] = field(default_factory=list)
+    broken_anchors: list[str] = field(default_factory=list)
+    axe_violations: list[dict] = field(default_factory=list)
+
+    @property
+    def broken_images(self) -> list[str]:
+        return [i["src"] for i in self.images if i["naturalWidth"] <= 0]
+
+    @property
+    def generated_figures(self) -> list[dict]:
+        return [i for i in self.images if "generated/" in i["src"]]
+
+    @property
+    def mermaid_problems(self) -> list[str]:
+        problems = [f"diagramme {n + 1} : {state}"
+                    for n, state in enumerate(self.diagrams) if state != "ok"]
+        missing = self.mermaid_expected - len(self.diagrams)
+        if missing > 0:
+            problems.append(f"{missing} bloc(s) Mermaid jamais transformé(s) en SVG")
+        return problems
+
+    @property
+    def math_problems(self) -> list[str]:
+        problems = [state for state in self.math if state != "ok"]
+        if self.math_expected > len(self.math):
+            problems.append(f"{self.math_expected - len(self.math)} formule(s) disparue(s)")
+        return problems
+
+    @property
+    def serious_axe_violations(self) -> list[dict]:
+        return [v for v in self.axe_violations if v["impact"] in SERIOUS_IMPACTS]
+
+
+class OfflineContext:
+    """A browser context that aborts, and records, every request to another host."""
+
+    def __init__(self, browser, **options):
+        options = {"viewport": VIEWPORT, "locale": "fr-FR", "color_scheme": "light",
+                   **options}
+        self.context = browser.new_context(**options)
+        self.context.add_init_script(INIT_SCRIPT)
+        self.external_requests: list[str] = []
+        self.context.route("**/*", self._route)
+
+    def _route(self, route) -> None:
+        url = route.request.url
+        if goes_to_network(url) and not is_loopback(url):
+            self.external_requests.append(url)
+            route.abort("blockedbyclient")
+        else:
+            route.continue_()
+
+    def new_page(self):
+        return self.context.new_page()
+
+    def close(self) -> None:
+        self.context.close()
+
+    def __enter__(self) -> "OfflineContext":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _count_class(html: str, name: str) -> int:
+    return len(re.findall(rf'class="(?:[^"]*\s)?{name}(?:\s[^"]*)?"', html))
+
+
+def _wait_for_rendering(page, report: PageReport, timeout: float) -> dict:
+    """Poll until every diagram and formula is rendered, or an error makes it hopeless."""
+    deadline = time.monotonic() + timeout
+    error_seen_at = None
+    while True:
+        state = page.evaluate(_RENDER_STATE_JS)
+        rendered = (sum(s != "vide" for s in state["diagrams"]) >= report.mermaid_expected
+                    and all(not s.startswith("non rendue") for s in state["math"]))
+        now = time.monotonic()
+        if state["errors"] and error_seen_at is None:
+            error_seen_at = now
+        if rendered or now > deadline or (error_seen_at and now - error_seen_at > 3):
+            return state
+        page.wait_for_timeout(200)
+
+
+def audit_page(ctx: OfflineContext, base_url: str, path: str, *,
+               axe_script: Path | None = None, render_timeout: float = 20) -> PageReport:
+    """Visit base_url + path and collect a PageReport."""
+    report = PageReport(path=path)
+    start = len(ctx.external_requests)
+    page = ctx.new_page()
+
+    def on_failed(request):
+        if is_loopback(request.url):
+            report.failed_requests.append(f"{request.url} ({request.failure})")
+
+    def on_response(response):
+        if response.status >= 400:
+            report.failed_requests.append(f"{response.url} (HTTP {response.status})")
+
+    def on_console(message):
+        if message.type == "error":
+            report.console_errors.append(message.text)
+
+    page.on("requestfailed", on_failed)
+    page.on("response", on_response)
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: report.console_errors.append(f"exception : {error}"))
+    try:
+        response = page.goto(base_url + path, wait_until="load")
+        html = response.text() if response else ""
+        report.mermaid_expected = _count_class(html, "mermaid")
+        report.math_expected = _count_class(html, "arithmatex")
+        state = _wait_for_rendering(page, report, render_timeout)
+        report.diagrams, report.math = state["diagrams"], state["math"]
+        try:
+            page.wait_for_load_state("networkidle", timeout=10_000)
+        except Exception:  # noqa: BLE001 - a page that never goes idle is still reported
+            report.failed_requests.append("le réseau n'est jamais devenu inactif (10 s)")
+        report.images = page.evaluate(_IMAGES_JS)
+        report.broken_anchors = page.evaluate(_SAME_PAGE_ANCHORS_JS)
+        if axe_script is not None:
+            page.add_script_tag(path=str(axe_script))
+            report.axe_violations = page.evaluate(AXE_JS)
+    finally:
+        page.close()
+    report.external_requests = ctx.external_requests[start:]
+    return report
+
+
+
+def audit_site(browser, base_url: str, paths: list[str],
+               axe_script: Path | None = None) -> list[PageReport]:
+    """Audit the pages one after the other in one offline context."""
+    with OfflineContext(browser) as ctx:
+        return [audit_page(ctx, base_url, path, axe_script=axe_script) for path in paths]

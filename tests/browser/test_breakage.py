@@ -1,0 +1,90 @@
+"""The checks catch real faults: a small site built with the project's own
+configuration, theme and vendored assets, where each page but one holds one
+deliberate fault (tests/browser/broken_site/). Each fault must be caught by the
+check meant for it, on that page; the control page (index) must pass them all.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from checks import CHECKS, failing_pages
+from linkscan import check_links
+from pageaudit import audit_site
+from sitetools import StaticServer, build_site, site_pages, write_small_site
+
+pytestmark = pytest.mark.browser
+
+PAGES = Path(__file__).resolve().parent / "broken_site"
+
+# page of broken_site/ -> the checks that must flag it
+EXPECTED = {
+    "externe/": ["requêtes vers un autre hôte"],
+    "mermaid/": ["diagrammes Mermaid", "erreurs dans la console"],
+    "formule/": ["formules KaTeX"],
+    "image/": ["images cassées", "requêtes en échec"],
+    "accessibilite/": ["accessibilité (axe-core)"],
+    "erreur/": ["erreurs dans la console"],
+    "liens/": ["ancres de la page"],
+}
+
+
+@pytest.fixture(scope="module")
+def broken_site(tmp_path_factory):
+    work = tmp_path_factory.mktemp("broken-site")
+    config = write_small_site(PAGES, work)
+    build_site(work / "site", config=config)
+    with StaticServer(work / "site") as server:
+        yield server.url, site_pages(work / "site"), work
+
+
+@pytest.fixture(scope="module")
+def broken_reports(browser, broken_site, node_tools):
+    url, paths, _ = broken_site
+    return {r.path: r for r in audit_site(browser, url, paths, node_tools.axe_script())}
+
+
+def test_the_control_page_passes_every_check(broken_reports, node_tools):
+    node_tools.require()
+    control = broken_reports[""]
+    # The control page really exercises the checks: a diagram, formulas, a figure.
+    assert control.diagrams == ["ok"]
+    assert control.math and set(control.math) == {"ok"}
+    assert [fig["naturalWidth"] for fig in control.generated_figures] == [200]
+    for check in CHECKS:
+        assert not failing_pages([control], check), check
+
+
+@pytest.mark.parametrize("page", sorted(EXPECTED))
+def test_each_fault_is_caught_where_it_is(broken_reports, node_tools, page):
+    node_tools.require()
+    for check in EXPECTED[page]:
+        assert page in failing_pages(broken_reports.values(), check), (
+            f"la vérification « {check} » n'a pas vu le défaut de /{page}")
+
+
+def test_the_faults_are_caught_on_their_page_only(broken_reports):
+    # Each check flags exactly the pages that hold its fault; a check that flags
+    # everything would also "catch" the faults.
+    for check in ["requêtes vers un autre hôte", "diagrammes Mermaid", "formules KaTeX",
+                  "images cassées", "ancres de la page"]:
+        expected = {page for page, checks in EXPECTED.items() if check in checks}
+        assert set(failing_pages(broken_reports.values(), check)) == expected, check
+
+
+def test_the_external_font_was_blocked_not_fetched(broken_reports):
+    assert any("fonts.googleapis.com" in url
+               for url in broken_reports["externe/"].external_requests)
+
+
+def test_broken_links_and_anchors_are_caught(broken_site):
+    # LinkChecker: links to other pages and files; the anchor of the same page
+    # ("#ailleurs") is left to the browser audit (test above, "ancres de la page").
+    url, paths, work = broken_site
+    problems = check_links([url + path for path in paths], work)
+    assert any("liens/ -> absente.md" in p and "404" in p for p in problems), problems
+    assert any("nulle-part" in p and "ancre introuvable" in p for p in problems), problems
+    assert any("generated/absente.svg" in p for p in problems), problems
+    assert len(problems) == 3, problems

@@ -1,0 +1,68 @@
+"""Material's search, in French, typed key by key as a reader types it."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+
+from pageaudit import OfflineContext
+
+pytestmark = pytest.mark.browser
+
+# term typed -> the pages that answer it (one of them must be among the first
+# TOP pages found). Material's search runs lunr with the French stemmer.
+EXPECTED = {
+    "rétropropagation": {"cours/retropropagation/"},
+    # The spelling without hyphen; "sur-apprentissage" is split by the search
+    # into "sur" and "apprentissage", which ranks every page about learning.
+    "surapprentissage": {"questions/surapprentissage/", "questions/"},
+    # The course section "Le neurone artificiel", or the example built on it.
+    "neurone": {"cours/regression-logistique/", "exemples/regression-logistique/"},
+}
+TOP = 3
+
+
+def result_pages(page, base_url: str) -> list[str]:
+    """Pages of the result list, in order, each once (sections of a page follow it)."""
+    hrefs = page.eval_on_selector_all(
+        ".md-search-result__list > .md-search-result__item > a", "links => links.map(a => a.href)")
+    base = urlsplit(base_url).path
+    found = []
+    for href in hrefs:
+        path = urlsplit(href).path.removeprefix(base)
+        if path not in found:
+            found.append(path)
+    return found
+
+
+@pytest.fixture(scope="module")
+def search_page(browser, site_url):
+    with OfflineContext(browser) as ctx:
+        page = ctx.new_page()
+        page.goto(site_url, wait_until="load")
+        yield page
+        assert not ctx.external_requests
+
+
+@pytest.mark.parametrize("term", sorted(EXPECTED))
+def test_french_search_finds_the_right_page(search_page, site_url, term):
+    page = search_page
+    box = page.locator(".md-search__input")
+    box.click()
+    box.press("Control+A")
+    box.press("Backspace")
+    page.keyboard.type(term, delay=20)
+    # The result count ("N documents trouvés", "Aucun document trouvé") replaces
+    # the "initialising" line once the index is ready and the query has run.
+    page.wait_for_function(
+        """term => {
+          const meta = document.querySelector(".md-search-result__meta");
+          return document.querySelector(".md-search__input").value === term
+            && meta && /trouv/i.test(meta.textContent);
+        }""", arg=term, timeout=15_000)
+    page.wait_for_timeout(300)  # the last keystroke's query may still be running
+    found = result_pages(page, site_url)
+    assert set(found[:TOP]) & EXPECTED[term], (
+        f"« {term} » : pages trouvées {found[:8]}, attendu l'une de {sorted(EXPECTED[term])} "
+        f"parmi les {TOP} premières")
