@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: serve build test test-fast bench clean
+.PHONY: serve build test test-fast bench notebooks clean
 
 # (Re)install when the venv is missing or the pinned versions change.
 $(STAMP): pyproject.toml requirements.lock scripts/install.sh
@@ -25,6 +25,9 @@ test-fast: $(STAMP)  ## the tests without the slow and browser ones
 
 bench: $(STAMP)  ## benchmarks (not part of the tests): bench/results/ and the site page
 	$(BIN)/python -m bench
+
+notebooks: $(STAMP)  ## regenerate docs/carnets/*.ipynb from the package and the pages
+	$(BIN)/python -m fidle_examples.notebooks
 
 clean:
 	rm -rf site .cache/fidle-examples results

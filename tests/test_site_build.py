@@ -203,7 +203,11 @@ def test_every_local_asset_exists(site, pages):
 @pytest.mark.slow
 def test_every_nav_page_exists_and_has_content(site, pages):
     config = load_config(str(ROOT / "mkdocs.yml"))
-    nav = get_navigation(get_files(config), config)
+    files = get_files(config)
+    jupyter = config.plugins.get("mkdocs-jupyter")  # it makes pages of carnets/*.ipynb
+    if jupyter:
+        files = jupyter.on_files(files, config)
+    nav = get_navigation(files, config)
     assert nav.pages, "La navigation (nav) de mkdocs.yml est vide."
     for nav_page in nav.pages:
         source = DOCS / nav_page.file.src_uri
