@@ -323,3 +323,53 @@ def test_site_figures_point_at_the_plugin_files():
         last = _source(_cells(name)[-1])
         for figure, _ in figures:
             assert f"](../{FIGURES_DIR}/{name}/{figure}.svg)" in last
+
+
+def _hook():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "notebook_pages", ROOT / "overrides" / "hooks" / "notebook_pages.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_hook_makes_a_notebook_page_fit_the_offline_site(tmp_path):
+    from types import SimpleNamespace
+
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import PluginError
+    from mkdocs.structure.files import File, Files
+    from mkdocs_jupyter.plugin import NotebookFile
+
+    hook = _hook()
+    config = load_config(str(ROOT / "mkdocs.yml"), site_dir=str(tmp_path))
+    config.plugins._current_plugin = "test"  # set by MkDocs while an event runs
+    notebook = NotebookFile(File("carnets/mnist.ipynb", str(DOCS), str(tmp_path), True),
+                            use_directory_urls=True, site_dir=str(tmp_path))
+    files = Files([notebook, File("exemples/mnist.md", str(DOCS), str(tmp_path), True),
+                   File.generated(config, "generated/mnist/loss.svg", content=b"<svg/>")])
+    files = hook.on_files(files, config)
+    assert files.get_file_from_path("carnets/mnist/mnist.ipynb").abs_src_path == \
+        notebook.abs_src_path  # the download, a file the pages can link to
+    page = SimpleNamespace(file=notebook)
+    html = ('<script src=""> </script><script type="text/x-mathjax-config">MathJax</script>'
+            '<style type="text/css">' + hook._jupyter_assets()[0] + '</style>'
+            '<p>Soit $a &lt; b$ :</p><p>$$\n\\frac{1}{n}\n$$</p><pre>x = "$y$"</pre>'
+            '<a href="../exemples/mnist.md#le-code">page</a>'
+            '<img alt="a" src="../generated/mnist/loss.svg"/><img alt="b" src="../generated/mnist/gone.svg"/>'
+            '<span class="notice" hidden>Copied!</span>')
+    out = hook.on_page_content(html, page, config, files)
+    assert "<script" not in out and "MathJax" not in out
+    assert out.startswith('<link rel="stylesheet" href="../../assets/stylesheets/jupyter.css">')
+    assert len(out) < 2000  # the 575 kB sheet is not inlined any more
+    assert '<span class="arithmatex">\\(a &lt; b\\)</span>' in out
+    assert '<div class="arithmatex">\\[\n\\frac{1}{n}\n\\]</div>' in out
+    assert '<pre>x = "$y$"</pre>' in out
+    assert 'href="../../exemples/mnist/#le-code"' in out
+    assert 'src="../../generated/mnist/loss.svg"' in out
+    assert "gone.svg" not in out and "Figure non produite" in out
+    assert "Copié !" in out
+    with pytest.raises(PluginError, match="hors ligne"):
+        hook.on_page_content('<img src="https://example.org/x.png">', page, config, files)
