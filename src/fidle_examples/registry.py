@@ -39,7 +39,7 @@ EXAMPLES: tuple[ExampleSpec, ...] = (
     ExampleSpec("batch-size", "batch_size", "Q-LOTS",
                 "Question : quelle taille pour les lots (batches) ?", "≈ 30 s"),
     ExampleSpec("overfitting", "overfitting", "Q-SUR",
-                "Question : le surapprentissage et ses remèdes", "≈ 40 s"),
+                "Question : le sur-apprentissage et ses remèdes", "≈ 40 s"),
     ExampleSpec("backpropagation", "backpropagation", "RETRO",
                 "La rétropropagation écrite à la main, vérifiée", "≈ 2 s"),
     ExampleSpec("svm-vs-dnn", "svm_vs_dnn", "SVM",

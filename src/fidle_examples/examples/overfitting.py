@@ -1,4 +1,4 @@
-"""Q-SURAP : le surapprentissage, le voir apparaître puis le combattre.
+"""Q-SURAP : le sur-apprentissage, le voir apparaître puis le combattre.
 
 Un réseau dense bien trop grand (plus de 600 000 paramètres) apprend à partir de
 500 images de MNIST seulement. Il finit par les connaître par cœur : sa perte
