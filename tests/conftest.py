@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from support import ROOT
+
 SHARED_DATASETS = Path(os.environ.get(
     "FIDLE_SHARED_DATASETS", ROOT.parent / "shared" / "datasets" / "keras"))
 
@@ -44,11 +43,3 @@ def keras_home(tmp_path, monkeypatch) -> Path:
     shutil.copytree(SHARED_DATASETS, home)
     monkeypatch.setenv("KERAS_HOME", str(home))
     return home
-
-
-def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None,
-            timeout: float = 600) -> subprocess.CompletedProcess:
-    """`python -m fidle_examples ARGS` in a subprocess, as a user would run it."""
-    return subprocess.run(
-        [sys.executable, "-m", "fidle_examples", *args], capture_output=True, text=True,
-        env={**os.environ, **(env or {})}, cwd=cwd, timeout=timeout)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import run_cli
+from support import run_cli
 from fidle_examples import registry
 from fidle_examples.errors import TrainingError, UsageError
 from fidle_examples.results import RESULT_FILE

@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from conftest import run_cli
+from support import run_cli
 from fidle_examples import datasets
 from fidle_examples.datasets import MNIST, WINE_RED, load_mnist, load_wine_quality
 from fidle_examples.errors import DatasetError

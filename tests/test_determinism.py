@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import run_cli
+from support import run_cli
 from fidle_examples import runner
 from fidle_examples.results import RESULT_FILE
 

@@ -12,7 +12,7 @@ from functools import lru_cache
 import numpy as np
 import pytest
 
-from conftest import run_cli
+from support import run_cli
 from fidle_examples import registry, runner
 from fidle_examples.results import RESULT_FILE, Result
 
