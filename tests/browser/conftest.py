@@ -18,11 +18,31 @@ from pathlib import Path
 import pytest
 
 import nodetools
+from linkscan import LinkCheck
 from pageaudit import CHROMIUM_ARGS, audit_site
 from sitetools import ROOT, StaticServer, build_site, site_pages
 
 ARTIFACTS = ROOT / "test-artifacts"
+# Lighthouse first, on a machine not yet busy with LinkChecker (its performance
+# score measures CPU time); the page audit then runs while LinkChecker crawls.
+# Modules not listed keep their place, after these.
+MODULE_ORDER = ["test_lighthouse.py", "test_pages.py", "test_color_scheme.py",
+                "test_search.py", "test_links.py", "test_breakage.py"]
 IN_CI = os.environ.get("CI", "").strip().lower() == "true"
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Browser tests after all the others (the results cache of the session is
+    then warm: building the site here trains nothing again), in MODULE_ORDER."""
+    here = Path(__file__).parent
+
+    def rank(item) -> int:
+        path = Path(str(item.path))
+        if path.parent != here:
+            return -1
+        return MODULE_ORDER.index(path.name) if path.name in MODULE_ORDER else len(MODULE_ORDER)
+
+    items[:] = sorted(items, key=rank)  # stable: the order within a module is kept
 
 
 def missing_tool(message: str) -> None:
@@ -34,8 +54,10 @@ def missing_tool(message: str) -> None:
 
 
 def find_chromium() -> str | None:
-    for candidate in (os.environ.get("FIDLE_CHROMIUM"), shutil.which("chromium"),
-                      "/usr/bin/chromium"):
+    """FIDLE_CHROMIUM when set (and only it), else `chromium` on PATH or /usr/bin/chromium."""
+    explicit = os.environ.get("FIDLE_CHROMIUM")
+    candidates = [explicit] if explicit else [shutil.which("chromium"), "/usr/bin/chromium"]
+    for candidate in candidates:
         if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
             return candidate
     return None
@@ -129,8 +151,18 @@ def site_url(built_site):
 
 
 @pytest.fixture(scope="session")
-def page_reports(browser, site_url, pages, node_tools, artifacts) -> list:
-    """One visit of every page of the site; the reports are also saved as an artefact."""
+def link_check(site_url, pages, tmp_path_factory):
+    """LinkChecker over the whole site, started now, in the background
+    (every page is a starting point: a page no other page links to is checked too)."""
+    check = LinkCheck([site_url + path for path in pages], tmp_path_factory.mktemp("links"))
+    yield check
+    check.stop()
+
+
+@pytest.fixture(scope="session")
+def page_reports(browser, site_url, pages, node_tools, artifacts, link_check) -> list:
+    """One visit of every page of the site (LinkChecker meanwhile crawls it on
+    the other core); the reports are also saved as an artefact."""
     reports = audit_site(browser, site_url, pages, node_tools.axe_script())
     (artifacts / "browser-audit.json").write_text(
         json.dumps([asdict(r) for r in reports], ensure_ascii=False, indent=1), encoding="utf-8")

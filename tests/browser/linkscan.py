@@ -23,22 +23,49 @@ NOT_LOOPBACK = r"^(?!https?://(127\.0\.0\.1|localhost)[:/])[a-z][a-z0-9+.-]*:"
 CODE_LINE_ANCHOR = r"#__codelineno-"
 
 
-def check_links(urls: list[str], workdir: Path) -> list[str]:
-    """Check every link reachable from urls; returns one line per broken link or anchor."""
-    config = workdir / "linkcheckerrc"
-    config.write_text(CONFIG, encoding="utf-8")
-    config.chmod(0o644)  # LinkChecker drops root privileges to "nobody"
-    cmd = [str(LINKCHECKER), "--config", str(config), "--no-status", "--no-robots",
-           "--output", "csv/utf-8", "--ignore-url", NOT_LOOPBACK, "--ignore-url", CODE_LINE_ANCHOR,
-           # A page#anchor URL is checked for its anchor; its links are
-           # followed from the page itself, once.
-           "--no-follow-url", "#", "--threads", "4", *urls]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-    # Exit status: 0 all good, 1 broken links or warnings, 2 program error.
-    if proc.returncode not in (0, 1):
-        raise RuntimeError(f"LinkChecker a échoué (code {proc.returncode}) :\n"
-                           + proc.stderr[-3000:])
-    lines = [line for line in proc.stdout.splitlines() if line and not line.startswith("#")]
+class LinkCheck:
+    """LinkChecker running in the background (it takes one core for a while):
+    start it early, read its verdict later with problems()."""
+
+    def __init__(self, urls: list[str], workdir: Path):
+        config = workdir / "linkcheckerrc"
+        config.write_text(CONFIG, encoding="utf-8")
+        config.chmod(0o644)  # LinkChecker drops root privileges to "nobody"
+        cmd = [str(LINKCHECKER), "--config", str(config), "--no-status", "--no-robots",
+               "--output", "csv/utf-8", "--ignore-url", NOT_LOOPBACK,
+               "--ignore-url", CODE_LINE_ANCHOR,
+               # A page#anchor URL is checked for its anchor; its links are
+               # followed from the page itself, once.
+               "--no-follow-url", "#", "--threads", "4", *urls]
+        self._out = open(workdir / "linkchecker.csv", "w+", encoding="utf-8")
+        self._err = open(workdir / "linkchecker.err", "w+", encoding="utf-8")
+        self._proc = subprocess.Popen(cmd, stdout=self._out, stderr=self._err, text=True)
+
+    def problems(self, timeout: float = 600) -> list[str]:
+        """One line per broken link or anchor (waits for LinkChecker to finish)."""
+        try:
+            code = self._proc.wait(timeout=timeout)
+            self._out.seek(0)
+            self._err.seek(0)
+            output, errors = self._out.read(), self._err.read()
+        finally:
+            self.stop()
+        # Exit status: 0 all good, 1 broken links or warnings, 2 program error.
+        if code not in (0, 1):
+            raise RuntimeError(f"LinkChecker a échoué (code {code}) :\n" + errors[-3000:])
+        return parse_csv(output)
+
+    def stop(self) -> None:
+        """Kill LinkChecker if it still runs; close its output files."""
+        if self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+        self._out.close()
+        self._err.close()
+
+
+def parse_csv(output: str) -> list[str]:
+    lines = [line for line in output.splitlines() if line and not line.startswith("#")]
     problems = []
     for row in csv.DictReader(io.StringIO("\n".join(lines)), delimiter=";"):
         where = f"{row['parentname'] or '(départ)'} -> {row['urlname']}"
@@ -48,3 +75,8 @@ def check_links(urls: list[str], workdir: Path) -> list[str]:
             problems.append(f"{where} : ancre introuvable "
                             f"({row['warningstring'].split('.')[0]})")
     return problems
+
+
+def check_links(urls: list[str], workdir: Path) -> list[str]:
+    """Check every link reachable from urls; returns one line per broken link or anchor."""
+    return LinkCheck(urls, workdir).problems()

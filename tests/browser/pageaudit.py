@@ -162,8 +162,11 @@ class OfflineContext:
     """A browser context that aborts, and records, every request to another host."""
 
     def __init__(self, browser, **options):
+        # Reduced motion: Material then drops its transitions (tabs fading in,
+        # colour changes), so that contrast and screenshots are measured on the
+        # final colours, never half-way through an animation.
         options = {"viewport": VIEWPORT, "locale": "fr-FR", "color_scheme": "light",
-                   **options}
+                   "reduced_motion": "reduce", **options}
         self.context = browser.new_context(**options)
         self.context.add_init_script(INIT_SCRIPT)
         self.external_requests: list[str] = []

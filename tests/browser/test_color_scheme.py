@@ -46,7 +46,6 @@ def switch_scheme(browser, url: str, path: str, artifacts, axe_script) -> Switch
         page.locator("form[data-md-component=palette] label:visible").click()
         page.wait_for_function(
             "s => document.body.getAttribute('data-md-color-scheme') !== s", arg=before["scheme"])
-        page.wait_for_timeout(400)  # Material fades the colours in 0.25 s
         after = page.evaluate(_STATE_JS)
         screenshot(page, artifacts, path, after["scheme"])
         switch = Switch(path, before, after, list(ctx.external_requests))

@@ -48,6 +48,8 @@ def test_lighthouse_scores(name, site_url, pages, chromium_path, node_tools, art
     path = audited_page(name, pages)
     assert path in pages, f"/{path} n'existe pas dans le site construit"
     folder = artifacts / "lighthouse"
+    for old in folder.glob(f"{name}-*.report.*"):  # reports of an earlier session
+        old.unlink()
     runs = []
     for run in range(1, RUNS + 1):
         scores = run_lighthouse(node_tools.node, modules, site_url + path,
