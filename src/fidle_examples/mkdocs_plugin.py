@@ -1,9 +1,10 @@
 """MkDocs plugin `fidle-examples`: the pages show the results of real runs.
 
 During `mkdocs build` / `mkdocs serve`:
-- on_files: read the Markdown sources, find which examples the markers ask for, load
-  each Result from the cache or train it (in a child process, see buildworker.py), and
-  add its figures as generated files (nothing is written under docs/);
+- on_pre_build: read the Markdown sources, find which examples the markers ask for,
+  load each Result from the cache or train it (in a child process, see buildworker.py),
+  before MkDocs empties site_dir, so that a failure keeps the previous site;
+- on_files: add the figures as generated files (nothing is written under docs/);
 - on_page_markdown: replace the markers with figures, tables, numbers and the
   provenance box. Blocks go through Markdown as a placeholder paragraph and are put
   in place in on_page_content: raw HTML would not survive inside a list, an
@@ -28,7 +29,7 @@ from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
-from mkdocs.structure.files import File, Files
+from mkdocs.structure.files import File, Files, get_files
 from mkdocs.utils import get_relative_url
 
 from fidle_examples import buildworker, cache, frenchfmt, markers, pagehtml, registry
@@ -89,19 +90,29 @@ class FidleExamplesPlugin(BasePlugin[_Options]):
         return config
 
     # --- which examples, loaded or trained ------------------------------------------
-    def on_files(self, files: Files, config):
-        if not self._active:
-            return files
-        wanted = self._scan(files)
+    def on_pre_build(self, config):
+        """Scan the pages, load or train their examples and check the markers before
+        MkDocs empties site_dir: a bad marker or a failing example then leaves the
+        previous site as it was."""
         self._loaded, self._figures, self._blocks = {}, {}, {}
-        self._add(sorted(wanted, key=registry.names().index), files, config)
+        if not self._active:
+            return
+        wanted = self._scan(get_files(config))
+        self._loaded = self._load(sorted(wanted, key=registry.names().index))
         self._check(wanted)
+
+    def on_files(self, files: Files, config):
+        if self._active:
+            self._add_figures(self._loaded, files, config)
         return files
 
     def _add(self, names: list[str], files: Files, config) -> None:
         """Load (or train) `names` and add their figures to the site's files."""
         loaded = self._load(names)
         self._loaded.update(loaded)
+        self._add_figures(loaded, files, config)
+
+    def _add_figures(self, loaded: dict[str, _Loaded], files: Files, config) -> None:
         for name, entry in loaded.items():
             for figure in entry.result.figures.values():
                 uri = f"{FIGURES_DIR}/{name}/{figure.name}.svg"
