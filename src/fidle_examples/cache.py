@@ -215,9 +215,23 @@ class ResultsCache:
         from fidle_examples.store import save_atomically
 
         folder = self.entry(example, profile, key)
-        save_atomically(result, folder)
-        self.remember(example, profile, key, fingerprint_)
+        try:
+            save_atomically(result, folder)
+            self.remember(example, profile, key, fingerprint_)
+        except FidleError as error:  # save_atomically's message speaks of --output
+            raise self._unwritable(error.__cause__ or error) from error
+        except OSError as error:
+            raise self._unwritable(error) from error
         return folder
+
+    def _unwritable(self, error: BaseException) -> FidleError:
+        from fidle_examples.store import reason
+
+        why = reason(error) if isinstance(error, OSError) else str(error)
+        return FidleError(
+            f"Impossible d'écrire dans le cache des résultats « {self.root} » ({why}). "
+            "Vérifiez que ce dossier est accessible en écriture et que le disque n'est pas "
+            f"plein, ou indiquez un autre dossier avec la variable d'environnement {ENV_CACHE}.")
 
     def remember(self, example: str, profile: str, key: str, fingerprint_: str) -> None:
         ref = self._ref(example, profile, fingerprint_)
@@ -231,7 +245,11 @@ class ResultsCache:
         """Exclusive lock of one key across processes; `on_wait()` is called if another
         process holds it (it is training that entry: wait, then reuse its result)."""
         path = self.root / example / f"{profile}-{key[:_DIGITS]}.lock"
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o644))  # writable at all?
+        except OSError as error:
+            raise self._unwritable(error) from error
         with _flocked(path, blocking_hook=on_wait):
             self._remove_leftovers(self.entry(example, profile, key))
             yield

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import tempfile
@@ -49,8 +50,24 @@ def _fsync_tree(folder: Path) -> None:
             os.fsync(stream.fileno())
 
 
+# The system's own wording (strerror) is in English.
+_REASONS = {
+    errno.EACCES: "permission refusée",
+    errno.EPERM: "opération non permise",
+    errno.EROFS: "système de fichiers en lecture seule",
+    errno.ENOSPC: "plus de place sur le disque",
+    errno.EDQUOT: "quota de disque dépassé",
+    errno.ENOTDIR: "un élément du chemin est un fichier, pas un dossier",
+}
+
+
+def reason(error: OSError) -> str:
+    """Why a write failed, in French when the cause is a usual one."""
+    return _REASONS.get(error.errno) or error.strerror or str(error)
+
+
 def _write_error(folder: Path, error: OSError) -> FidleError:
     return FidleError(
-        f"Impossible d'écrire les résultats dans « {folder} » ({error.strerror or error}). "
+        f"Impossible d'écrire les résultats dans « {folder} » ({reason(error)}). "
         "Vérifiez que ce dossier est accessible en écriture et que le disque n'est pas "
         "plein, ou choisissez un autre dossier (--output).")
