@@ -13,6 +13,9 @@ PROFILES = ("full", "quick")
 # Sizes beyond these are typing mistakes on this kind of course example.
 _MAX_INT = 10_000_000
 _MAX_EPOCHS = 10_000
+# Two dense layers of n units hold n² weights: 10 000 is already 400 MB with Adam's
+# state; a million would exhaust the memory instead of giving an error.
+_MAX_UNITS = 10_000
 
 
 def resolve(module: ModuleType, profile: str, overrides: dict[str, Any] | None = None):
@@ -81,7 +84,8 @@ def validate(config) -> None:
             continue
         if value <= 0:
             raise UsageError(f"{option} doit être strictement positif, pas {value}.")
-        limit = _MAX_EPOCHS if f.name == "epochs" else _MAX_INT
+        limit = (_MAX_EPOCHS if f.name == "epochs" else
+                 _MAX_UNITS if f.name.endswith("units") else _MAX_INT)
         if value > limit:
             raise UsageError(f"{option} = {value} est démesuré (maximum {limit:,}).".replace(",", " "))
     if hasattr(config, "check"):  # the example's own rules between fields

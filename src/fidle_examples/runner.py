@@ -13,6 +13,7 @@ from typing import Any
 from fidle_examples import config as config_mod
 from fidle_examples import registry, runtime
 from fidle_examples.context import ProgressHook, RunContext
+from fidle_examples.errors import TrainingError
 from fidle_examples.results import Result
 from fidle_examples.store import save_atomically
 
@@ -41,6 +42,13 @@ def execute(spec, module, config, profile: str, output: Path | None = None,
     started = time.perf_counter()
     try:
         result = module.run(config, ctx)
+    except Exception as error:
+        if _out_of_memory(error):
+            raise TrainingError(
+                f"Mémoire insuffisante pour « {spec.name} » avec ces réglages : le modèle ou "
+                "les lots ne tiennent pas en mémoire. Réduisez la taille du réseau "
+                "(--hidden-units) ou des lots (--batch-size).") from None
+        raise
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     result = dataclasses.replace(
@@ -52,3 +60,11 @@ def execute(spec, module, config, profile: str, output: Path | None = None,
     if output is not None:
         save_atomically(result, Path(output))
     return result
+
+
+def _out_of_memory(error: Exception) -> bool:
+    """MemoryError, or the out-of-memory error of a Keras backend (TensorFlow's
+    ResourceExhaustedError, PyTorch's OutOfMemoryError, JAX's RESOURCE_EXHAUSTED)."""
+    return (isinstance(error, MemoryError)
+            or type(error).__name__ in ("ResourceExhaustedError", "OutOfMemoryError")
+            or "RESOURCE_EXHAUSTED" in str(error)[:200])
