@@ -377,7 +377,7 @@ def healthcheck(dockerfile, env) -> int:
                           timeout=30).returncode
 
 
-def wait_for(condition, seconds: float = 60) -> bool:
+def wait_for(condition, seconds: float = 180) -> bool:  # generous: CI machines are slow
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if condition():

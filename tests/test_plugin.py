@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -481,9 +482,18 @@ class _Serve:
                 return "".join(seen)
         raise AssertionError(f"« {text} » not seen:\n" + "".join(seen))
 
-    def page(self, path: str) -> str:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/{path}", timeout=30) as r:
-            return r.read().decode("utf-8")
+    def page(self, path: str, wait: float = 60) -> str:
+        """The page as served; retried while the server is between two builds."""
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                url = f"http://127.0.0.1:{self.port}/{path}"
+                with urllib.request.urlopen(url, timeout=30) as r:
+                    return r.read().decode("utf-8")
+            except urllib.error.URLError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
 
     def stop(self):
         os.killpg(self.proc.pid, signal.SIGTERM)
