@@ -58,6 +58,7 @@ _REASONS = {
     errno.ENOSPC: "plus de place sur le disque",
     errno.EDQUOT: "quota de disque dépassé",
     errno.ENOTDIR: "un élément du chemin est un fichier, pas un dossier",
+    errno.EEXIST: "un fichier du même nom existe déjà à la place du dossier",
 }
 
 
