@@ -90,6 +90,7 @@ def run(config: Config, ctx: RunContext) -> Result:
                         epochs=config.epochs,
                         batch_size=config.batch_size,
                         validation_data=(x_val, y_val),
+                        validation_batch_size=len(x_val),  # one step: same score, faster
                         callbacks=[checkpoint, *ctx.callbacks(config.epochs)],
                         verbose=ctx.verbose)
     # --8<-- [end:train]
