@@ -1,0 +1,232 @@
+"""The French Markdown tables of a benchmark run (bench/resultats.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fidle_examples import frenchfmt, registry
+
+NNBSP = frenchfmt.NNBSP
+# Fidle's published reference runs of the original notebooks (course repository).
+FIDLE = {"mnist": {"metric": "test_accuracy", "low": 0.9772, "high": 0.9778,
+                   "seconds": (44, 77)},
+         "wine": {"metric": "test_mae", "value": 0.537}}
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+          "septembre", "octobre", "novembre", "décembre")
+BACKEND_NAMES = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}
+
+
+def french_date(iso: str) -> str:
+    date = dt.datetime.fromisoformat(iso)
+    return f"{date.day} {MONTHS[date.month - 1]} {date.year} à {date:%H h %M}"
+
+
+def num(value: float, digits: int = 1) -> str:
+    return frenchfmt.number(value, digits)
+
+
+def sec(value: float) -> str:
+    """Seconds with a precision that suits the size; milliseconds below 0.01 s."""
+    if value < 0.01:
+        return f"{num(1000 * value, 2)}{NNBSP}ms"
+    digits = 3 if value < 1 else 2 if value < 10 else 1
+    return f"{num(value, digits)}{NNBSP}s"
+
+
+def ratio(value: float) -> str:
+    return num(value, 2)
+
+
+def _table(header: list[str], rows: list[list[str]], align: str = "") -> list[str]:
+    align = align or "l" + "r" * (len(header) - 1)
+    marks = {"l": "---", "r": "---:", "c": ":---:"}
+    return ["| " + " | ".join(header) + " |",
+            "| " + " | ".join(marks[a] for a in align) + " |",
+            *("| " + " | ".join(row) + " |" for row in rows), ""]
+
+
+def context(data: dict) -> list[str]:
+    machine = data["machine"]
+    versions = ", ".join(f"{k} {v}" for k, v in machine["versions"].items())
+    load = machine.get("load_average_at_start")
+    lines = [f"Mesures du {french_date(machine['date'])} ; processeur : {machine['cpu']} "
+             f"(aucun GPU) ; Python {machine['python']} ; {versions}."]
+    if load:
+        lines.append(f"Charge moyenne de la machine au départ (1, 5 et 15{NNBSP}min) : "
+                     f"{' ; '.join(num(v, 2) for v in load)}. Au-delà de 2, d'autres "
+                     "processus se partageaient les deux cœurs et allongent les durées.")
+    if data["profile"] != "full":
+        lines.append(f"**Profil {data['profile']}** : mesures d'essai, pas celles du profil "
+                     "complet de référence.")
+    return [" ".join(lines), ""]
+
+
+def site_section(site: dict) -> list[str]:
+    rows = []
+    if "cold_s" in site:
+        rows.append(["Construction à froid (cache vide, tout est entraîné)", sec(site["cold_s"])])
+        rows.append(["dont somme des durées d'entraînement des exemples",
+                     sec(site["training_sum_s"])])
+    n = site["repeats"]
+    rows.append([f"Construction à chaud (tout vient du cache ; médiane de {n})",
+                 sec(site["warm_median_s"])])
+    rows.append([f"Construction, greffon désactivé (médiane de {n})",
+                 sec(site["disabled_median_s"])])
+    rows.append(["Rapport chaud / désactivé", ratio(site["warm_over_disabled"])])
+    if "cold_s" in site:
+        rows.append(["Rapport froid / (entraînements + désactivé)",
+                     ratio(site["cold_over_training_plus_disabled"])])
+    return _table(["Mesure", "Valeur"], rows)
+
+
+def _metrics_text(metrics: dict, limit: int = 3) -> str:
+    parts = [f"{m['label']} : {frenchfmt.format_value(m['value'], m['kind'], m['digits'])}"
+             for m in list(metrics.values())[:limit]]
+    return " ; ".join(parts).replace(" : ", f"{NNBSP}: ")
+
+
+def examples_section(site: dict) -> list[str]:
+    rows = []
+    for spec in registry.EXAMPLES:
+        entry = site.get("examples", {}).get(spec.name)
+        if not entry:
+            continue
+        epochs = entry["epochs"]
+        per_epoch = sec(entry["duration_s"] / epochs) if epochs else "—"
+        rows.append([f"{spec.fidle_id} `{spec.name}`", str(epochs or "—"),
+                     sec(entry["duration_s"]), per_epoch, _metrics_text(entry["metrics"])])
+    if not rows:
+        return []
+    return _table(["Exemple", "Époques", "Entraînement", "Par époque", "Premières mesures"],
+                  rows, "lrrrl")
+
+
+def fidle_section(site: dict) -> list[str]:
+    examples = site.get("examples", {})
+    rows = []
+    if "mnist" in examples:
+        ours = examples["mnist"]
+        acc = ours["metrics"]["test_accuracy"]["value"]
+        ref = FIDLE["mnist"]
+        rows.append(["MNIST1 : exactitude de test", frenchfmt.percent(acc, 2),
+                     f"{frenchfmt.percent(ref['low'], 2)} à {frenchfmt.percent(ref['high'], 2)}"])
+        low, high = ref["seconds"]
+        rows.append(["MNIST1 : durée de l'entraînement", sec(ours["duration_s"]),
+                     f"{low} à {high}{NNBSP}s"])
+    if "wine" in examples:
+        mae = examples["wine"]["metrics"]["test_mae"]["value"]
+        rows.append(["WINE1 : MAE de test", num(mae, 3), num(FIDLE["wine"]["value"], 3)])
+    if not rows:
+        return []
+    return _table(["Mesure", "Ici", "Fidle (référence publiée)"], rows)
+
+
+def backends_section(backends: dict) -> list[str]:
+    present = {k: v for k, v in backends.items() if "error" not in v and "absent" not in v}
+    notes = [f"{BACKEND_NAMES[k]} : {v.get('absent') or v.get('error')}"
+             for k, v in backends.items() if k not in present]
+    if not present:
+        return [f"Aucun moteur mesuré. {' '.join(notes)}", ""]
+    names = [BACKEND_NAMES[k] for k in present]
+
+    def row(label, get):
+        return [label, *(get(v) for v in present.values())]
+
+    def thr(v):
+        return v["mnist"]["throughput"]
+
+    rows = [
+        row("Version", lambda v: v["versions"].get(v["backend"], "?")),
+        row("Import de Keras et du moteur", lambda v: sec(v["import_s"])),
+        row(f"Crête mesurée : produit {4096}×{4096} float32",
+            lambda v: f"{num(v['peak']['gflops'], 0)}{NNBSP}GFLOP/s"),
+        row("MNIST1 : première époque (avec la construction du graphe)",
+            lambda v: sec(thr(v)["first_epoch_s"])),
+        row("MNIST1 : époque suivante (médiane)", lambda v: sec(thr(v)["epoch_s"])),
+        row("MNIST1 : images d'entraînement par seconde",
+            lambda v: num(thr(v)["samples_per_s"], 0)),
+        row("MNIST1 : débit de calcul",
+            lambda v: f"{num(thr(v)['gflops'], 1)}{NNBSP}GFLOP/s"),
+        row("MNIST1 : fraction de la crête", lambda v: frenchfmt.percent(thr(v)["fraction_of_peak"], 1)),
+        row("MNIST1 : exécution complète (données, entraînement, test, figures)",
+            lambda v: sec(v["mnist"]["total_s"])),
+        row("MNIST1 : exactitude de test",
+            lambda v: frenchfmt.percent(v["mnist"]["metrics"]["test_accuracy"], 2)),
+    ]
+    if all("wine" in v for v in present.values()):
+        rows += [
+            row("WINE1 : exécution complète", lambda v: sec(v["wine"]["total_s"])),
+            row("WINE1 : époque (médiane)",
+                lambda v: sec(sorted(v["wine"]["epoch_s"][1:])[len(v["wine"]["epoch_s"][1:]) // 2])),
+            row("WINE1 : MAE de test", lambda v: num(v["wine"]["metrics"]["test_mae"], 3)),
+        ]
+    if all("overhead" in v for v in present.values()):
+        rows += [
+            row("MNIST1 : script Keras simple (médiane)",
+                lambda v: sec(v["overhead"]["plain_median_s"])),
+            row("MNIST1 : par le paquet (médiane)",
+                lambda v: sec(v["overhead"]["package_median_s"])),
+            row("Rapport paquet / script simple", lambda v: ratio(v["overhead"]["ratio"])),
+        ]
+    lines = _table(["Mesure", *names], rows, "l" + "r" * len(names))
+    if notes:
+        lines += [f"Non mesuré{'s' if len(notes) > 1 else ''} : " + " ; ".join(notes) + ".", ""]
+    return lines
+
+
+def before_after(before: dict, after: dict) -> list[str]:
+    """The measures an optimisation is meant to move, before and after it."""
+    def get(data, *path):
+        for key in path:
+            if not isinstance(data, dict) or key not in data:
+                return None
+            data = data[key]
+        return data
+
+    measures = [
+        ("Construction à froid", ("site", "cold_s"), sec),
+        ("Construction à chaud", ("site", "warm_median_s"), sec),
+        ("Construction, greffon désactivé", ("site", "disabled_median_s"), sec),
+        ("Rapport froid / (entraînements + désactivé)",
+         ("site", "cold_over_training_plus_disabled"), ratio),
+    ]
+    for name in ("wine", "mnist"):
+        measures.append((f"Entraînement {name} (construction à froid)",
+                         ("site", "examples", name, "duration_s"), sec))
+    for backend in ("tensorflow", "jax", "torch"):
+        label = BACKEND_NAMES[backend]
+        measures += [
+            (f"{label} : WINE1, exécution complète",
+             ("backends", backend, "wine", "total_s"), sec),
+            (f"{label} : MNIST1, exécution complète",
+             ("backends", backend, "mnist", "total_s"), sec),
+            (f"{label} : rapport paquet / script simple",
+             ("backends", backend, "overhead", "ratio"), ratio),
+        ]
+    rows = []
+    for label, path, fmt in measures:
+        old, new = get(before, *path), get(after, *path)
+        if old is None or new is None:
+            continue
+        rows.append([label, fmt(old), fmt(new), f"{num(100 * (new - old) / old, 0)}{NNBSP}%"])
+    return _table(["Mesure", "Avant", "Après", "Écart"], rows)
+
+
+def markdown(data: dict, before: dict | None = None) -> str:
+    lines = ["<!-- Généré par `python -m bench` (make bench) : ne pas modifier à la main. -->",
+             "", *context(data)]
+    if "site" in data:
+        lines += ["### Construction du site", "", *site_section(data["site"])]
+        examples = examples_section(data["site"])
+        if examples:
+            lines += ["### Entraînement de chaque exemple", "", *examples]
+            lines += ["### Comparaison avec les exécutions de référence de Fidle", "",
+                      *fidle_section(data["site"])]
+    lines += ["### Moteurs de calcul (backends) de Keras", "",
+              *backends_section(data["backends"])]
+    if before:
+        lines += ["### Avant et après les optimisations", "",
+                  f"Avant : mesures du {french_date(before['machine']['date'])} "
+                  f"(profil {before['profile']}). Après : celles de ce tableau.", "",
+                  *before_after(before, data)]
+    return "\n".join(lines).rstrip() + "\n"
