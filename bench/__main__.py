@@ -3,7 +3,8 @@
     python -m bench                     # full profile: cold build trains everything
     python -m bench --profile quick     # fast iterations (labelled as such)
     python -m bench --skip-cold         # warm and disabled builds only
-    python -m bench --before bench/reference/avant.json   # adds a before/after table
+    python -m bench --before bench/reference/avant.json   # compares with an earlier run
+    python -m bench --from-json bench/results/latest.json  # tables only, no measure
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import machine, report, sitebuild, worker
+from bench import ab, machine, report, sitebuild, worker
 
 RESULTS = machine.ROOT / "bench" / "results"
 TABLE = machine.ROOT / "bench" / "resultats.md"
@@ -54,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="Keras backends to measure, comma-separated")
     parser.add_argument("--skip", default="",
                         help="worker parts to skip, comma-separated: wine, overhead")
+    parser.add_argument("--skip-ab", action="store_true",
+                        help="no before/after measure of the optimised examples")
     parser.add_argument("--repeats", type=int, default=3,
                         help="repetitions of the warm builds and of the overhead runs")
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
@@ -93,6 +96,9 @@ def main(argv: list[str] | None = None) -> int:
             data["backends"][backend] = run_backend(backend, env, args.profile,
                                                     args.repeats, args.skip)
             log(f"{backend} : terminé")
+        if not args.skip_ab:
+            log(f"avant/après : {', '.join(ab.OPTIMISED)} avec l'ancien et le nouveau code…")
+            data["ab"] = ab.measure(workdir, env, args.profile, args.repeats, log)
         data["machine"]["load_average_at_end"] = machine.load_average()
     finally:
         if not args.keep:
