@@ -468,15 +468,24 @@ class _Serve:
         for line in self.proc.stdout:
             self.lines.put(line)
 
-    def until(self, text: str, timeout: float = 600) -> str:
-        """The log up to the first line containing `text`."""
+    def until(self, text: str, timeout: float = 600, poke=None) -> str:
+        """The log up to the first line containing `text`.
+
+        `poke` repeats the edit every 20 s of silence: an edit made before the file
+        watcher is armed (a race on a busy machine) would otherwise never be seen.
+        """
         seen, deadline = [], time.monotonic() + timeout
+        quiet_since = time.monotonic()
         while time.monotonic() < deadline:
             try:
                 line = self.lines.get(timeout=1)
             except queue.Empty:
                 assert self.proc.poll() is None, "mkdocs serve stopped:\n" + "".join(seen)
+                if poke and time.monotonic() - quiet_since > 20:
+                    poke()
+                    quiet_since = time.monotonic()
                 continue
+            quiet_since = time.monotonic()
             seen.append(line)
             if text in line:
                 return "".join(seen)
@@ -515,15 +524,17 @@ def test_serve_trains_once_and_retrains_an_edited_example(cold, tmp_path, frozen
 
         # Editing prose: rebuilt from memory, nothing trained or even read again.
         append(project / "docs" / "index.md", "\nNouveau paragraphe.\n")
-        second = serve.until("Documentation built")
+        second = serve.until("Documentation built",
+                             poke=lambda: append(project / "docs" / "index.md", "\n"))
         assert trained(second) == [] and from_cache(second) == []
         docs_before = snapshot(project / "docs")
 
         # Editing an example: the new code runs (new seed), only that example retrains.
-        append(src / "fidle_examples" / "examples" / "linear_regression.py",
-               "\nPROFILES = {k: __import__('dataclasses').replace(v, seed=7)"
-               " for k, v in PROFILES.items()}\n")
-        third = serve.until("Documentation built")
+        example = src / "fidle_examples" / "examples" / "linear_regression.py"
+        reseed = ("\nPROFILES = {k: __import__('dataclasses').replace(v, seed=7)"
+                  " for k, v in PROFILES.items()}\n")
+        append(example, reseed)
+        third = serve.until("Documentation built", poke=lambda: append(example, reseed))
         assert trained(third) == ["linear-regression"]
         html = serve.page("exemples/lineaire/")
         assert f"<strong>Graine aléatoire{NNBSP}:</strong> 7</li>" in html
