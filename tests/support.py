@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -17,3 +18,14 @@ def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None,
     return subprocess.run(
         [sys.executable, "-m", "fidle_examples", *args], capture_output=True, text=True,
         env={**os.environ, **(env or {})}, cwd=cwd, timeout=timeout)
+
+
+# urlopen() keeps the first opener it builds, with the proxies of the environment
+# at that moment: after an offline test pointed http_proxy at a dead port, every
+# later urlopen() in the session would go through it. Local servers need none.
+_LOCAL_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def open_local(url: str, timeout: float):
+    """urlopen for a server on this machine, never through a proxy."""
+    return _LOCAL_OPENER.open(url, timeout=timeout)

@@ -18,12 +18,11 @@ import subprocess
 import sys
 import time
 import tomllib
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from support import ROOT
+from support import ROOT, open_local
 
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
@@ -388,7 +387,7 @@ def wait_for(condition, seconds: float = 180) -> bool:  # generous: CI machines 
 
 def responds(url: str):
     try:
-        with urllib.request.urlopen(url, timeout=2) as response:
+        with open_local(url, timeout=2) as response:
             return response.read().decode()
     except OSError:
         return None

@@ -17,7 +17,6 @@ import sys
 import threading
 import time
 import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -25,6 +24,7 @@ import pytest
 from fidle_examples import cache, markers, pagehtml
 from fidle_examples.frenchfmt import NNBSP
 from fidle_examples.results import Result
+from support import open_local
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -497,7 +497,7 @@ class _Serve:
         while True:
             try:
                 url = f"http://127.0.0.1:{self.port}/{path}"
-                with urllib.request.urlopen(url, timeout=30) as r:
+                with open_local(url, timeout=30) as r:
                     return r.read().decode("utf-8")
             except urllib.error.URLError:
                 if time.monotonic() > deadline:
