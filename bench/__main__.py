@@ -93,8 +93,10 @@ def main(argv: list[str] | None = None) -> int:
                 log(f"{backend} : non installé, ignoré")
                 continue
             log(f"{backend} : mesures (profil {args.profile})…")
+            load = machine.load_average()
             data["backends"][backend] = run_backend(backend, env, args.profile,
                                                     args.repeats, args.skip)
+            data["backends"][backend]["load"] = [load, machine.load_average()]
             log(f"{backend} : terminé")
         if not args.skip_ab:
             log(f"avant/après : {', '.join(ab.OPTIMISED)} avec l'ancien et le nouveau code…")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from fidle_examples import frenchfmt, registry
 
@@ -89,7 +90,7 @@ def site_section(site: dict) -> list[str]:
 def _metrics_text(metrics: dict, limit: int = 3) -> str:
     parts = [f"{m['label']} : {frenchfmt.format_value(m['value'], m['kind'], m['digits'])}"
              for m in list(metrics.values())[:limit]]
-    return " ; ".join(parts).replace(" : ", f"{NNBSP}: ")
+    return " ; ".join(parts)
 
 
 def examples_section(site: dict) -> list[str]:
@@ -167,6 +168,9 @@ def backends_section(backends: dict) -> list[str]:
                 lambda v: sec(sorted(v["wine"]["epoch_s"][1:])[len(v["wine"]["epoch_s"][1:]) // 2])),
             row("WINE1 : MAE de test", lambda v: num(v["wine"]["metrics"]["test_mae"], 3)),
         ]
+    if all(v.get("load") and all(v["load"]) for v in present.values()):
+        rows.append(row("Charge de la machine sur 1 min, au début puis à la fin",
+                        lambda v: f"{num(v['load'][0][0], 1)} puis {num(v['load'][1][0], 1)}"))
     if all("overhead" in v for v in present.values()):
         rows += [
             row("MNIST1 : script Keras simple (médiane)",
@@ -227,6 +231,16 @@ def before_after(before: dict, after: dict) -> list[str]:
     return _table(["Mesure", "Avant", "Après", "Écart"], rows)
 
 
+def french_spaces(text: str) -> str:
+    """No-break space before « : ; ? ! » and after « (outside `code`), as on the pages."""
+    def fix(part: str) -> str:
+        part = re.sub(r" ([:;?!»])", "\u00a0\\1", part)
+        return part.replace("« ", "«\u00a0")
+
+    pieces = re.split(r"(`[^`]*`)", text)
+    return "".join(p if i % 2 else fix(p) for i, p in enumerate(pieces))
+
+
 def markdown(data: dict, before: dict | None = None) -> str:
     lines = ["<!-- Généré par `python -m bench` (make bench) : ne pas modifier à la main. -->",
              "", *context(data)]
@@ -248,4 +262,4 @@ def markdown(data: dict, before: dict | None = None) -> str:
                   "exécutions séparées subissent des charges différentes de la machine : "
                   "l'exemple MNIST1, dont le code n'a pas changé, donne l'ordre de grandeur "
                   "de ce bruit.", "", *before_after(before, data)]
-    return "\n".join(lines).rstrip() + "\n"
+    return french_spaces("\n".join(lines).rstrip() + "\n")
