@@ -3,7 +3,7 @@
     python -m bench                     # full profile: cold build trains everything
     python -m bench --profile quick     # fast iterations (labelled as such)
     python -m bench --skip-cold         # warm and disabled builds only
-    python -m bench --before bench/reference/avant.json   # compares with an earlier run
+    python -m bench --before OTHER.json  # compare with another run than bench/reference/avant.json
     python -m bench --from-json bench/results/latest.json  # tables only, no measure
 """
 
@@ -22,6 +22,7 @@ from bench import ab, machine, report, sitebuild, worker
 
 RESULTS = machine.ROOT / "bench" / "results"
 TABLE = machine.ROOT / "bench" / "resultats.md"
+REFERENCE = machine.ROOT / "bench" / "reference" / "avant.json"  # the run before the changes
 
 
 def run_backend(backend: str, env: dict, profile: str, repeats: int, skip: str) -> dict:
@@ -62,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
     parser.add_argument("--table", type=Path, default=TABLE,
                         help="where to write the French tables ('-' for none)")
-    parser.add_argument("--before", type=Path, help="an earlier JSON report to compare with")
+    parser.add_argument("--before", type=Path, default=REFERENCE,
+                        help="an earlier JSON report to compare with ('-' for none)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("--from-json", type=Path, metavar="JSON",
                         help="measure nothing: write the tables of an earlier JSON report")
@@ -113,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def write_table(data: dict, before_path: Path | None, table: Path) -> int:
-    before = json.loads(before_path.read_text(encoding="utf-8")) if before_path else None
+    use = before_path and str(before_path) != "-" and before_path.is_file()
+    before = json.loads(before_path.read_text(encoding="utf-8")) if use else None
     text = report.markdown(data, before)
     if str(table) == "-":
         print(text)
