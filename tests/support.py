@@ -29,3 +29,13 @@ _LOCAL_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 def open_local(url: str, timeout: float):
     """urlopen for a server on this machine, never through a proxy."""
     return _LOCAL_OPENER.open(url, timeout=timeout)
+
+
+def load_hook(name: str):
+    """A MkDocs hook of overrides/hooks/, imported from its file (it is no package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, ROOT / "overrides" / "hooks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -22,6 +22,7 @@ import nbformat
 import pytest
 
 from fidle_examples import notebook_code, notebook_prose, notebooks, registry
+from support import load_hook
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -326,13 +327,7 @@ def test_site_figures_point_at_the_plugin_files():
 
 
 def _hook():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "notebook_pages", ROOT / "overrides" / "hooks" / "notebook_pages.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_hook("notebook_pages")
 
 
 def test_hook_makes_a_notebook_page_fit_the_offline_site(tmp_path):

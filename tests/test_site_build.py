@@ -11,7 +11,6 @@ the others (the checkers themselves) run in `make test-fast`.
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import json
 import os
 import re
@@ -26,6 +25,7 @@ from mkdocs.config import load_config
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.nav import get_navigation
 from mkdocs.structure.files import get_files
+from support import load_hook
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -318,11 +318,7 @@ def test_formulas_are_typeset_at_build_time(site, pages):
 
 
 def _load_katex_hook():
-    spec = importlib.util.spec_from_file_location(
-        "katex_prerender", ROOT / "overrides" / "hooks" / "katex_prerender.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_hook("katex_prerender")
 
 
 def test_katex_hook_renders_formulas_and_rejects_wrong_tex():
