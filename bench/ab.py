@@ -27,7 +27,7 @@ EXAMPLES_DIR = "src/fidle_examples/examples"
 PREFIX = "@ab "
 _CHILD = f"""
 import json, sys
-from fidle_examples import runner
+from fidle_examples.core import runner
 result = runner.run_example(sys.argv[1], sys.argv[2], verbose=0)
 print({PREFIX!r} + json.dumps({{"duration_s": result.duration_s, "metrics": {{
     k: [m.value, m.kind] for k, m in result.metrics.items()}}}}))

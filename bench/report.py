@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from fidle_examples import frenchfmt, registry
+from fidle_examples.core import frenchfmt, registry
 
 NNBSP = frenchfmt.NNBSP
 # Fidle's published reference runs of the original notebooks (course repository).

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from bench.machine import ROOT
-from fidle_examples.results import RESULT_FILE, Result
+from fidle_examples.core.results import RESULT_FILE, Result
 
 
 def build(site: Path, cache: Path, env: dict, enabled: bool = True) -> float:

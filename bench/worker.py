@@ -31,7 +31,7 @@ def _epoch_clock():
 
 def run_package(name: str, profile: str) -> dict:
     """One run of an example through the package, as `fidle-examples run` does it."""
-    from fidle_examples import runner
+    from fidle_examples.core import runner
 
     hook, stamps = _epoch_clock()
     started = time.perf_counter()
@@ -62,7 +62,7 @@ def mnist_throughput(run: dict) -> dict:
 def overhead(profile: str, repeats: int) -> dict:
     """The package against the plain script, alternating, after one warm-up of each."""
     from bench import plain_mnist
-    from fidle_examples import runner
+    from fidle_examples.core import runner
 
     _, module, config = runner.prepare("mnist", profile)
     timings: dict[str, list[float]] = {"package": [], "plain": []}
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     skip = set(filter(None, args.skip.split(",")))
 
     started = time.perf_counter()
-    from fidle_examples import runtime
+    from fidle_examples.core import runtime
 
     keras = runtime.import_keras()
     out: dict = {"backend": keras.backend.backend(), "import_s": time.perf_counter() - started}

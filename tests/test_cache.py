@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from fidle_examples import cache, registry
-from fidle_examples.cache import ResultsCache
-from fidle_examples.datasets import MNIST, WINE_RED
-from fidle_examples.results import Result
+from fidle_examples.plugin import cache
+from fidle_examples.core import registry
+from fidle_examples.plugin.cache import ResultsCache
+from fidle_examples.core.datasets import MNIST, WINE_RED
+from fidle_examples.core.results import Result
 
 VERSIONS = {"python": "3.11.0", "numpy": "2.0.0", "keras": "3.0.0", "backend": "tensorflow",
             "tensorflow": "2.0.0"}
@@ -49,15 +50,15 @@ def _result(accuracy: float = 0.9) -> Result:
 def test_closure_holds_the_modules_a_run_executes_and_nothing_else():
     closure = cache.source_closure("fidle_examples.examples.mnist")
     for needed in ("fidle_examples", "fidle_examples.examples", "fidle_examples.examples.mnist",
-                   "fidle_examples.runner", "fidle_examples.results", "fidle_examples.plots",
-                   "fidle_examples.datasets", "fidle_examples.context", "fidle_examples.config",
-                   "fidle_examples.runtime", "fidle_examples.store", "fidle_examples.frenchfmt",
-                   "fidle_examples.errors"):
+                   "fidle_examples.core.runner", "fidle_examples.core.results", "fidle_examples.core.plots",
+                   "fidle_examples.core.datasets", "fidle_examples.core.context", "fidle_examples.core.config",
+                   "fidle_examples.core.runtime", "fidle_examples.core.store", "fidle_examples.core.frenchfmt",
+                   "fidle_examples.core.errors"):
         assert needed in closure, needed
-    for unrelated in ("fidle_examples.cli", "fidle_examples.registry",
-                      "fidle_examples.mkdocs_plugin", "fidle_examples.examples.wine"):
+    for unrelated in ("fidle_examples.cli", "fidle_examples.core.registry",
+                      "fidle_examples.plugin", "fidle_examples.examples.wine"):
         assert unrelated not in closure, unrelated
-    assert closure["fidle_examples.plots"].name == "plots.py"
+    assert closure["fidle_examples.core.plots"].name == "plots.py"
 
 
 def _users(root: Path, module: str) -> set[str]:
@@ -84,7 +85,7 @@ def test_editing_shared_code_changes_the_examples_that_use_it(package):
     before = _fingerprints(package)
     _append(package / "plots.py")
     changed = _changed(before, _fingerprints(package))
-    assert changed == _users(package, "fidle_examples.plots")
+    assert changed == _users(package, "fidle_examples.core.plots")
     assert "mnist" in changed  # mnist draws its curves with plots
 
 
@@ -115,7 +116,7 @@ def test_key_depends_on_config_and_datasets():
 
 
 def test_versions_read_without_keras_match_the_runtime():
-    from fidle_examples import runtime
+    from fidle_examples.core import runtime
 
     assert cache.library_versions() == runtime.versions()
 

@@ -7,9 +7,9 @@ import json
 import pytest
 
 from support import run_cli
-from fidle_examples import registry
-from fidle_examples.errors import TrainingError, UsageError
-from fidle_examples.results import RESULT_FILE
+from fidle_examples.core import registry
+from fidle_examples.core.errors import TrainingError, UsageError
+from fidle_examples.core.results import RESULT_FILE
 
 
 def test_list_names_every_example():

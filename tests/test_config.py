@@ -7,9 +7,9 @@ import types
 
 import pytest
 
-from fidle_examples import config as config_mod
-from fidle_examples import registry
-from fidle_examples.errors import UsageError
+from fidle_examples.core import config as config_mod
+from fidle_examples.core import registry
+from fidle_examples.core.errors import UsageError
 
 
 COURSE_EXAMPLES = ["linear-regression", "gradient-descent", "polynomial-regression",

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from support import run_cli
-from fidle_examples import datasets
-from fidle_examples.datasets import MNIST, WINE_RED, load_mnist, load_wine_quality
-from fidle_examples.errors import DatasetError
+from fidle_examples.core import datasets
+from fidle_examples.core.datasets import MNIST, WINE_RED, load_mnist, load_wine_quality
+from fidle_examples.core.errors import DatasetError
 
 # Any download attempt fails at once, whether this machine is online or not.
 NO_NETWORK = {"HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9",

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from support import run_cli
-from fidle_examples import runner
-from fidle_examples.results import RESULT_FILE
+from fidle_examples.core import runner
+from fidle_examples.core.results import RESULT_FILE
 
 
 def _numbers(result) -> tuple:

@@ -10,9 +10,9 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
-from fidle_examples import registry, runner
-from fidle_examples.errors import TrainingError
-from fidle_examples.results import RESULT_FILE, Result
+from fidle_examples.core import registry, runner
+from fidle_examples.core.errors import TrainingError
+from fidle_examples.core.results import RESULT_FILE, Result
 
 SECTIONS = {"data", "model", "train", "evaluate"}
 

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from support import run_cli
-from fidle_examples import registry, runner
-from fidle_examples.results import RESULT_FILE, Result
+from fidle_examples.core import registry, runner
+from fidle_examples.core.results import RESULT_FILE, Result
 
 EXPERIMENTS = ("randomness", "batch-size", "overfitting", "backpropagation", "svm-vs-dnn")
 

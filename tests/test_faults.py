@@ -23,12 +23,13 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from fidle_examples import cli, runner
-from fidle_examples.context import RunContext
-from fidle_examples.errors import FidleError, TrainingError, UsageError
+from fidle_examples import cli
+from fidle_examples.core import runner
+from fidle_examples.core.context import RunContext
+from fidle_examples.core.errors import FidleError, TrainingError, UsageError
 from fidle_examples.examples import linear_regression
-from fidle_examples.results import RESULT_FILE, Result
-from fidle_examples.store import save_atomically
+from fidle_examples.core.results import RESULT_FILE, Result
+from fidle_examples.core.store import save_atomically
 
 NOBODY = 65534
 

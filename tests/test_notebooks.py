@@ -21,7 +21,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from fidle_examples import notebook_code, notebook_prose, notebooks, registry
+from fidle_examples.notebooks import code as notebook_code, prose as notebook_prose
+from fidle_examples.notebooks import generate as notebooks
+from fidle_examples.core import registry
 from support import load_hook
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -94,7 +96,7 @@ def test_a_change_in_the_package_shows_in_the_notebook(tmp_path):
 def test_imports_come_from_what_the_cells_use():
     code = notebook_code.read("wine", EXAMPLES_SRC / "wine.py")
     assert "import keras" in code.imports and "import numpy as np" in code.imports
-    assert "from fidle_examples.datasets import load_wine_quality, split_indices" in code.imports
+    assert "from fidle_examples.core.datasets import load_wine_quality, split_indices" in code.imports
     assert not any("mnist" in line for line in code.imports)
     assert notebook_code.free_names("def f(a):\n    return a + b\nc = 1\nprint(c, d)") == {"b", "d"}
 
@@ -160,7 +162,7 @@ def test_mkdocs_syntax_becomes_plain_markdown():
 # --- the command -----------------------------------------------------------------------
 
 def test_check_command_finds_a_stale_notebook(tmp_path):
-    run = [sys.executable, "-m", "fidle_examples.notebooks", "--docs", str(DOCS),
+    run = [sys.executable, "-m", "fidle_examples.notebooks.generate", "--docs", str(DOCS),
            "-o", str(tmp_path), "linear-regression"]
     written = subprocess.run(run, capture_output=True, text=True, cwd=tmp_path)
     assert written.returncode == 0 and "linear-regression.ipynb" in written.stdout
@@ -316,7 +318,7 @@ def test_example_page_links_to_its_notebook(site, name):
 def test_site_figures_point_at_the_plugin_files():
     """The last cell shows the figures the fidle-examples plugin writes at build time
     (generated/NAME/FIGURE.svg, see mkdocs_plugin.FIGURES_DIR)."""
-    from fidle_examples.mkdocs_plugin import FIGURES_DIR
+    from fidle_examples.plugin import FIGURES_DIR
 
     for name in registry.names():
         spec = registry.get(name)

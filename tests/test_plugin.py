@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from fidle_examples import cache, markers, pagehtml
-from fidle_examples.frenchfmt import NNBSP
-from fidle_examples.results import Result
+from fidle_examples.plugin import cache, markers, pagehtml
+from fidle_examples.core.frenchfmt import NNBSP
+from fidle_examples.core.results import Result
 from support import open_local
 
 ROOT = Path(__file__).resolve().parents[1]

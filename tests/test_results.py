@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from fidle_examples.errors import FidleError
-from fidle_examples.results import RESULT_FILE, Figure, Metric, Result
+from fidle_examples.core.errors import FidleError
+from fidle_examples.core.results import RESULT_FILE, Figure, Metric, Result
 
 SVG = '<svg xmlns="http://www.w3.org/2000/svg"><text>époque</text></svg>'
 

@@ -7,10 +7,10 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from fidle_examples import frenchfmt, registry
-from fidle_examples.config import PROFILES
-from fidle_examples.errors import FidleError, UsageError
-from fidle_examples.results import Result
+from fidle_examples.core import frenchfmt, registry
+from fidle_examples.core.config import PROFILES
+from fidle_examples.core.errors import FidleError, UsageError
+from fidle_examples.core.results import Result
 
 
 class _FrenchParser(argparse.ArgumentParser):
@@ -80,7 +80,7 @@ def summary(result: Result, folder: Path | None) -> str:
 
 
 def cmd_run(args, extra: list[str]) -> None:
-    from fidle_examples import runner  # imports Keras: only when training
+    from fidle_examples.core import runner  # imports Keras: only when training
 
     if args.profile not in PROFILES:
         raise UsageError(f"Profil inconnu : « {args.profile} ». "

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fidle_examples import plots
-from fidle_examples.context import RunContext
+from fidle_examples.core import plots
+from fidle_examples.core.context import RunContext
 from fidle_examples.examples import linear_regression
 from fidle_examples.examples.linear_regression import design_matrix, make_line, normal_equation
-from fidle_examples.results import Result
+from fidle_examples.core.results import Result
 
 NAME = "gradient-descent"
 DATASETS = ()  # synthetic data, drawn at run time

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fidle_examples import plots
-from fidle_examples.config import check_split
-from fidle_examples.context import RunContext
-from fidle_examples.datasets import split_indices
-from fidle_examples.errors import UsageError
-from fidle_examples.results import Result
+from fidle_examples.core import plots
+from fidle_examples.core.config import check_split
+from fidle_examples.core.context import RunContext
+from fidle_examples.core.datasets import split_indices
+from fidle_examples.core.errors import UsageError
+from fidle_examples.core.results import Result
 
 NAME = "logistic-regression"
 DATASETS = ()  # synthetic data, drawn at run time

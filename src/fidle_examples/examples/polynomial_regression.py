@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fidle_examples import plots
-from fidle_examples.context import RunContext
-from fidle_examples.errors import UsageError
-from fidle_examples.results import Result
+from fidle_examples.core import plots
+from fidle_examples.core.context import RunContext
+from fidle_examples.core.errors import UsageError
+from fidle_examples.core.results import Result
 
 NAME = "polynomial-regression"
 DATASETS = ()  # synthetic data, drawn at run time

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fidle_examples import plots
-from fidle_examples.config import check_split
-from fidle_examples.context import RunContext
-from fidle_examples.datasets import WINE_RED, load_wine_quality, split_indices
-from fidle_examples.results import Result
+from fidle_examples.core import plots
+from fidle_examples.core.config import check_split
+from fidle_examples.core.context import RunContext
+from fidle_examples.core.datasets import WINE_RED, load_wine_quality, split_indices
+from fidle_examples.core.results import Result
 
 NAME = "wine"
 DATASETS = (WINE_RED,)

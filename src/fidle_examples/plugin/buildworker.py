@@ -1,4 +1,4 @@
-"""Training for the site build, in a child process: `python -m fidle_examples.buildworker`.
+"""Training for the site build, in a child process: `python -m fidle_examples.plugin.buildworker`.
 
 Why a child process: it imports the example code as it is on disk now (a long
 `mkdocs serve` process would keep running the code it imported first), it releases
@@ -20,7 +20,7 @@ from collections import deque
 from pathlib import Path
 from typing import Callable
 
-from fidle_examples import cache
+from fidle_examples.plugin import cache
 
 EVENT_PREFIX = "@fidle-event "
 
@@ -44,7 +44,7 @@ def _emit(event: str, example: str, **data) -> None:
 
 def ensure(name: str, profile: str, results: cache.ResultsCache) -> None:
     """Make sure the cache holds the entry of `name` for the code on disk now."""
-    from fidle_examples import runner, runtime
+    from fidle_examples.core import runner, runtime
 
     spec, module, config = runner.prepare(name, profile)
     versions = cache.library_versions()
@@ -78,9 +78,9 @@ def ensure(name: str, profile: str, results: cache.ResultsCache) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from fidle_examples.errors import FidleError
+    from fidle_examples.core.errors import FidleError
 
-    parser = argparse.ArgumentParser(prog="python -m fidle_examples.buildworker")
+    parser = argparse.ArgumentParser(prog="python -m fidle_examples.plugin.buildworker")
     parser.add_argument("--cache", type=Path, required=True)
     parser.add_argument("--profile", required=True)
     parser.add_argument("names", nargs="+")
@@ -114,7 +114,7 @@ def run(names: list[str], profile: str, root: Path,
     env["PYTHONUNBUFFERED"] = "1"
     # No .pyc written into src/: `mkdocs serve` watches it and would rebuild once more.
     env["PYTHONDONTWRITEBYTECODE"] = "1"
-    command = [sys.executable, "-m", "fidle_examples.buildworker", "--cache", str(root),
+    command = [sys.executable, "-m", "fidle_examples.plugin.buildworker", "--cache", str(root),
                "--profile", profile, *names]
     tail: deque[str] = deque(maxlen=30)
     current = names[0]

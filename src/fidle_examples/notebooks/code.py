@@ -21,7 +21,7 @@ import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fidle_examples.errors import FidleError
+from fidle_examples.core.errors import FidleError
 
 _START = re.compile(r"^(?P<indent>[ \t]*)# --8<-- \[start:(?P<name>[\w-]+)\][ \t]*$")
 _END = re.compile(r"^(?P<indent>[ \t]*)# --8<-- \[end:(?P<name>[\w-]+)\][ \t]*$")

@@ -33,17 +33,17 @@ from pathlib import Path
 from typing import Iterator
 
 import fidle_examples
-from fidle_examples.errors import FidleError
-from fidle_examples.results import Result
+from fidle_examples.core.errors import FidleError
+from fidle_examples.core.results import Result
 
 ENV_CACHE = "FIDLE_EXAMPLES_CACHE"
 FORMAT = 1  # bump when the layout or the key recipe changes
 PACKAGE = "fidle_examples"
 # Modules every run goes through besides the example itself.
-RUN_ROOTS = ("fidle_examples", "fidle_examples.runner")
+RUN_ROOTS = ("fidle_examples", "fidle_examples.core.runner")
 # The registry lists every example: hashing the whole file would retrain all of them
 # when one is added. The example's own entry goes into the key instead.
-NOT_HASHED = frozenset({"fidle_examples.registry"})
+NOT_HASHED = frozenset({"fidle_examples.core.registry"})
 
 _DIGITS = 32  # hex digits of a hash used in file names
 
@@ -212,7 +212,7 @@ class ResultsCache:
     def store(self, example: str, profile: str, key: str, fingerprint_: str,
               result: Result) -> Path:
         """Save atomically, record the fingerprint, prune older entries. Hold lock(key)."""
-        from fidle_examples.store import save_atomically
+        from fidle_examples.core.store import save_atomically
 
         folder = self.entry(example, profile, key)
         try:
@@ -225,7 +225,7 @@ class ResultsCache:
         return folder
 
     def _unwritable(self, error: BaseException) -> FidleError:
-        from fidle_examples.store import reason
+        from fidle_examples.core.store import reason
 
         why = reason(error) if isinstance(error, OSError) else str(error)
         return FidleError(

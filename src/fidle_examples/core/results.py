@@ -7,8 +7,8 @@ import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from fidle_examples import frenchfmt
-from fidle_examples.errors import FidleError
+from fidle_examples.core import frenchfmt
+from fidle_examples.core.errors import FidleError
 
 RESULT_FILE = "result.json"
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fidle_examples.errors import DatasetError
+from fidle_examples.core.errors import DatasetError
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import dataclasses
 from types import ModuleType
 from typing import Any
 
-from fidle_examples.errors import UsageError
+from fidle_examples.core.errors import UsageError
 
 PROFILES = ("full", "quick")
 

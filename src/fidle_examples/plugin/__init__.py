@@ -32,10 +32,11 @@ from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files, get_files
 from mkdocs.utils import get_relative_url
 
-from fidle_examples import buildworker, cache, frenchfmt, markers, pagehtml, registry
-from fidle_examples.config import PROFILES
-from fidle_examples.errors import FidleError
-from fidle_examples.results import Result
+from fidle_examples.plugin import buildworker, cache, markers, pagehtml
+from fidle_examples.core import frenchfmt, registry
+from fidle_examples.core.config import PROFILES
+from fidle_examples.core.errors import FidleError
+from fidle_examples.core.results import Result
 
 log = logging.getLogger("mkdocs.plugins.fidle_examples")
 

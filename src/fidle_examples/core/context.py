@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from fidle_examples.errors import TrainingError
+from fidle_examples.core.errors import TrainingError
 
 # progress(example_name, epoch, total_epochs, logs) is called at the end of each epoch.
 ProgressHook = Callable[[str, int, int, dict], None]

@@ -9,9 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from html import escape
 
-from fidle_examples import frenchfmt
-from fidle_examples.markers import Marker, MarkerError
-from fidle_examples.results import Result
+from fidle_examples.core import frenchfmt
+from fidle_examples.plugin.markers import Marker, MarkerError
+from fidle_examples.core.results import Result
 
 PROVENANCE_TITLE = "Comment ces résultats ont été obtenus"
 _MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",

@@ -23,8 +23,10 @@ import posixpath
 import sys
 from pathlib import Path
 
-from fidle_examples import cache, notebook_code, notebook_prose, registry
-from fidle_examples.errors import FidleError, UsageError
+from fidle_examples.plugin import cache
+from fidle_examples.notebooks import code as notebook_code, prose as notebook_prose
+from fidle_examples.core import registry
+from fidle_examples.core.errors import FidleError, UsageError
 
 NOTEBOOK_DIR = "carnets"  # under docs/
 SITE_FIGURES = "generated"  # where the fidle-examples plugin puts figures, under the site
@@ -118,9 +120,9 @@ def _setup_text(code) -> str:
 def _setup_code(code, name: str) -> str:
     uses_workdir = f"{code.context_name}.workdir" in code.code()
     extra = [f"from fidle_examples.examples import {code.module}",
-             "from fidle_examples.config import resolve",
-             "from fidle_examples.context import RunContext",
-             "from fidle_examples.runtime import set_seed"]
+             "from fidle_examples.core.config import resolve",
+             "from fidle_examples.core.context import RunContext",
+             "from fidle_examples.core.runtime import set_seed"]
     if uses_workdir:
         extra += ["import tempfile", "from pathlib import Path"]
     imports = notebook_code.group_imports([line for line in code.imports if line] + extra)
@@ -139,7 +141,7 @@ def _setup_code(code, name: str) -> str:
 _RESULT_TEXT = (
     "## Les mesures et les figures\n\n"
     "La suite de `run()` rassemble les mesures et construit les figures (module "
-    "`fidle_examples.plots`) dans un objet `Result` : c'est lui que le site affiche et "
+    "`fidle_examples.core.plots`) dans un objet `Result` : c'est lui que le site affiche et "
     "que la commande `fidle-examples run` enregistre.")
 
 _SHOW_TEXT = (

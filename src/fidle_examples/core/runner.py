@@ -10,12 +10,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from fidle_examples import config as config_mod
-from fidle_examples import registry, runtime
-from fidle_examples.context import ProgressHook, RunContext
-from fidle_examples.errors import TrainingError
-from fidle_examples.results import Result
-from fidle_examples.store import save_atomically
+from fidle_examples.core import config as config_mod
+from fidle_examples.core import registry, runtime
+from fidle_examples.core.context import ProgressHook, RunContext
+from fidle_examples.core.errors import TrainingError
+from fidle_examples.core.results import Result
+from fidle_examples.core.store import save_atomically
 
 
 def prepare(name: str, profile: str = "full", overrides: dict[str, Any] | None = None):

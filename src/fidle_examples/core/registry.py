@@ -6,7 +6,7 @@ import importlib
 from dataclasses import dataclass
 from types import ModuleType
 
-from fidle_examples.errors import UsageError
+from fidle_examples.core.errors import UsageError
 
 
 @dataclass(frozen=True)

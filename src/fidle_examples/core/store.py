@@ -8,8 +8,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from fidle_examples.errors import FidleError
-from fidle_examples.results import Result
+from fidle_examples.core.errors import FidleError
+from fidle_examples.core.results import Result
 
 
 def save_atomically(result: Result, folder: Path) -> None:

@@ -1,0 +1,1 @@
+"""What runs an example anywhere: registry, configs, runtime, data, results, runner."""
