@@ -38,6 +38,27 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="sans barre de progression")
     show = commands.add_parser("show", help="affiche un résultat enregistré")
     show.add_argument("folder", type=Path, metavar="DOSSIER")
+    compare = commands.add_parser(
+        "compare", help="compare un résultat enregistré aux résultats de référence",
+        description="Mon exécution est-elle normale ? Compare chaque mesure d'un résultat "
+                    "enregistré à la plage des graines de référence (reference/NOM.json).")
+    compare.add_argument("folder", type=Path, metavar="DOSSIER")
+    reference = commands.add_parser(
+        "reference", help="entraîne les exemples sur plusieurs graines (résultats de référence)",
+        description="Entraîne chaque exemple (profil complet) sur plusieurs graines et écrit "
+                    "reference/NOM.json. Une exécution interrompue reprend où elle s'était "
+                    "arrêtée (chaque graine est gardée dans le cache).")
+    reference.add_argument("names", nargs="*", metavar="EXEMPLE",
+                           help="exemples (défaut : tous ceux du registre)")
+    reference.add_argument("--seeds", type=int, metavar="K",
+                           help="nombre de graines (défaut : 5, ou moins pour les expériences "
+                                "qui entraînent déjà plusieurs fois)")
+    doctor = commands.add_parser(
+        "doctor", help="vérifie l'installation (Python, paquets, GPU, données, disque)")
+    doctor.add_argument("--lock", type=Path, metavar="FICHIER",
+                        help="verrou des versions à comparer (défaut : requirements.lock du projet)")
+    doctor.add_argument("--offline", action="store_true",
+                        help="considère la machine hors ligne (salle de cours sans réseau)")
     return parser
 
 
@@ -59,13 +80,21 @@ def _overrides(extra: list[str]) -> dict[str, str]:
 
 def cmd_list() -> None:
     width = max(len(spec.name) for spec in registry.EXAMPLES)
-    print(f"{'exemple':<{width}}  {'Fidle':<6}  {'durée':<7}  titre")
+    print(f"{'exemple':<{width}}  {'Fidle':<6}  titre")
     for spec in registry.EXAMPLES:
-        print(f"{spec.name:<{width}}  {spec.fidle_id:<6}  {spec.duration:<7}  {spec.title}")
+        print(f"{spec.name:<{width}}  {spec.fidle_id:<6}  {spec.title}")
+
+
+def _declared(result: Result):
+    from fidle_examples.core.contract import read
+
+    return read(registry.get(result.example).load())
 
 
 def summary(result: Result, folder: Path | None) -> str:
-    rows = [(m.label, m.formatted()) for m in result.metrics.values()]
+    metrics = _declared(result).metrics
+    rows = [(metrics[k].label, metrics[k].format(v)) for k, v in result.metrics.items()
+            if k in metrics]
     rows += [("Durée", frenchfmt.duration(result.duration_s)),
              ("Matériel", result.device),
              ("Profil", result.profile),
@@ -93,6 +122,36 @@ def cmd_run(args, extra: list[str]) -> None:
                             verbose=0 if args.quiet else 1)
     print()
     print(summary(result, output))
+    if args.profile == "full":
+        print()
+        print(comparison(result))
+
+
+def comparison(result: Result) -> str:
+    """The comparison with the reference, or why there is none."""
+    from fidle_examples.core import compare, reference
+
+    if result.profile != "full":
+        return (f"Pas de comparaison : ce résultat est du profil « {result.profile} », la "
+                "référence du profil « full ».")
+    ref = reference.load(result.example)
+    if ref is None:
+        return (f"Pas de résultats de référence pour « {result.example} » "
+                f"({reference.path_for(result.example)}) : « make reference » les produit.")
+    return compare.compare(result, ref, _declared(result)).text()
+
+
+def cmd_reference(args) -> None:
+    from fidle_examples import reference_runs
+    from fidle_examples.core import reference
+
+    names = args.names or [s.name for s in registry.EXAMPLES
+                           if s.kind != registry.CHAPTER_FIGURES]
+    for name in names:
+        registry.get(name)  # unknown names: a French error before any training
+    if args.seeds is not None and not 2 <= args.seeds <= 50:
+        raise UsageError(f"--seeds doit être entre 2 et 50, pas {args.seeds}.")
+    reference_runs.build(names, args.seeds, reference.project_root())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -107,6 +166,20 @@ def main(argv: list[str] | None = None) -> int:
             if extra:
                 raise UsageError(f"Argument inattendu : « {extra[0]} ».")
             print(summary(Result.load(args.folder), args.folder))
+        elif args.command == "compare":
+            if extra:
+                raise UsageError(f"Argument inattendu : « {extra[0]} ».")
+            print(comparison(Result.load(args.folder)))
+        elif args.command == "reference":
+            if extra:
+                raise UsageError(f"Argument inattendu : « {extra[0]} ».")
+            cmd_reference(args)
+        elif args.command == "doctor":
+            if extra:
+                raise UsageError(f"Argument inattendu : « {extra[0]} ».")
+            from fidle_examples import doctor  # imports Keras: only when asked
+
+            return doctor.main(args.lock, args.offline)
         else:
             _parser().print_help()
             return 2

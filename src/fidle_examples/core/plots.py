@@ -65,11 +65,20 @@ def french_axes(*axes, x: bool = True, y: bool = True) -> None:
 
 
 def line_chart(x, series: dict[str, list[float]], title: str, xlabel: str, ylabel: str,
-               log: bool = False, dashed: tuple[str, ...] = ()) -> str:
-    """One curve per entry of `series` (label -> values), drawn against `x`."""
+               log: bool = False, dashed: tuple[str, ...] = (),
+               bands: dict[str, tuple[list[float], list[float]]] | None = None,
+               band_label: str = "") -> str:
+    """One curve per entry of `series` (label -> values), drawn against `x`; `bands`
+    (label -> (low, high)) shades a range behind the curve of the same label."""
     fig, ax = new_figure()
-    for label, values in series.items():
-        ax.plot(x, values, "--" if label in dashed else "-", label=label,
+    for index, (label, values) in enumerate(series.items()):
+        color = COLORS[index % len(COLORS)]
+        if bands and label in bands:
+            low, high = bands[label]
+            n = min(len(low), len(x))
+            ax.fill_between(list(x)[:n], low[:n], high[:n], color=color, alpha=0.18,
+                            linewidth=0, label=f"{band_label} ({label})" if band_label else None)
+        ax.plot(x, values, "--" if label in dashed else "-", label=label, color=color,
                 marker="o" if len(values) <= 30 else None, markersize=3)
     if all(float(v).is_integer() for v in x):  # epochs, degrees: no "2,5" ticks
         ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
@@ -86,12 +95,20 @@ def line_chart(x, series: dict[str, list[float]], title: str, xlabel: str, ylabe
 
 
 def history_curves(history: dict[str, list[float]], keys: list[str], title: str,
-                   ylabel: str, log: bool = False) -> str:
-    """Curves per epoch (training and validation) for the given history keys."""
+                   ylabel: str, log: bool = False, reference=None) -> str:
+    """Curves per epoch (training and validation) for the given history keys; with a
+    `reference` (core.reference.Reference), its min–max band over the seeds behind."""
     series = {LABELS.get(key, key): history[key] for key in keys}
     dashed = tuple(LABELS.get(key, key) for key in keys if key.startswith("val_"))
     epochs = range(1, len(history[keys[0]]) + 1)
-    return line_chart(epochs, series, title, "époque", ylabel, log, dashed)
+    bands, band_label = {}, ""
+    if reference is not None:
+        for key in keys:
+            band = reference.band(key)
+            if band:
+                bands[LABELS.get(key, key)] = (band[0], band[2])
+        band_label = f"référence, {len(reference.seeds)} graines"
+    return line_chart(epochs, series, title, "époque", ylabel, log, dashed, bands, band_label)
 
 
 def confusion_matrix(y_true, y_pred, classes: list) -> str:

@@ -9,41 +9,87 @@ from types import ModuleType
 from fidle_examples.core.errors import UsageError
 
 
+# Where an example is shown: its kind decides the index table it appears in.
+COURSE, QUESTION, CHAPTER_FIGURES = "exemple", "question", "figures"
+
+
 @dataclass(frozen=True)
 class ExampleSpec:
     name: str  # the CLI name, e.g. "mnist"
     module: str  # module under fidle_examples.examples
     fidle_id: str  # the notebook of the original Fidle course, e.g. "MNIST1"
     title: str  # French title shown by `fidle-examples list` and on the site
-    duration: str  # rough duration of the full profile on a 2-core CPU
+    page: str  # the page of docs/ that shows it
+    summary: str = ""  # what it shows, for the index tables of the site
+    kind: str = COURSE
+    # Rough full-profile duration on a 2-core CPU, seconds: the build schedules the
+    # longest first. The pages show the measured duration, never this estimate.
+    cost_s: float = 1.0
 
     def load(self) -> ModuleType:
         return importlib.import_module(f"fidle_examples.examples.{self.module}")
 
+    @property
+    def notebook(self) -> str | None:
+        """The notebook's path under docs/ (every example but the chapter figures)."""
+        return None if self.kind == CHAPTER_FIGURES else f"carnets/{self.name}.ipynb"
+
 
 EXAMPLES: tuple[ExampleSpec, ...] = (
     ExampleSpec("linear-regression", "linear_regression", "LINR1",
-                "Régression linéaire par calcul direct", "< 1 s"),
+                "Régression linéaire par calcul direct", "exemples/regression-lineaire.md",
+                "retrouver une droite dans un nuage de points par un calcul direct, "
+                "l'équation normale", cost_s=0.1),
     ExampleSpec("gradient-descent", "gradient_descent", "GRAD1",
-                "Descente de gradient : par lot complet, stochastique, par mini-lots", "≈ 1 s"),
+                "Descente de gradient : par lot complet, stochastique, par mini-lots",
+                "exemples/descente-de-gradient.md",
+                "le même problème résolu pas à pas ; lot complet, stochastique et mini-lots "
+                "comparés", cost_s=1),
     ExampleSpec("polynomial-regression", "polynomial_regression", "POLR1",
-                "Régression polynomiale : sous- et sur-apprentissage", "< 1 s"),
+                "Régression polynomiale : sous- et sur-apprentissage",
+                "exemples/regression-polynomiale.md",
+                "sous-apprentissage et sur-apprentissage selon le degré du polynôme ; rôle "
+                "du jeu de validation", cost_s=0.5),
     ExampleSpec("logistic-regression", "logistic_regression", "LOGR1",
-                "Régression logistique : un neurone artificiel", "≈ 5 s"),
-    ExampleSpec("wine", "wine", "WINE1",
-                "Prédiction de la qualité d'un vin (régression)", "≈ 20 s"),
-    ExampleSpec("mnist", "mnist", "MNIST1",
-                "Classification des chiffres manuscrits (MNIST)", "≈ 20 s"),
+                "Régression logistique : un neurone artificiel",
+                "exemples/regression-logistique.md",
+                "un neurone artificiel qui sépare deux classes ; frontière de décision, "
+                "exactitude, précision, rappel", cost_s=5),
+    ExampleSpec("wine", "wine", "WINE1", "Prédiction de la qualité d'un vin (régression)",
+                "exemples/vin.md",
+                "une régression par un réseau dense sur de vraies données ; "
+                "standardisation, meilleur modèle, référence naïve", cost_s=15),
+    ExampleSpec("mnist", "mnist", "MNIST1", "Classification des chiffres manuscrits (MNIST)",
+                "exemples/mnist.md",
+                "classer des chiffres manuscrits en dix classes ; softmax, entropie "
+                "croisée, matrice de confusion", cost_s=15),
     ExampleSpec("randomness", "randomness", "Q-ALEA",
-                "Question : d'où vient l'aléatoire, comment le maîtriser ?", "≈ 40 s"),
+                "Question : d'où vient l'aléatoire, comment le maîtriser ?",
+                "questions/aleatoire.md",
+                "la part du hasard dans un entraînement, et les graines qui la maîtrisent",
+                QUESTION, cost_s=30),
     ExampleSpec("batch-size", "batch_size", "Q-LOTS",
-                "Question : quelle taille pour les lots (batches) ?", "≈ 30 s"),
+                "Question : quelle taille pour les lots (batches) ?",
+                "questions/taille-des-lots.md",
+                "petits et grands lots comparés, à nombre d'époques puis à durée égale",
+                QUESTION, cost_s=25),
     ExampleSpec("overfitting", "overfitting", "Q-SUR",
-                "Question : le sur-apprentissage et ses remèdes", "≈ 40 s"),
+                "Question : le sur-apprentissage et ses remèdes", "questions/surapprentissage.md",
+                "le sur-apprentissage provoqué, puis corrigé par l'arrêt précoce, le "
+                "dropout et la régularisation L2", QUESTION, cost_s=30),
     ExampleSpec("backpropagation", "backpropagation", "RETRO",
-                "La rétropropagation écrite à la main, vérifiée", "≈ 2 s"),
-    ExampleSpec("svm-vs-dnn", "svm_vs_dnn", "SVM",
-                "SVM contre réseau dense sur MNIST", "≈ 40 s"),
+                "La rétropropagation écrite à la main, vérifiée",
+                "questions/retropropagation.md",
+                "les gradients calculés à la main, comparés à ceux de Keras et aux "
+                "différences finies", QUESTION, cost_s=2),
+    ExampleSpec("svm-vs-dnn", "svm_vs_dnn", "SVM", "SVM contre réseau dense sur MNIST",
+                "questions/svm-contre-reseau.md",
+                "un SVM et un réseau dense comparés selon le nombre d'images "
+                "d'entraînement", QUESTION, cost_s=30),
+    ExampleSpec("course-figures", "course_figures", "COURS",
+                "Les figures des chapitres du cours", "cours/introduction.md",
+                "fonctions d'activation, surfaces de perte, XOR, softmax…",
+                CHAPTER_FIGURES, cost_s=1),
 )
 
 _BY_NAME = {spec.name: spec for spec in EXAMPLES}

@@ -1,34 +1,29 @@
-"""The Result of a run: what the site, the CLI and the tests read, saved as JSON + SVG."""
+"""The Result of a run: what the site, the CLI and the tests read, saved as files.
+
+    result.json   history, metrics, extra, provenance (and the figure list, if drawn)
+    data.npz      the arrays the figures are drawn from (no pickle)
+    NAME.svg      one per drawn figure
+"""
 
 from __future__ import annotations
 
+import io
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
-from fidle_examples.core import frenchfmt
+import numpy as np
+
 from fidle_examples.core.errors import FidleError
 
 RESULT_FILE = "result.json"
-
-
-@dataclass
-class Metric:
-    """A final number of a run, with its French label and how to write it."""
-
-    label: str
-    value: float
-    kind: str = "number"  # "number", "percent", "integer", "seconds" or "scientific"
-    digits: int = 3
-
-    def formatted(self) -> str:
-        return frenchfmt.format_value(self.value, self.kind, self.digits)
+DATA_FILE = "data.npz"
 
 
 @dataclass
 class Figure:
-    """An SVG figure made by an example; `name` is its file stem."""
+    """An SVG figure drawn from a Result; `name` is its file stem."""
 
     name: str
     title: str
@@ -38,9 +33,10 @@ class Figure:
 @dataclass
 class Result:
     history: dict[str, list[float]] = field(default_factory=dict)
-    metrics: dict[str, Metric] = field(default_factory=dict)
-    figures: dict[str, Figure] = field(default_factory=dict)
-    extra: dict = field(default_factory=dict)  # example-specific data (tables...)
+    metrics: dict[str, float] = field(default_factory=dict)  # declared in METRICS
+    data: dict[str, np.ndarray] = field(default_factory=dict, repr=False)  # for figures
+    extra: dict = field(default_factory=dict)  # small JSON data for figures (labels...)
+    figures: dict[str, Figure] = field(default_factory=dict)  # drawn after the run
     # Filled in by the runner, not by the examples:
     example: str = ""
     title: str = ""
@@ -51,29 +47,30 @@ class Result:
     device: str = ""
     versions: dict[str, str] = field(default_factory=dict)
     date: str = ""
-
-    def add_figure(self, name: str, title: str, svg: str) -> None:
-        self.figures[name] = Figure(name, title, svg)
-
-    def add_metric(self, name: str, label: str, value: float, kind: str = "number",
-                   digits: int = 3) -> None:
-        self.metrics[name] = Metric(label, float(value), kind, digits)
+    # The committed reference of this example, when figures draw its band (not saved).
+    reference: object = field(default=None, repr=False, compare=False)
 
     def metric(self, name: str) -> float:
-        return self.metrics[name].value
+        return self.metrics[name]
 
     # --- saving and loading -------------------------------------------------
     def to_json(self) -> dict:
-        data = asdict(self)
+        data = {f.name: getattr(self, f.name) for f in fields(self)
+                if f.name not in ("data", "reference", "figures")}
+        data = asdict(_Plain(data))["value"]
         data["figures"] = {name: {"title": fig.title, "file": f"{name}.svg"}
                            for name, fig in self.figures.items()}
         return data
 
     def save(self, folder: Path) -> None:
-        """Write result.json and one SVG per figure into `folder` (created if needed)."""
+        """Write result.json, data.npz and one SVG per drawn figure into `folder`."""
         folder.mkdir(parents=True, exist_ok=True)
         for name, fig in self.figures.items():
             (folder / f"{name}.svg").write_text(fig.svg, encoding="utf-8")
+        if self.data:
+            buffer = io.BytesIO()
+            np.savez_compressed(buffer, **{k: np.asarray(v) for k, v in self.data.items()})
+            (folder / DATA_FILE).write_bytes(buffer.getvalue())
         text = json.dumps(_finite(self.to_json()), ensure_ascii=False, indent=1)
         (folder / RESULT_FILE).write_text(text, encoding="utf-8")
 
@@ -82,11 +79,16 @@ class Result:
         path = folder / RESULT_FILE
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            data["metrics"] = {k: Metric(**m) for k, m in data["metrics"].items()}
+            data["metrics"] = {k: float(v) for k, v in data["metrics"].items()}
             data["figures"] = {
                 name: Figure(name, fig["title"],
                              (folder / fig["file"]).read_text(encoding="utf-8"))
                 for name, fig in data["figures"].items()}
+            arrays = folder / DATA_FILE
+            if arrays.exists():
+                with np.load(arrays, allow_pickle=False) as stored:
+                    data["data"] = {k: stored[k] for k in stored.files}
+            data.pop("reference", None)
             return cls(**data)
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise FidleError(
@@ -94,6 +96,11 @@ class Result:
                 f"({error.__class__.__name__} : {error}). Supprimez ce dossier pour "
                 "relancer l'entraînement."
             ) from error
+
+
+@dataclass
+class _Plain:
+    value: dict  # asdict() copies nested containers deeply
 
 
 def _finite(value):

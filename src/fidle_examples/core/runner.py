@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from fidle_examples.core import config as config_mod
-from fidle_examples.core import registry, runtime
+from fidle_examples.core import contract, figures, registry, runtime
 from fidle_examples.core.context import ProgressHook, RunContext
 from fidle_examples.core.errors import TrainingError
 from fidle_examples.core.results import Result
@@ -28,13 +28,18 @@ def prepare(name: str, profile: str = "full", overrides: dict[str, Any] | None =
 def run_example(name: str, profile: str = "full", overrides: dict[str, Any] | None = None,
                 output: Path | None = None, verbose: int = 1,
                 progress: list[ProgressHook] | None = None) -> Result:
-    """Train `name` and return its Result; also save it to `output` when given."""
+    """Train `name`, draw its figures and return its Result; save it to `output` when
+    given."""
     spec, module, config = prepare(name, profile, overrides)
-    return execute(spec, module, config, profile, output, verbose, progress)
+    return execute(spec, module, config, profile, output, verbose, progress, draw=True)
 
 
 def execute(spec, module, config, profile: str, output: Path | None = None,
-            verbose: int = 1, progress: list[ProgressHook] | None = None) -> Result:
+            verbose: int = 1, progress: list[ProgressHook] | None = None,
+            draw: bool = False) -> Result:
+    """Train; check the result against the example's contract; draw the figures when
+    `draw` (the site build draws them apart, from the cached result)."""
+    declared = contract.read(module)
     runtime.set_seed(config.seed)
     workdir = Path(tempfile.mkdtemp(prefix=f"fidle-{spec.name}-"))
     ctx = RunContext(example=spec.name, verbose=verbose, workdir=workdir,
@@ -51,12 +56,16 @@ def execute(spec, module, config, profile: str, output: Path | None = None,
         raise
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    contract.check_produced(declared, result.metrics)
+    result.metrics = {key: float(value) for key, value in result.metrics.items()}
     result = dataclasses.replace(
         result, example=spec.name, title=spec.title, profile=profile,
         config=dataclasses.asdict(config), seed=config.seed,
         duration_s=time.perf_counter() - started,
         device=runtime.device_description(), versions=runtime.versions(),
         date=dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds"))
+    if draw:
+        result.figures = figures.draw(module, result)
     if output is not None:
         save_atomically(result, Path(output))
     return result

@@ -16,6 +16,7 @@ import numpy as np
 
 from fidle_examples.core import plots
 from fidle_examples.core.context import RunContext
+from fidle_examples.core.contract import Metric
 from fidle_examples.core.datasets import MNIST, load_mnist
 from fidle_examples.core.errors import UsageError
 from fidle_examples.core.results import Result
@@ -45,6 +46,19 @@ PROFILES = {
     "full": Config(),
     # Smaller batches give more updates per epoch: ~94 % test accuracy in a few seconds.
     "quick": Config(epochs=3, train_size=12_000, batch_size=128),
+}
+
+METRICS = {
+    "test_accuracy": Metric("Exactitude sur le jeu de test", "percent", 2),
+    "test_loss": Metric("Perte sur le jeu de test"),
+    "errors": Metric("Images de test mal classées", "integer"),
+    "parameters": Metric("Nombre de paramètres", "integer"),
+}
+FIGURES = {
+    "loss": "Perte par époque",
+    "accuracy": "Exactitude par époque",
+    "confusion": "Matrice de confusion (jeu de test)",
+    "errors": "Exemples d'images mal classées",
 }
 
 
@@ -94,22 +108,35 @@ def run(config: Config, ctx: RunContext) -> Result:
     y_pred = np.argmax(model.predict(x_test, batch_size=2048, verbose=0), axis=1)
     # --8<-- [end:evaluate]
 
-    result = Result(history={k: [float(v) for v in vs] for k, vs in history.history.items()})
-    result.add_metric("test_accuracy", "Exactitude sur le jeu de test", test_accuracy,
-                      "percent", 2)
-    result.add_metric("test_loss", "Perte sur le jeu de test", test_loss)
-    result.add_metric("errors", "Images de test mal classées",
-                      int(np.sum(y_pred != y_test)), "integer")
-    result.add_metric("parameters", "Nombre de paramètres", model.count_params(), "integer")
-    result.add_figure("loss", "Perte par époque",
-                      plots.history_curves(result.history, ["loss", "val_loss"],
-                                           "Perte (entropie croisée)", "perte"))
-    result.add_figure("accuracy", "Exactitude par époque",
-                      plots.history_curves(result.history, ["accuracy", "val_accuracy"],
-                                           "Exactitude", "exactitude"))
-    result.add_figure("confusion", "Matrice de confusion (jeu de test)",
-                      plots.confusion_matrix(y_test, y_pred, list(range(10))))
-    result.add_figure("errors", "Exemples d'images mal classées",
-                      plots.image_gallery(x_test, y_test, y_pred,
-                                          np.flatnonzero(y_pred != y_test)[:24]))
-    return result
+    wrong = np.flatnonzero(y_pred != y_test)
+    return Result(
+        history={k: [float(v) for v in vs] for k, vs in history.history.items()},
+        metrics={"test_accuracy": test_accuracy, "test_loss": test_loss,
+                 "errors": len(wrong), "parameters": model.count_params()},
+        data={"y_test": y_test.astype("uint8"), "y_pred": y_pred.astype("uint8"),
+              "wrong_images": (x_test[wrong[:24]] * 255).astype("uint8"),
+              "wrong_indices": wrong[:24]})
+
+
+def figure_loss(result: Result) -> str:
+    return plots.history_curves(result.history, ["loss", "val_loss"],
+                                "Perte (entropie croisée)", "perte",
+                                reference=result.reference)
+
+
+def figure_accuracy(result: Result) -> str:
+    return plots.history_curves(result.history, ["accuracy", "val_accuracy"],
+                                "Exactitude", "exactitude",
+                                reference=result.reference)
+
+
+def figure_confusion(result: Result) -> str:
+    return plots.confusion_matrix(result.data["y_test"], result.data["y_pred"],
+                                  list(range(10)))
+
+
+def figure_errors(result: Result) -> str:
+    data = result.data
+    shown = data["wrong_indices"]
+    return plots.image_gallery({int(i): img for i, img in zip(shown, data["wrong_images"])},
+                               data["y_test"], data["y_pred"], shown)

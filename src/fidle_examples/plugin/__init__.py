@@ -1,14 +1,16 @@
 """MkDocs plugin `fidle-examples`: the pages show the results of real runs.
 
-During `mkdocs build` / `mkdocs serve`:
-- on_pre_build: read the Markdown sources, find which examples the markers ask for,
-  load each Result from the cache or train it (in a child process, see buildworker.py),
-  before MkDocs empties site_dir, so that a failure keeps the previous site;
+The events only; each job has its module:
+- on_pre_build: read the Markdown sources, check every marker against the examples'
+  declarations (checks.py, seconds, before any training), then load each result
+  from the cache or train it on a pool of worker processes (loading.py,
+  buildworker.py) and draw its figures apart (figure cache), all before MkDocs
+  empties site_dir, so that a failure keeps the previous site;
 - on_files: add the figures as generated files (nothing is written under docs/);
-- on_page_markdown: replace the markers with figures, tables, numbers and the
-  provenance box. Blocks go through Markdown as a placeholder paragraph and are put
-  in place in on_page_content: raw HTML would not survive inside a list, an
-  admonition or a content tab, where Markdown wraps it in <p>.
+- on_page_markdown: replace the markers with figures, tables, numbers, ranges,
+  claims and the provenance box (pagehtml.py). Blocks go through Markdown as a
+  placeholder paragraph and are put in place in on_page_content: raw HTML would not
+  survive inside a list, an admonition or a content tab, where Markdown wraps it.
 
     plugins:
       - fidle-examples:
@@ -19,10 +21,8 @@ During `mkdocs build` / `mkdocs serve`:
 from __future__ import annotations
 
 import logging
-import math
 import os
 import secrets
-from dataclasses import dataclass
 from pathlib import Path
 
 from mkdocs.config import config_options as c
@@ -32,11 +32,11 @@ from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files, get_files
 from mkdocs.utils import get_relative_url
 
-from fidle_examples.plugin import buildworker, cache, markers, pagehtml
-from fidle_examples.core import frenchfmt, registry
+from fidle_examples.core import reference, registry
 from fidle_examples.core.config import PROFILES
 from fidle_examples.core.errors import FidleError
-from fidle_examples.core.results import Result
+from fidle_examples.plugin import cache, checks, markers, pagehtml
+from fidle_examples.plugin.loading import Loaded, Loader
 
 log = logging.getLogger("mkdocs.plugins.fidle_examples")
 
@@ -50,71 +50,112 @@ _FALSE = {"0", "false", "non", "no", "off"}
 class _Options(Config):
     profile = c.Choice(PROFILES, default="full")
     enabled = c.Type(bool, default=True)
-
-
-@dataclass
-class _Loaded:
-    result: Result
-    key: str
-    trained: bool  # trained by this build (or this `mkdocs serve` session)
+    strict_claims = c.Type(bool, default=True)  # a false claim fails a --strict full build
 
 
 class FidleExamplesPlugin(BasePlugin[_Options]):
     def __init__(self):
-        # Results already read or trained, kept across the rebuilds of `mkdocs serve`
-        # (the presence of on_startup makes MkDocs keep this instance).
-        self._memory: dict[tuple, _Loaded] = {}
-        self._loaded: dict[str, _Loaded] = {}
+        self._loaded: dict[str, Loaded] = {}
         self._figures: dict[tuple[str, str], File] = {}
         self._blocks: dict[str, dict[str, str]] = {}  # page -> {placeholder: HTML}
         self._nonce = secrets.token_hex(6)
         self._active = True
         self._profile = "full"
         self._project = Path.cwd()
-        self._results: cache.ResultsCache | None = None
+        self._loader: Loader | None = None
 
     def on_startup(self, *, command, dirty):
-        pass
+        pass  # its presence makes MkDocs keep this instance (and its memory) in serve
 
     # --- settings -----------------------------------------------------------------
     def on_config(self, config):
         self._active = _env_flag(ENV_ENABLED, self.config.enabled)
-        self._profile = os.environ.get(ENV_PROFILE) or self.config.profile
-        if self._profile not in PROFILES:
-            raise PluginError(
-                f"{ENV_PROFILE} vaut « {self._profile} » : profils possibles "
-                f"{', '.join(PROFILES)}.")
+        profile = os.environ.get(ENV_PROFILE) or self.config.profile
+        if profile not in PROFILES:
+            raise PluginError(f"{ENV_PROFILE} vaut « {profile} » : profils possibles "
+                              f"{', '.join(PROFILES)}.")
         self._project = Path(config.config_file_path or ".").resolve().parent
-        self._results = cache.ResultsCache(cache.default_root(self._project))
+        root = cache.default_root(self._project)
+        same = (self._loader and self._loader.results.root == root
+                and self._loader.profile == profile)
+        if not same:  # keep the loader's memory across the rebuilds of `mkdocs serve`
+            self._loader = Loader(cache.ResultsCache(root), profile,
+                                  reference.default_dir(self._project))
+        self._profile = profile
+        self._strict = bool(config.strict) and profile == "full" and self.config.strict_claims
         if not self._active:
             log.info("Greffon fidle-examples désactivé : les marqueurs restent tels quels.")
         return config
 
-    # --- which examples, loaded or trained ------------------------------------------
+    # --- markers checked, examples loaded or trained ---------------------------------
     def on_pre_build(self, config):
-        """Scan the pages, load or train their examples and check the markers before
-        MkDocs empties site_dir: a bad marker or a failing example then leaves the
-        previous site as it was."""
+        """Check the markers, then load or train their examples and draw the figures,
+        before MkDocs empties site_dir: a bad marker or a failing example then leaves
+        the previous site as it was."""
         self._loaded, self._figures, self._blocks = {}, {}, {}
         if not self._active:
             return
-        wanted = self._scan(get_files(config))
-        self._loaded = self._load(sorted(wanted, key=registry.names().index))
-        self._check(wanted)
+        modules = self._checked_modules(get_files(config))
+        try:
+            self._loaded = self._loader.load(modules)
+        except FidleError as error:
+            raise PluginError(str(error)) from None
+        self._report_claims()
+
+    def _checked_modules(self, files: Files) -> dict:
+        """{example: module} that the pages use; every marker error at once."""
+        pages: list[tuple[str, markers.Marker]] = []
+        errors: list[str] = []
+        for file in files.documentation_pages():
+            if not file.src_uri.endswith(".md"):
+                continue
+            where = self._where(file)
+            found, malformed = markers.scan(file.content_string)
+            errors += [f"{where}, ligne {error.line} : {error}" for error in malformed]
+            for marker in found:
+                problem = checks.unknown_example(marker)
+                if problem:
+                    errors.append(f"{where}, ligne {marker.line} : {problem} "
+                                  f"(marqueur « {marker.text} »)")
+                else:
+                    pages.append((where, marker))
+        wanted = {m.name for _, m in pages if m.kind != "index"}
+        if any(m.kind == "index" for _, m in pages):
+            wanted.update(registry.names())  # the index tables show every example
+        modules, problems = checks.load_modules(sorted(wanted, key=registry.names().index))
+        errors += problems
+        for where, marker in pages:
+            problem = marker.name in modules and checks.check(marker, modules[marker.name])
+            if problem:
+                errors.append(f"{where}, ligne {marker.line} : {problem}")
+        _raise_all(errors)
+        return modules
+
+    def _report_claims(self) -> None:
+        false = [f"{name}/{key} : « {entry.contract.claims[key]} »"
+                 + (f" ({verdict.detail})" if verdict.detail else "")
+                 for name, entry in self._loaded.items()
+                 for key, verdict in entry.claims.items() if not verdict.holds]
+        if not false:
+            return
+        message = ("Cette exécution contredit le texte des pages (affirmations fausses) :\n  "
+                   + "\n  ".join(false))
+        if self._strict:
+            raise PluginError(message)
+        log.warning(message)
+
+    def _where(self, file: File) -> str:
+        if file.abs_src_path:
+            try:
+                return Path(file.abs_src_path).resolve().relative_to(self._project).as_posix()
+            except ValueError:
+                return file.abs_src_path
+        return file.src_uri
 
     def on_files(self, files: Files, config):
-        if self._active:
-            self._add_figures(self._loaded, files, config)
-        return files
-
-    def _add(self, names: list[str], files: Files, config) -> None:
-        """Load (or train) `names` and add their figures to the site's files."""
-        loaded = self._load(names)
-        self._loaded.update(loaded)
-        self._add_figures(loaded, files, config)
-
-    def _add_figures(self, loaded: dict[str, _Loaded], files: Files, config) -> None:
-        for name, entry in loaded.items():
+        if not self._active:
+            return files
+        for name, entry in self._loaded.items():
             for figure in entry.result.figures.values():
                 uri = f"{FIGURES_DIR}/{name}/{figure.name}.svg"
                 if files.get_file_from_path(uri) is not None:
@@ -125,106 +166,11 @@ class FidleExamplesPlugin(BasePlugin[_Options]):
                 file = File.generated(config, uri, content=figure.svg.encode("utf-8"))
                 files.append(file)
                 self._figures[name, figure.name] = file
-
-    def _scan(self, files: Files) -> dict[str, list[tuple[str, markers.Marker]]]:
-        """{example: [(page path, marker)]} from the Markdown sources, all errors at once."""
-        wanted: dict[str, list[tuple[str, markers.Marker]]] = {}
-        errors: list[str] = []
-        for file in files.documentation_pages():
-            if not file.src_uri.endswith(".md"):
-                continue
-            where = self._where(file)
-            found, malformed = markers.scan(file.content_string)
-            errors += [f"{where}, ligne {error.line} : {error}" for error in malformed]
-            for marker in found:
-                problem = _missing_example(marker.name)
-                if problem:
-                    errors.append(f"{where}, ligne {marker.line} : {problem} "
-                                  f"(marqueur « {marker.text} »)")
-                else:
-                    wanted.setdefault(marker.name, []).append((where, marker))
-        _raise_all(errors)
-        return wanted
-
-    def _where(self, file: File) -> str:
-        if file.abs_src_path:
-            try:
-                return Path(file.abs_src_path).resolve().relative_to(self._project).as_posix()
-            except ValueError:
-                return file.abs_src_path
-        return file.src_uri
-
-    def _check(self, wanted) -> None:
-        errors = []
-        for name, uses in wanted.items():
-            for where, marker in uses:
-                try:
-                    pagehtml.check(marker, self._loaded[name].result)
-                except markers.MarkerError as error:
-                    errors.append(f"{where}, ligne {error.line} : {error}")
-        _raise_all(errors)
-
-    def _load(self, names: list[str]) -> dict[str, _Loaded]:
-        versions = cache.library_versions()
-        fingerprints = {name: cache.fingerprint(registry.get(name), self._profile, versions)
-                        for name in names}
-        loaded: dict[str, _Loaded] = {}
-        missing = []
-        for name in names:
-            memory_key = (self._results.root, name, self._profile, fingerprints[name])
-            if memory_key in self._memory:
-                loaded[name] = self._memory[memory_key]
-                log.debug("« %s » : résultats déjà en mémoire.", name)
-                continue
-            key = self._results.key_for(name, self._profile, fingerprints[name])
-            result = key and self._results.load(name, self._profile, key)
-            if result:
-                log.info("« %s » : résultats relus depuis le cache (entraînement du %s, %s).",
-                         name, pagehtml.french_date(result.date), result.device)
-                loaded[name] = self._memory[memory_key] = _Loaded(result, key, False)
-            else:
-                missing.append(name)
-        if missing:
-            loaded.update(self._train(missing, fingerprints))
-        return {name: loaded[name] for name in names}
-
-    def _train(self, names: list[str], fingerprints: dict[str, str]) -> dict[str, _Loaded]:
-        log.info("Exemples à entraîner (profil %s) : %s. Cache : %s", self._profile,
-                 ", ".join(names), self._results.root)
-        done: dict[str, dict] = {}
-        on_event = _EventLogger(done)
-        try:
-            buildworker.run(names, self._profile, self._results.root, on_event,
-                            on_output=lambda line: log.debug("  %s", line))
-        except buildworker.WorkerError as error:
-            if error.details:  # a bug rather than a FidleError: the traceback helps
-                log.error("Trace de l'erreur de « %s » :\n%s", error.example, error.details)
-            message = str(error).rstrip()
-            raise PluginError(
-                f"L'exemple « {error.example} » a échoué pendant la construction du site : "
-                f"{message}{'' if message.endswith('.') else '.'} Aucune figure ni aucun "
-                "résultat ancien n'est affiché à la place.") from None
-        loaded = {}
-        for name in names:
-            key = done[name]["key"]
-            result = self._results.load(name, self._profile, key)
-            if result is None:
-                raise PluginError(
-                    f"Le résultat de « {name} » vient d'être calculé mais est illisible dans "
-                    f"« {self._results.entry(name, self._profile, key)} » (une autre "
-                    "construction l'a peut-être supprimé). Relancez la construction.")
-            loaded[name] = _Loaded(result, key, done[name]["trained"])
-            # Remember it only if it is the entry of the code this build fingerprinted.
-            if self._results.key_for(name, self._profile, fingerprints[name]) == key:
-                self._memory[(self._results.root, name, self._profile,
-                              fingerprints[name])] = loaded[name]
-        return loaded
+        return files
 
     # --- pages ----------------------------------------------------------------------
     def on_page_markdown(self, markdown: str, page, config, files):
-        if not self._active:
-            return markdown
-        if markers.MARK not in markdown:
+        if not self._active or markers.MARK not in markdown:
             return markdown
         blocks = self._blocks[page.file.src_uri] = {}
         rendered = []
@@ -237,13 +183,12 @@ class FidleExamplesPlugin(BasePlugin[_Options]):
             return self._placeholder(blocks, html)
 
         try:
-            self._add_late(markdown, files, config)
             markdown = markers.replace(markdown, render)
         except markers.MarkerError as error:
             raise PluginError(f"{self._where(page.file)}, ligne "
                               f"{error.line + _front_matter_lines(page, markdown)} : "
                               f"{error}") from None
-        if self._profile == "quick" and rendered:
+        if self._profile == "quick" and any(m.kind != "index" for m in rendered):
             markdown = markers.insert_after_title(
                 markdown, self._placeholder(blocks, pagehtml.quick_warning()))
         return markdown
@@ -259,84 +204,24 @@ class FidleExamplesPlugin(BasePlugin[_Options]):
             html = html.replace(f"<p>{placeholder}</p>", block).replace(placeholder, block)
         return html
 
-    def _add_late(self, markdown: str, files: Files, config) -> None:
-        """Examples asked for by markers on_files did not see: the page was edited during
-        the build, or another plugin wrote them. Figures can still be added here: MkDocs
-        copies the files after reading every page."""
-        late: dict[str, markers.Marker] = {}
-        for marker in markers.scan(markdown)[0]:
-            if marker.name not in self._loaded:
-                problem = _missing_example(marker.name)
-                if problem:
-                    raise markers.MarkerError(marker.line, f"{problem} (marqueur "
-                                                           f"« {marker.text} »)")
-                late.setdefault(marker.name, marker)
-        if late:
-            self._add(sorted(late, key=registry.names().index), files, config)
-
     def _render(self, marker: markers.Marker, page) -> str:
-        loaded = self._loaded[marker.name]
-        result = loaded.result
-        pagehtml.check(marker, result)
-        if marker.kind == "metric":
-            return pagehtml.metric_text(result, marker.item)
-        if marker.kind == "config":
-            return pagehtml.config_text(result, marker.item)
-        if marker.kind == "metrics":
-            return pagehtml.metrics_table(result)
-        if marker.kind == "provenance":
-            return pagehtml.provenance(result, loaded.trained)
+        if marker.kind == "index":
+            return pagehtml.index_table(marker.name, self._loaded, page.file.url)
+        entry = self._loaded.get(marker.name)
+        if entry is None:  # a page edited during `mkdocs serve` names a new example
+            raise markers.MarkerError(marker.line, f"l'exemple « {marker.name} » n'était pas "
+                                      "utilisé au début de cette construction ; elle va "
+                                      "reprendre (ou relancez-la)")
+        problem = checks.check(marker, _module(marker.name))
+        if problem:
+            raise markers.MarkerError(marker.line, problem)
         srcs = {name: get_relative_url(self._figures[marker.name, name].url, page.file.url)
-                for name in result.figures}
-        if marker.kind == "figure":
-            return pagehtml.figure(result, marker.item, srcs[marker.item])
-        return pagehtml.results_block(result, srcs, loaded.trained)
+                for name in entry.result.figures}
+        return pagehtml.render(marker, entry, srcs)
 
 
-class _EventLogger:
-    """Logs the child's events; records the `done` ones into `done`."""
-
-    def __init__(self, done: dict[str, dict]):
-        self.done = done
-
-    def __call__(self, event: dict) -> None:
-        name, kind = event["example"], event["event"]
-        if kind == "training":
-            settings = ", ".join(f"{k}={v}" for k, v in event["config"].items())
-            log.info("« %s » : entraînement (profil %s ; %s)…", name, event["profile"],
-                     settings)
-        elif kind == "epoch":
-            epoch, epochs = event["epoch"], event["epochs"]
-            step = max(1, math.ceil(epochs / 10))  # about ten lines per example
-            if epoch in (1, epochs) or epoch % step == 0:
-                logs = " ; ".join(f"{k} {frenchfmt.number(v, 4)}"
-                                  for k, v in list(event["logs"].items())[:4])
-                log.info("« %s » : époque %d/%d — %s", name, epoch, epochs, logs)
-        elif kind == "waiting":
-            log.info("« %s » : une autre construction l'entraîne déjà ; attente de son "
-                     "résultat…", name)
-        elif kind == "warning":
-            log.warning("« %s » : %s", name, event["message"])
-        elif kind == "done":
-            self.done[name] = event
-            if event["trained"]:
-                log.info("« %s » : entraîné en %s sur %s.", name,
-                         frenchfmt.duration(event["duration_s"]), event["device"])
-            else:
-                log.info("« %s » : résultat trouvé dans le cache (calculé par une autre "
-                         "construction).", name)
-
-
-def _missing_example(name: str) -> str | None:
-    """Why `name` cannot be used (unknown, or its module not written yet), or None."""
-    try:
-        spec = registry.get(name)
-    except FidleError as error:
-        return str(error)
-    if not (cache.package_dir() / "examples" / f"{spec.module}.py").is_file():
-        return (f"l'exemple « {name} » est dans le registre mais son module "
-                f"« fidle_examples/examples/{spec.module}.py » n'existe pas encore")
-    return None
+def _module(name: str):
+    return registry.get(name).load()
 
 
 def _raise_all(errors: list[str]) -> None:

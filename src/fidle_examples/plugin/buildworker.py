@@ -1,6 +1,8 @@
-"""Training for the site build, in a child process: `python -m fidle_examples.plugin.buildworker`.
+"""Training for the site build, on a pool of child processes:
+`python -m fidle_examples.plugin.buildworker` reads example names on stdin.
 
-Why a child process: it imports the example code as it is on disk now (a long
+Why child processes: several train at once (one per core, or per GPU), each imports
+TensorFlow once for all its jobs, and it imports the example code as it is on disk now (a long
 `mkdocs serve` process would keep running the code it imported first), it releases
 the memory and the GPU when done, and the MkDocs process never pays for importing
 Keras when the cache is warm. The child reports to the parent with one JSON line per
@@ -13,8 +15,10 @@ import argparse
 import dataclasses
 import json
 import os
+import queue
 import subprocess
 import sys
+import threading
 import traceback
 from collections import deque
 from pathlib import Path
@@ -42,51 +46,70 @@ def _emit(event: str, example: str, **data) -> None:
     sys.stdout.flush()
 
 
-def ensure(name: str, profile: str, results: cache.ResultsCache) -> None:
-    """Make sure the cache holds the entry of `name` for the code on disk now."""
-    from fidle_examples.core import runner, runtime
+def job(name: str, seed: int | None = None) -> str:
+    """A job line: "mnist", or "mnist@3" for the reference run of seed 3."""
+    return name if seed is None else f"{name}@{seed}"
 
-    spec, module, config = runner.prepare(name, profile)
+
+def slot(profile: str, seed: int | None) -> str:
+    """The cache's profile slot: each reference seed has its own, pruned apart."""
+    return profile if seed is None else f"{profile}@{seed}"
+
+
+def ensure(job_: str, profile: str, results: cache.ResultsCache) -> None:
+    """Make sure the cache holds the entry of `job_` for the code on disk now."""
+    from fidle_examples.core import runner
+
+    name, _, seed_text = job_.partition("@")
+    seed = int(seed_text) if seed_text else None
+    spec, module, config = runner.prepare(name, profile,
+                                          None if seed is None else {"seed": seed})
     versions = cache.library_versions()
     fingerprint = cache.fingerprint(spec, profile, versions)
+    profile_slot = slot(profile, seed)
     key = cache.result_key(fingerprint, dataclasses.asdict(config),
                            getattr(module, "DATASETS", ()))
 
     def on_wait():
-        _emit("waiting", name)
+        _emit("waiting", job_)
 
     def progress(example, epoch, epochs, logs):
-        _emit("epoch", example, epoch=epoch, epochs=epochs,
+        _emit("epoch", job_, epoch=epoch, epochs=epochs,
               logs={k: float(v) for k, v in logs.items()})
 
-    with results.lock(name, profile, key, on_wait=on_wait):
-        if results.load(name, profile, key) is not None:  # another build made it meanwhile
-            results.remember(name, profile, key, fingerprint)
-            _emit("done", name, key=key, trained=False)
+    with results.lock(name, profile_slot, key, on_wait=on_wait):
+        if results.load(name, profile_slot, key) is not None:  # made by another build
+            results.remember(name, profile_slot, key, fingerprint)
+            _emit("done", job_, key=key, trained=False)
             return
-        _emit("training", name, profile=profile,
+        _emit("training", job_, profile=profile,
               config=dataclasses.asdict(config))
         result = runner.execute(spec, module, config, profile, None, verbose=0,
-                                progress=[progress])
+                                progress=[progress])  # figures: drawn by the parent
         if result.versions != versions:
             _emit("warning", name, message=(
                 f"versions lues sans importer Keras {versions} différentes de celles de "
                 f"l'entraînement {result.versions} : le cache pourrait être réutilisé à tort"))
-        results.store(name, profile, key, fingerprint, result)
-        _emit("done", name, key=key, trained=True, duration_s=result.duration_s,
+        result.profile = profile_slot.partition("@")[0]
+        results.store(name, profile_slot, key, fingerprint, result)
+        _emit("done", job_, key=key, trained=True, duration_s=result.duration_s,
               device=result.device)
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Train the examples named on stdin, one per line, until stdin closes."""
     from fidle_examples.core.errors import FidleError
 
     parser = argparse.ArgumentParser(prog="python -m fidle_examples.plugin.buildworker")
     parser.add_argument("--cache", type=Path, required=True)
     parser.add_argument("--profile", required=True)
-    parser.add_argument("names", nargs="+")
     args = parser.parse_args(argv)
     results = cache.ResultsCache(args.cache)
-    for name in args.names:
+    _emit("ready", "")
+    for line in sys.stdin:
+        name = line.strip()
+        if not name:
+            continue
         try:
             ensure(name, args.profile, results)
         except FidleError as error:
@@ -103,10 +126,88 @@ def main(argv: list[str] | None = None) -> int:
 
 # --- parent side ------------------------------------------------------------------
 
+ENV_WORKERS = "FIDLE_EXAMPLES_WORKERS"
+# Every job runs with these thread settings, whatever the size of the pool: the same
+# job then gives the same numbers with 1 worker or with N (float sums depend on how
+# the work is split between threads). One thread per worker, one worker per core,
+# gave the best total throughput on the course's small models (see bench/).
+THREAD_ENV = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1",
+              "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+              "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false "
+                           "intra_op_parallelism_threads=1"}
+
+
+def pool_size(jobs: int) -> int:
+    """FIDLE_EXAMPLES_WORKERS, else one worker per GPU, else one per core; never more
+    than there are jobs."""
+    value = os.environ.get(ENV_WORKERS, "").strip()
+    if value:
+        if not value.isdigit() or int(value) < 1:
+            from fidle_examples.core.errors import UsageError
+
+            raise UsageError(f"{ENV_WORKERS} vaut « {value} » : un nombre entier de "
+                             "processus d'entraînement, au moins 1, est attendu.")
+        wanted = int(value)
+    else:
+        wanted = _gpu_count() or len(os.sched_getaffinity(0))
+    return max(1, min(wanted, jobs))
+
+
+def _gpu_count() -> int:
+    """GPUs NVIDIA's driver shows, without importing a deep-learning library."""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None:
+        return len([d for d in visible.split(",") if d.strip() and d.strip() != "-1"])
+    return len(list(Path("/proc/driver/nvidia/gpus").glob("*")))
+
+
+class _Worker:
+    def __init__(self, number: int, command: list[str], env: dict, events: queue.Queue):
+        env = dict(env)
+        gpus = _gpu_count()
+        if gpus:
+            env["CUDA_VISIBLE_DEVICES"] = str((number - 1) % gpus)  # one device each
+        else:
+            env.update(THREAD_ENV)
+        self.number = number
+        self.current: str | None = None
+        self.tail: deque[str] = deque(maxlen=30)
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            stdin=subprocess.PIPE, text=True, encoding="utf-8", errors="replace", env=env)
+        self.reader = threading.Thread(target=self._read, args=(events,), daemon=True)
+        self.reader.start()
+
+    def _read(self, events: queue.Queue) -> None:
+        for line in self.process.stdout:
+            events.put((self, line.rstrip("\n")))
+        events.put((self, None))  # end of output: the process is ending
+
+    def give(self, name: str | None) -> None:
+        """Send the next job, or close stdin (no more jobs: the worker ends)."""
+        self.current = name
+        try:
+            if name is None:
+                self.process.stdin.close()
+            else:
+                self.process.stdin.write(name + "\n")
+                self.process.stdin.flush()
+        except (BrokenPipeError, OSError):
+            pass  # it died: its end of output reports why
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+
+
 def run(names: list[str], profile: str, root: Path,
-        on_event: Callable[[dict], None], on_output: Callable[[str], None]) -> None:
-    """Run the child for `names`; call on_event for each event, on_output for other
-    lines. Raises WorkerError when an example fails (or the child dies)."""
+        on_event: Callable[[dict], None], on_output: Callable[[str], None],
+        workers: int = 1) -> None:
+    """Train `names` (in this order, longest first) on a pool of `workers` processes;
+    call on_event for each event, on_output for other lines. Raises WorkerError when
+    an example fails (or a worker dies); the other workers are then stopped, and the
+    entries already written stay in the cache."""
     env = dict(os.environ)
     # The child must import this very package, wherever it was imported from.
     here = str(cache.package_dir().parent)
@@ -114,38 +215,39 @@ def run(names: list[str], profile: str, root: Path,
     env["PYTHONUNBUFFERED"] = "1"
     # No .pyc written into src/: `mkdocs serve` watches it and would rebuild once more.
     env["PYTHONDONTWRITEBYTECODE"] = "1"
-    command = [sys.executable, "-m", "fidle_examples.plugin.buildworker", "--cache", str(root),
-               "--profile", profile, *names]
-    tail: deque[str] = deque(maxlen=30)
-    current = names[0]
-    error: dict | None = None
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          stdin=subprocess.DEVNULL, text=True, encoding="utf-8",
-                          errors="replace", env=env) as child:
-        try:
-            for line in child.stdout:
-                line = line.rstrip("\n")
-                if not line.startswith(EVENT_PREFIX):
-                    tail.append(line)
-                    on_output(line)
-                    continue
-                event = json.loads(line[len(EVENT_PREFIX):])
-                current = event["example"]
-                if event["event"] == "error":
-                    error = event
-                else:
+    command = [sys.executable, "-m", "fidle_examples.plugin.buildworker", "--cache",
+               str(root), "--profile", profile]
+    pending = deque(names)
+    events: queue.Queue = queue.Queue()
+    pool = [_Worker(i + 1, command, env, events) for i in range(max(1, min(workers, len(names))))]
+    running = len(pool)
+    try:
+        while running:
+            worker, line = events.get()
+            if line is None:
+                code = worker.process.wait()
+                running -= 1
+                if code and worker.current is not None:
+                    raise WorkerError(worker.current, "le processus d'entraînement s'est "
+                                      f"arrêté (code {code}).", "\n".join(worker.tail))
+                continue
+            if not line.startswith(EVENT_PREFIX):
+                worker.tail.append(line)
+                on_output(line)
+                continue
+            event = json.loads(line[len(EVENT_PREFIX):])
+            event["worker"] = worker.number
+            if event["event"] == "error":
+                raise WorkerError(event["example"], event["message"], event.get("details", ""))
+            if event["event"] in ("ready", "done"):
+                if event["event"] == "done":
                     on_event(event)
-            code = child.wait()
-        except BaseException:  # Ctrl-C in `mkdocs serve`: do not leave the child behind
-            child.kill()
-            child.wait()
-            raise
-    if error:
-        raise WorkerError(error["example"], error["message"], error.get("details", ""))
-    if code:
-        output = "\n".join(tail)
-        raise WorkerError(current, f"le processus d'entraînement s'est arrêté (code {code}).",
-                          output)
+                worker.give(pending.popleft() if pending else None)
+                continue
+            on_event(event)
+    finally:  # an error, or Ctrl-C in `mkdocs serve`: do not leave workers behind
+        for worker in pool:
+            worker.kill()  # already ended on success: this only reaps it
 
 
 if __name__ == "__main__":

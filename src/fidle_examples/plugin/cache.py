@@ -2,13 +2,18 @@
 
 Layout under the cache root (`.cache/fidle-examples/` or $FIDLE_EXAMPLES_CACHE):
 
-    mnist/full-<key>/          result.json + one SVG per figure (store.save_atomically)
+    mnist/full-<key>/          result.json + data.npz (store.save_atomically)
+    mnist/full-<key>/figures-<figure key>/   one SVG per figure
     mnist/full-<key>.lock      flock'ed while that entry is checked or trained
     mnist/full-<fingerprint>.ref   text file holding <key>
 
-The key hashes everything that decides a run: the example's source and the package
-modules it imports (found by reading their `import` statements), its registry entry,
-the resolved config and profile, the dataset sha256s and the library versions.
+The training key hashes everything that can change the numbers: the example's code
+and the package modules it imports (found by reading their `import` statements), as
+syntax trees without the presentation (figure_* and claim_* functions, FIGURES and
+CLAIMS, METRICS labels: see core/contract.py), the resolved config and profile, the
+dataset sha256s and the library versions. The figures have a key of their own, which
+adds the full sources and the plotting modules: editing a figure redraws it, and
+retrains nothing.
 Config and datasets are only known after importing the example (numpy, matplotlib...),
 which a warm build must not pay for. They are fully determined by the sources, so the
 `.ref` file maps the cheap fingerprint (sources + profile + versions, read from files)
@@ -19,7 +24,6 @@ from __future__ import annotations
 
 import ast
 import contextlib
-import dataclasses
 import errno
 import fcntl
 import hashlib
@@ -33,17 +37,20 @@ from pathlib import Path
 from typing import Iterator
 
 import fidle_examples
+from fidle_examples.core import contract
 from fidle_examples.core.errors import FidleError
-from fidle_examples.core.results import Result
+from fidle_examples.core.results import Figure, Result
 
 ENV_CACHE = "FIDLE_EXAMPLES_CACHE"
-FORMAT = 1  # bump when the layout or the key recipe changes
+FORMAT = 2  # bump when the layout or the key recipe changes
 PACKAGE = "fidle_examples"
 # Modules every run goes through besides the example itself.
 RUN_ROOTS = ("fidle_examples", "fidle_examples.core.runner")
 # The registry lists every example: hashing the whole file would retrain all of them
-# when one is added. The example's own entry goes into the key instead.
+# when one is added (the example's name and module go into the key instead). The
+# plotting modules only draw from stored results: they are in the figure key.
 NOT_HASHED = frozenset({"fidle_examples.core.registry"})
+DRAWING = ("fidle_examples.core.plots", "fidle_examples.core.figures")
 
 _DIGITS = 32  # hex digits of a hash used in file names
 
@@ -102,14 +109,16 @@ def _parse_imports(name: str, path: Path) -> set[str]:
     return {m for m in found if m == PACKAGE or m.startswith(PACKAGE + ".")}
 
 
-def source_closure(module: str, root: Path | None = None) -> dict[str, Path]:
-    """The package modules a run of `module` executes: {module name: file}."""
+def source_closure(module: str, root: Path | None = None,
+                   skip: tuple[str, ...] = DRAWING) -> dict[str, Path]:
+    """The package modules a run of `module` executes: {module name: file}; the
+    modules of `skip` and those only they import are left out."""
     root = root or package_dir()
     files: dict[str, Path] = {}
     pending = [module, *RUN_ROOTS]
     while pending:
         name = pending.pop()
-        if name in files or name in NOT_HASHED:
+        if name in files or name in NOT_HASHED or name in skip:
             continue
         path = _module_file(name, root)
         if path is None:
@@ -121,12 +130,12 @@ def source_closure(module: str, root: Path | None = None) -> dict[str, Path]:
     return files
 
 
-def _sha256(data: bytes) -> str:
+def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
 def _digest(data) -> str:
-    return _sha256(json.dumps(data, sort_keys=True, ensure_ascii=True, default=str).encode())
+    return sha256(json.dumps(data, sort_keys=True, ensure_ascii=True, default=str).encode())
 
 
 def library_versions() -> dict[str, str]:
@@ -163,14 +172,56 @@ def _keras_backend() -> str:
     return "tensorflow"
 
 
+def training_source(path: Path) -> str:
+    """The module's syntax tree without its presentation: comments, figure and claim
+    functions, FIGURES, CLAIMS and the labels of METRICS do not change a number."""
+    stat = path.stat()
+    seen = (str(path), stat.st_mtime_ns, stat.st_size)
+    if seen not in _TRAINING_SOURCE:
+        tree = ast.parse(path.read_bytes(), filename=str(path))
+        tree.body = [_without_labels(node) for node in tree.body if not _presentation(node)]
+        _TRAINING_SOURCE[seen] = ast.dump(tree)
+    return _TRAINING_SOURCE[seen]
+
+
+_TRAINING_SOURCE: dict[tuple[str, int, int], str] = {}
+
+
+def _presentation(node: ast.stmt) -> bool:
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return node.name.startswith((contract.FIGURE_PREFIX, contract.CLAIM_PREFIX))
+    targets = (node.targets if isinstance(node, ast.Assign)
+               else [node.target] if isinstance(node, ast.AnnAssign) else [])
+    return any(isinstance(t, ast.Name) and t.id in contract.PRESENTATION_NAMES for t in targets)
+
+
+def _without_labels(node: ast.stmt) -> ast.stmt:
+    """METRICS = {key: Metric(...)} -> the keys alone: a run must produce them all."""
+    if (isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict)
+            and any(isinstance(t, ast.Name) and t.id == "METRICS" for t in node.targets)):
+        return ast.Assign(targets=node.targets,
+                          value=ast.Tuple(elts=list(node.value.keys), ctx=ast.Load()))
+    return node
+
+
 def fingerprint(spec, profile: str, versions: dict[str, str] | None = None,
                 root: Path | None = None) -> str:
     """Hash of what can be read without importing the example (cheap, every build)."""
     root = root or package_dir()
     closure = source_closure(f"{PACKAGE}.examples.{spec.module}", root)
-    sources = {name: _sha256(path.read_bytes()) for name, path in closure.items()}
-    return _digest({"format": FORMAT, "spec": dataclasses.asdict(spec), "profile": profile,
-                    "sources": sources, "versions": versions or library_versions()})
+    sources = {name: sha256(training_source(path).encode()) for name, path in closure.items()}
+    return _digest({"format": FORMAT, "example": [spec.name, spec.module],
+                    "profile": profile, "sources": sources,
+                    "versions": versions or library_versions()})
+
+
+def figure_key(spec, key: str, root: Path | None = None) -> str:
+    """The training key plus every source that draws: the example's whole module, the
+    modules it imports and the plotting modules."""
+    root = root or package_dir()
+    closure = source_closure(f"{PACKAGE}.examples.{spec.module}", root, skip=())
+    sources = {name: sha256(path.read_bytes()) for name, path in closure.items()}
+    return _digest({"format": FORMAT, "key": key, "sources": sources})
 
 
 def result_key(fingerprint_: str, config: dict, datasets) -> str:
@@ -208,6 +259,35 @@ class ResultsCache:
             return Result.load(folder)
         except FidleError:
             return None  # damaged by hand: trained again and replaced
+
+    def figures_dir(self, example: str, profile: str, key: str, figure_key_: str) -> Path:
+        return self.entry(example, profile, key) / f"figures-{figure_key_[:_DIGITS]}"
+
+    def load_figures(self, example: str, profile: str, key: str, figure_key_: str,
+                     captions: dict[str, str]) -> dict[str, Figure] | None:
+        """The drawn figures of this entry, or None when one of them is missing."""
+        folder = self.figures_dir(example, profile, key, figure_key_)
+        try:
+            return {name: Figure(name, caption,
+                                 (folder / f"{name}.svg").read_text(encoding="utf-8"))
+                    for name, caption in captions.items()}
+        except (OSError, UnicodeDecodeError):
+            return None
+
+    def store_figures(self, example: str, profile: str, key: str, figure_key_: str,
+                      figures: dict[str, Figure]) -> None:
+        """Write the figures into a temporary folder, then rename it; older drawings of
+        the same entry are removed. A failure only costs drawing them again."""
+        folder = self.figures_dir(example, profile, key, figure_key_)
+        try:
+            staging = Path(tempfile.mkdtemp(prefix=".figures-", dir=folder.parent))
+            for name, figure in figures.items():
+                (staging / f"{name}.svg").write_text(figure.svg, encoding="utf-8")
+            for old in folder.parent.glob("figures-*"):
+                shutil.rmtree(old, ignore_errors=True)
+            os.replace(staging, folder)
+        except OSError as error:
+            raise self._unwritable(error) from error
 
     def store(self, example: str, profile: str, key: str, fingerprint_: str,
               result: Result) -> Path:

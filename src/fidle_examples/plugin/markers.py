@@ -1,8 +1,10 @@
 """Finding `{{ fidle:KIND NAME[/ITEM] }}` markers in Markdown, outside code and comments.
 
 Markers inside fenced code blocks, inline code or HTML comments are left alone, so a
-page can show the syntax. Anything that starts like a marker but is not a valid one
-is reported (with its line) rather than silently printed on the page.
+page can show the syntax. A ```quiz fence is page text, not code (plugin/quiz.py): its
+markers are replaced, so that a numeric answer can come from a run. Anything that starts
+like a marker but is not a valid one is reported (with its line) rather than silently
+printed on the page.
 """
 
 from __future__ import annotations
@@ -13,14 +15,19 @@ from typing import Callable, Iterator
 
 # kind -> True when the kind needs NAME/ITEM, False when it takes NAME alone.
 KINDS = {"results": False, "figure": True, "metrics": False, "metric": True,
-         "config": True, "provenance": False}
+         "config": True, "provenance": False, "range": True, "claim": True,
+         "explorer": False, "index": False}
 # Kinds that become a block of HTML: they must stand alone on their line.
-BLOCK_KINDS = frozenset({"results", "figure", "metrics", "provenance"})
+BLOCK_KINDS = frozenset({"results", "figure", "metrics", "provenance", "claim", "explorer",
+                         "index"})
+# Kinds whose NAME is not an example: {{ fidle:index exemples }} lists the registry.
+INDEX_NAMES = ("exemples", "questions", "carnets")
 
 MARK = "fidle:"  # every marker contains it: a text without it has none
 _CANDIDATE = re.compile(r"\{\{\s*fidle:(?P<body>.*?)\}\}")
 _FENCE = re.compile(r"^[ \t]*(?:[-*+][ \t]+|\d+[.)][ \t]+|>[ \t]?)*(?P<fence>`{3,}|~{3,})")
 _FENCE_END = re.compile(r"^[ \t]*(?:>[ \t]?)*(?P<fence>`{3,}|~{3,})[ \t]*$")
+_QUIZ_INFO = re.compile(r"[ \t]*quiz(?![\w-])")
 _TICKS_OR_COMMENT = re.compile(r"<!--|`+")
 _NAME = r"[a-z0-9][a-z0-9_-]*"
 _ARGUMENT = re.compile(rf"^(?P<name>{_NAME})(?:/(?P<item>[A-Za-z0-9_][A-Za-z0-9_-]*))?$")
@@ -108,17 +115,23 @@ def _visible(line: str, spans: list[tuple[int, int]]) -> str:
 def _scan(text: str) -> Iterator[tuple[int, str, list[re.Match], bool]]:
     """(line number, line, marker matches on it, whether it is code) for each line."""
     fence: str | None = None
+    quiz = False  # the open fence is a quiz: its lines are scanned, as code for the rest
     in_comment = False
     for number, line in enumerate(text.split("\n"), 1):
         if fence:
             closing = _FENCE_END.match(line)
             if closing and closing.group("fence").startswith(fence):
                 fence = None
+            elif quiz and "{{" in line:
+                spans, _ = _hidden_spans(line, False)
+                yield number, line, list(_CANDIDATE.finditer(_visible(line, spans))), True
+                continue
             yield number, line, [], True
             continue
         opening = None if in_comment else _FENCE.match(line)
         if opening:
             fence = opening.group("fence")
+            quiz = bool(_QUIZ_INFO.match(line, opening.end()))
             yield number, line, [], True
             continue
         if not in_comment and "{{" not in line and "<!--" not in line:

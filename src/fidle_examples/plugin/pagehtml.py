@@ -10,8 +10,8 @@ import datetime as dt
 from html import escape
 
 from fidle_examples.core import frenchfmt
-from fidle_examples.plugin.markers import Marker, MarkerError
 from fidle_examples.core.results import Result
+from fidle_examples.plugin.markers import Marker
 
 PROVENANCE_TITLE = "Comment ces résultats ont été obtenus"
 _MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
@@ -21,27 +21,53 @@ _PROFILES = {"full": "« full » (résultats de référence)",
              "quick": "« quick » (aperçu rapide, entraînement raccourci)"}
 
 
-def check(marker: Marker, result: Result) -> None:
-    """Raise MarkerError when the figure, metric or field named by `marker` is unknown."""
-    if marker.kind == "figure":
-        choices, what = result.figures, "figure inconnue"
-    elif marker.kind == "metric":
-        choices, what = result.metrics, "mesure inconnue"
-    elif marker.kind == "config":
-        choices, what = result.config, "hyperparamètre inconnu"
-    else:
-        return
-    if marker.item not in choices:
-        known = ", ".join(choices) or "aucun"
-        raise MarkerError(marker.line, f"{what} « {marker.item} » pour l'exemple "
-                                       f"« {marker.name} » dans « {marker.text} ». "
-                                       f"Possibles : {known}.")
-
-
 # --- inline -----------------------------------------------------------------------
 
-def metric_text(result: Result, name: str) -> str:
-    return escape(result.metrics[name].formatted())
+def render(marker: Marker, entry, figure_srcs: dict[str, str]) -> str:
+    """The HTML of `marker` for the loaded example `entry` (plugin.loading.Loaded)."""
+    result = entry.result
+    if marker.kind == "metric":
+        return escape(entry.contract.metrics[marker.item].format(result.metrics[marker.item]))
+    if marker.kind == "config":
+        return config_text(result, marker.item)
+    if marker.kind == "range":
+        return range_text(entry, marker.item)
+    if marker.kind == "claim":
+        return claim_box(entry, marker.item)
+    if marker.kind == "metrics":
+        return metrics_table(entry)
+    if marker.kind == "provenance":
+        return provenance(entry)
+    if marker.kind == "figure":
+        return figure(result, marker.item, figure_srcs[marker.item])
+    if marker.kind == "explorer":
+        from fidle_examples.plugin import explorer
+
+        return explorer.render(entry, figure_srcs)
+    return results_block(entry, figure_srcs)
+
+
+def range_text(entry, metric: str) -> str:
+    """« 97,6 % à 97,9 % sur 5 graines », from the committed reference."""
+    ref = entry.reference
+    if ref is None:
+        return "<em>(plage de référence non disponible : pas de référence pour ce profil)</em>"
+    low, _, high = ref.range(metric)
+    spec = entry.contract.metrics[metric]
+    return escape(f"{spec.format(low)} à {spec.format(high)} sur {len(ref.seeds)} graines")
+
+
+def claim_box(entry, key: str) -> str:
+    """Nothing when the claim holds for this run; a visible warning otherwise."""
+    verdict = entry.claims[key]
+    if verdict.holds:
+        return ""
+    detail = f" ({escape(verdict.detail)})" if verdict.detail else ""
+    return ('<div class="admonition danger fidle-claim-false">'
+            '<p class="admonition-title">Cette exécution contredit le texte</p>'
+            f"<p>Le texte affirme : « {escape(entry.contract.claims[key])} », ce qui est "
+            f"faux pour l'entraînement montré sur cette page{detail}. Les résultats de "
+            "référence, eux, le vérifient : voir l'encadré de provenance.</p></div>")
 
 
 def config_text(result: Result, name: str) -> str:
@@ -106,16 +132,41 @@ def figure(result: Result, name: str, src: str) -> str:
             f"<figcaption>{caption}</figcaption></figure>")
 
 
-def metrics_table(result: Result) -> str:
-    rows = "".join(f"<tr><td>{escape(m.label)}</td><td>{escape(m.formatted())}</td></tr>"
-                   for m in result.metrics.values())
+def metrics_table(entry) -> str:
+    result, ref = entry.result, entry.reference
+    head = "<th>Mesure</th><th>Valeur</th>"
+    if ref:
+        head += f"<th>Référence ({len(ref.seeds)} graines)</th>"
+    rows = []
+    for key, spec in entry.contract.metrics.items():
+        cells = f"<td>{escape(spec.label)}</td><td>{escape(spec.format(result.metrics[key]))}</td>"
+        if ref:
+            low, _, high = ref.range(key)
+            cells += f"<td>{escape(spec.format(low))} à {escape(spec.format(high))}</td>"
+        rows.append(f"<tr>{cells}</tr>")
     return (f'<div class="fidle-metrics"><table>'
             f"<caption>Résultats finaux — {escape(result.title)}</caption>"
-            f"<thead><tr><th>Mesure</th><th>Valeur</th></tr></thead>"
-            f"<tbody>{rows}</tbody></table></div>")
+            f"<thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table></div>")
 
 
-def provenance(result: Result, freshly_trained: bool) -> str:
+def reference_verdict(entry) -> str:
+    """Whether the live run falls inside the reference range, metric by metric."""
+    ref = entry.reference
+    if ref is None:
+        return ("pas de résultats de référence pour ce profil : la comparaison n'est "
+                "faite que pour le profil complet")
+    outside = [spec.label for key, spec in entry.contract.metrics.items()
+               if not ref.inside(key, entry.result.metrics[key])]
+    if not outside:
+        return (f"chaque mesure de cette exécution est dans la plage des {len(ref.seeds)} "
+                "graines de référence")
+    return ("hors de la plage des graines de référence : " + ", ".join(outside)
+            + " (écart de la machine, des versions ou du matériel)")
+
+
+def provenance(entry) -> str:
+    result, freshly_trained = entry.result, entry.trained
     origin = ("entraîné pendant cette construction du site" if freshly_trained else
               "relu depuis le cache : ni le code de l'exemple, ni sa configuration, ni les "
               "versions des bibliothèques n'ont changé depuis cet entraînement")
@@ -131,6 +182,7 @@ def provenance(result: Result, freshly_trained: bool) -> str:
         ("Versions", escape(versions_text(result.versions))),
         ("Hyperparamètres", settings),
         ("Origine", escape(origin)),
+        ("Par rapport à la référence", escape(reference_verdict(entry))),
         ("Pour le refaire", f"<code>{escape(command)}</code>"),
     ]
     lis = "".join(f"<li><strong>{label}{frenchfmt.NNBSP}:</strong> {value}</li>"
@@ -148,8 +200,43 @@ def quick_warning() -> str:
             "de référence (profil « full »).</p></div>")
 
 
-def results_block(result: Result, figure_srcs: dict[str, str], freshly_trained: bool) -> str:
+def results_block(entry, figure_srcs: dict[str, str]) -> str:
     """Every figure, then the metrics table, then the provenance box."""
-    parts = [figure(result, name, src) for name, src in figure_srcs.items()]
-    parts += [metrics_table(result), provenance(result, freshly_trained)]
+    parts = [figure(entry.result, name, src) for name, src in figure_srcs.items()]
+    parts += [metrics_table(entry), provenance(entry)]
     return "\n".join(parts)
+
+
+# --- lists derived from the registry -------------------------------------------------
+
+def index_table(which: str, loaded: dict, page_url: str) -> str:
+    """The table of the examples (or questions, or notebooks) of the registry, with the
+    measured duration of each: adding an example adds its row."""
+    from mkdocs.utils import get_relative_url
+
+    from fidle_examples.core import registry
+
+    def link(source: str, text: str) -> str:
+        url = source.rsplit(".", 1)[0] + "/"  # use_directory_urls, as mkdocs.yml
+        url = url[: -len("index/")] if url.endswith("/index/") else url
+        href = get_relative_url(url, page_url)
+        return f'<a href="{escape(href, quote=True)}">{escape(text)}</a>'
+
+    if which == "carnets":
+        head = "<th>Carnet</th><th>Page</th>"
+        rows = [f"<td>{link(s.notebook, s.title)}</td><td>{link(s.page, s.title)}</td>"
+                for s in registry.EXAMPLES if s.notebook]
+    else:
+        kind = registry.COURSE if which == "exemples" else registry.QUESTION
+        head = "<th>Exemple</th><th>Carnet Fidle</th><th>Ce qu'il montre</th><th>Durée mesurée</th>"
+        rows = []
+        for s in registry.EXAMPLES:
+            if s.kind != kind:
+                continue
+            entry = loaded.get(s.name)
+            took = frenchfmt.duration(entry.result.duration_s) if entry else "—"
+            rows.append(f"<td>{link(s.page, s.title)}</td><td>{escape(s.fidle_id)}</td>"
+                        f"<td>{escape(s.summary)}</td><td>{escape(took)}</td>")
+    body = "".join(f"<tr>{row}</tr>" for row in rows)
+    return f'<div class="fidle-index"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+

@@ -1,0 +1,91 @@
+"""« Mon exécution est-elle normale ? » — a Result against the committed reference."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fidle_examples.core.contract import Contract
+from fidle_examples.core.reference import Reference
+from fidle_examples.core.results import Result
+
+
+@dataclass(frozen=True)
+class Line:
+    label: str
+    value: str
+    low: str
+    high: str
+    where: str  # "dans", "en dessous", "au-dessus"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    lines: list[Line]
+    config_diff: dict[str, tuple]  # field -> (this run, reference)
+    version_diff: dict[str, tuple]
+    other_device: bool
+    seeds: int
+
+    @property
+    def inside(self) -> bool:
+        return all(line.where == "dans" for line in self.lines)
+
+    def text(self) -> str:
+        """The French report the CLI prints and the notebooks show."""
+        out = [f"Comparaison avec les résultats de référence ({self.seeds} graines, "
+               "profil complet) :"]
+        width = max((len(line.label) for line in self.lines), default=10)
+        marks = {"dans": "dans la plage", "en dessous": "EN DESSOUS de la plage",
+                 "au-dessus": "AU-DESSUS de la plage"}
+        for line in self.lines:
+            out.append(f"  {line.label:<{width}}  {line.value:>12}   référence "
+                       f"{line.low} à {line.high} : {marks[line.where]}")
+        if self.config_diff:
+            out.append("Attention : la configuration diffère de celle de la référence "
+                       "(la comparaison n'a alors qu'une valeur indicative) :")
+            out += [f"  --{k.replace('_', '-')} = {a} ici, {b} dans la référence"
+                    for k, (a, b) in self.config_diff.items()]
+        if self.inside:
+            out.append("Verdict : exécution normale, chaque mesure est dans la plage des "
+                       "graines de référence.")
+            return "\n".join(out)
+        out.append("Verdict : au moins une mesure sort de la plage des graines de référence. "
+                   "Causes possibles :")
+        causes = []
+        if "epochs" in self.config_diff:
+            a, b = self.config_diff["epochs"]
+            causes.append(f"moins d'époques ({a} au lieu de {b})" if a < b else
+                          f"plus d'époques ({a} au lieu de {b})")
+        others = [k for k in self.config_diff if k not in ("epochs", "seed")]
+        if others:
+            causes.append("d'autres hyperparamètres (" + ", ".join(others) + ")")
+        if self.version_diff:
+            causes.append("d'autres versions des bibliothèques (" + ", ".join(
+                f"{k} {a} au lieu de {b}" for k, (a, b) in self.version_diff.items()) + ")")
+        if self.other_device:
+            causes.append("un autre matériel (GPU ou processeur : les calculs en virgule "
+                          "flottante n'y sont pas faits dans le même ordre)")
+        if not causes:
+            causes.append("le hasard d'une graine hors des graines de référence (relancez "
+                          "avec --seed 1 à 5 pour comparer), ou une modification du code")
+        out += [f"  - {cause}" for cause in causes]
+        return "\n".join(out)
+
+
+def compare(result: Result, reference: Reference, contract: Contract) -> Comparison:
+    lines = []
+    for key, spec in contract.metrics.items():
+        if key not in result.metrics:
+            continue
+        low, _, high = reference.range(key)
+        value = result.metrics[key]
+        where = "en dessous" if value < low else "au-dessus" if value > high else "dans"
+        lines.append(Line(spec.label, spec.format(value), spec.format(low), spec.format(high),
+                          where))
+    config_diff = {k: (v, reference.config.get(k)) for k, v in result.config.items()
+                   if k != "seed" and reference.config.get(k) != v}
+    ref_versions = reference.provenance.get("versions", {})
+    version_diff = {k: (v, ref_versions[k]) for k, v in result.versions.items()
+                    if k in ref_versions and ref_versions[k] != v}
+    other_device = bool(result.device) and result.device != reference.provenance.get("device")
+    return Comparison(lines, config_diff, version_diff, other_device, len(reference.seeds))

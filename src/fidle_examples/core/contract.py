@@ -1,0 +1,106 @@
+"""What an example declares at module level, and the checks that hold it to it.
+
+Every example module has the same shape:
+
+    NAME, DATASETS, Config, PROFILES          what it is and how it is set
+    METRICS = {key: Metric(label, kind, digits)}   the numbers run() produces
+    FIGURES = {key: caption}                  one function figure_<key>(result) each
+    CLAIMS = {key: statement}                 one function claim_<key>(view) each
+    run(config, ctx) -> Result                trains; returns data, never draws
+
+Figures are drawn from the stored Result, and claims are checked on a Result or on
+each seed of the committed reference: neither is part of the training cache key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+from fidle_examples.core import frenchfmt
+from fidle_examples.core.errors import FidleError
+
+FIGURE_PREFIX = "figure_"
+CLAIM_PREFIX = "claim_"
+# Module-level names that only describe or present results: not in the training key.
+PRESENTATION_NAMES = ("FIGURES", "CLAIMS")
+
+
+@dataclass(frozen=True)
+class Metric:
+    """How a metric is named and written: label in French, kind, digits."""
+
+    label: str
+    kind: str = "number"  # "number", "percent", "integer", "seconds" or "scientific"
+    digits: int = 3
+
+    def format(self, value: float) -> str:
+        return frenchfmt.format_value(value, self.kind, self.digits)
+
+
+class ContractError(FidleError):
+    """An example does not produce or declare what its contract says."""
+
+
+def function_name(prefix: str, key: str) -> str:
+    return prefix + key.replace("-", "_")
+
+
+@dataclass(frozen=True)
+class Contract:
+    example: str
+    metrics: dict[str, Metric]
+    figures: dict[str, str]
+    claims: dict[str, str]
+    config_fields: tuple[str, ...]
+
+    def figure_function(self, module: ModuleType, key: str):
+        return getattr(module, function_name(FIGURE_PREFIX, key))
+
+    def claim_function(self, module: ModuleType, key: str):
+        return getattr(module, function_name(CLAIM_PREFIX, key))
+
+
+def read(module: ModuleType) -> Contract:
+    """The declarations of `module`, checked for consistency (no training needed)."""
+    name = getattr(module, "NAME", module.__name__)
+    problems = []
+    for needed in ("NAME", "DATASETS", "Config", "PROFILES", "METRICS", "FIGURES", "run"):
+        if not hasattr(module, needed):
+            problems.append(f"il ne déclare pas « {needed} »")
+    if problems:
+        raise ContractError(f"L'exemple « {name} » ne suit pas la forme commune : "
+                            + " ; ".join(problems) + ".")
+    claims = getattr(module, "CLAIMS", {})
+    for declared, prefix, what in ((module.FIGURES, FIGURE_PREFIX, "figure"),
+                                   (claims, CLAIM_PREFIX, "affirmation")):
+        expected = {function_name(prefix, key) for key in declared}
+        present = {n for n in vars(module) if n.startswith(prefix) and callable(vars(module)[n])}
+        for missing in sorted(expected - present):
+            problems.append(f"{what} déclarée sans fonction « {missing} »")
+        for extra in sorted(present - expected):
+            problems.append(f"fonction « {extra} » sans {what} déclarée")
+    for key, metric in module.METRICS.items():
+        if not isinstance(metric, Metric):
+            problems.append(f"la mesure « {key} » n'est pas un Metric(label, kind, digits)")
+    if problems:
+        raise ContractError(f"Déclarations incohérentes dans l'exemple « {name} » : "
+                            + " ; ".join(problems) + ".")
+    fields = tuple(f.name for f in dataclasses.fields(module.Config))
+    return Contract(name, dict(module.METRICS), dict(module.FIGURES), dict(claims), fields)
+
+
+def check_produced(contract: Contract, metrics: dict[str, Any]) -> None:
+    """A run must produce exactly the declared metrics."""
+    missing = sorted(set(contract.metrics) - set(metrics))
+    extra = sorted(set(metrics) - set(contract.metrics))
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append(f"mesures déclarées mais non produites : {', '.join(missing)}")
+        if extra:
+            parts.append(f"mesures produites mais non déclarées : {', '.join(extra)}")
+        raise ContractError(f"L'exemple « {contract.example} » ne respecte pas son contrat "
+                            f"(METRICS) : {' ; '.join(parts)}.")

@@ -1,0 +1,183 @@
+"""Loading the examples a build needs: from the cache, or trained by the worker pool;
+then their figures, from the figure cache or drawn from the stored result."""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+
+from mkdocs.exceptions import PluginError
+
+from fidle_examples.core import claims as claims_mod
+from fidle_examples.core import contract as contract_mod
+from fidle_examples.core import figures, frenchfmt, reference, registry
+from fidle_examples.core.errors import FidleError
+from fidle_examples.core.results import Result
+from fidle_examples.plugin import buildworker, cache
+
+log = logging.getLogger("mkdocs.plugins.fidle_examples")
+
+
+@dataclass
+class Loaded:
+    """One example as the pages show it."""
+
+    result: Result
+    key: str
+    trained: bool  # trained by this build (or this `mkdocs serve` session)
+    contract: contract_mod.Contract
+    reference: reference.Reference | None = None
+    claims: dict[str, claims_mod.Verdict] = field(default_factory=dict)  # live run
+
+
+def date_of(result: Result) -> str:
+    from fidle_examples.plugin.pagehtml import french_date
+
+    return french_date(result.date)
+
+
+class Loader:
+    def __init__(self, results: cache.ResultsCache, profile: str, reference_dir: Path):
+        self.results = results
+        self.profile = profile
+        self.reference_dir = reference_dir
+        # Results already read or trained, kept across the rebuilds of `mkdocs serve`.
+        self._memory: dict[tuple, tuple[Result, str, bool]] = {}
+
+    def load(self, modules: dict[str, ModuleType]) -> dict[str, Loaded]:
+        """{name: Loaded} for the examples of `modules`, in the registry's order."""
+        names = [n for n in registry.names() if n in modules]
+        trained = self._results(names)
+        loaded = {}
+        for name in names:
+            result, key, fresh = trained[name]
+            module = modules[name]
+            contract = contract_mod.read(module)
+            ref = self._reference(name)
+            result.reference = ref
+            result.figures = self._figures(name, module, result, key, contract)
+            verdicts = claims_mod.evaluate_all(module, contract, result)
+            loaded[name] = Loaded(result, key, fresh, contract, ref, verdicts)
+        return loaded
+
+    # --- training results ---------------------------------------------------------
+    def _results(self, names: list[str]) -> dict[str, tuple[Result, str, bool]]:
+        versions = cache.library_versions()
+        fingerprints = {name: cache.fingerprint(registry.get(name), self.profile, versions)
+                        for name in names}
+        found, missing = {}, []
+        for name in names:
+            memory_key = (self.results.root, name, self.profile, fingerprints[name])
+            if memory_key in self._memory:
+                found[name] = self._memory[memory_key]
+                continue
+            key = self.results.key_for(name, self.profile, fingerprints[name])
+            result = key and self.results.load(name, self.profile, key)
+            if result:
+                log.info("« %s » : résultats relus depuis le cache (entraînement du %s, %s).",
+                         name, date_of(result), result.device)
+                found[name] = self._memory[memory_key] = (result, key, False)
+            else:
+                missing.append(name)
+        if missing:
+            found.update(self._train(missing, fingerprints))
+        return found
+
+    def _train(self, names: list[str], fingerprints: dict[str, str]):
+        workers = buildworker.pool_size(len(names))
+        log.info("Exemples à entraîner (profil %s, %d processus) : %s. Cache : %s",
+                 self.profile, workers, ", ".join(names), self.results.root)
+        done: dict[str, dict] = {}
+        jobs = sorted(names, key=lambda n: -registry.get(n).cost_s)  # longest first
+        try:
+            buildworker.run(jobs, self.profile, self.results.root, _EventLogger(done),
+                            on_output=lambda line: log.debug("  %s", line), workers=workers)
+        except buildworker.WorkerError as error:
+            if error.details:  # a bug rather than a FidleError: the traceback helps
+                log.error("Trace de l'erreur de « %s » :\n%s", error.example, error.details)
+            message = str(error).rstrip()
+            raise PluginError(
+                f"L'exemple « {error.example} » a échoué pendant la construction du site : "
+                f"{message}{'' if message.endswith('.') else '.'} Aucune figure ni aucun "
+                "résultat ancien n'est affiché à la place.") from None
+        found = {}
+        for name in names:
+            key = done[name]["key"]
+            result = self.results.load(name, self.profile, key)
+            if result is None:
+                raise PluginError(
+                    f"Le résultat de « {name} » vient d'être calculé mais est illisible dans "
+                    f"« {self.results.entry(name, self.profile, key)} » (une autre "
+                    "construction l'a peut-être supprimé). Relancez la construction.")
+            found[name] = (result, key, done[name]["trained"])
+            # Remember it only if it is the entry of the code this build fingerprinted.
+            if self.results.key_for(name, self.profile, fingerprints[name]) == key:
+                self._memory[(self.results.root, name, self.profile,
+                              fingerprints[name])] = found[name]
+        return found
+
+    # --- figures and reference ----------------------------------------------------
+    def _reference(self, name: str) -> reference.Reference | None:
+        try:
+            ref = reference.load(name, self.reference_dir)
+        except reference.ReferenceFileError as error:
+            log.warning("%s Les pages de « %s » sont construites sans bandes de référence.",
+                        error, name)
+            return None
+        if ref is not None and ref.profile != self.profile:
+            return None  # a reference of the full profile says nothing of a quick run
+        return ref
+
+    def _figures(self, name, module, result: Result, key: str, contract) -> dict:
+        spec = registry.get(name)
+        ref_file = result.reference.path.read_bytes() if result.reference else b""
+        fkey = cache.figure_key(spec, key + cache.sha256(ref_file))
+        stored = self.results.load_figures(name, self.profile, key, fkey, contract.figures)
+        if stored is not None:
+            return stored
+        try:
+            drawn = figures.draw(module, result)
+        except FidleError as error:
+            raise PluginError(str(error)) from None
+        log.info("« %s » : %d figures dessinées à partir du résultat enregistré.",
+                 name, len(drawn))
+        self.results.store_figures(name, self.profile, key, fkey, drawn)
+        return drawn
+
+
+class _EventLogger:
+    """Logs the workers' events; records the `done` ones into `done`."""
+
+    def __init__(self, done: dict[str, dict]):
+        self.done = done
+
+    def __call__(self, event: dict) -> None:
+        name, kind = event["example"], event["event"]
+        worker = f"[processus {event.get('worker', 1)}] "
+        if kind == "training":
+            settings = ", ".join(f"{k}={v}" for k, v in event["config"].items())
+            log.info("%s« %s » : entraînement (profil %s ; %s)…", worker, name,
+                     event["profile"], settings)
+        elif kind == "epoch":
+            epoch, epochs = event["epoch"], event["epochs"]
+            step = max(1, math.ceil(epochs / 10))  # about ten lines per example
+            if epoch in (1, epochs) or epoch % step == 0:
+                logs = " ; ".join(f"{k} {frenchfmt.number(v, 4)}"
+                                  for k, v in list(event["logs"].items())[:4])
+                log.info("%s« %s » : époque %d/%d — %s", worker, name, epoch, epochs, logs)
+        elif kind == "waiting":
+            log.info("%s« %s » : une autre construction l'entraîne déjà ; attente de son "
+                     "résultat…", worker, name)
+        elif kind == "warning":
+            log.warning("%s« %s » : %s", worker, name, event["message"])
+        elif kind == "done":
+            self.done[name] = event
+            if event["trained"]:
+                log.info("%s« %s » : entraîné en %s sur %s.", worker, name,
+                         frenchfmt.duration(event["duration_s"]), event["device"])
+            else:
+                log.info("%s« %s » : résultat trouvé dans le cache (calculé par une autre "
+                         "construction).", worker, name)

@@ -1,0 +1,156 @@
+"""`fidle-examples reference` (make reference): the reference results of the course.
+
+Each example is trained in the full profile over several seeds on the build's
+worker pool; each seed is cached on its own, so an interrupted run resumes where it
+stopped. `reference/NAME.json` is replaced only once all its seeds are done, and a
+value that leaves the previous range is written to the « Journal des résultats »
+page with what changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import time
+from pathlib import Path
+
+from fidle_examples.core import frenchfmt, reference, registry
+from fidle_examples.core.contract import read as read_contract
+from fidle_examples.core.errors import FidleError
+from fidle_examples.core.results import Result
+from fidle_examples.plugin import buildworker, cache
+
+PROFILE = "full"
+DEFAULT_SEEDS = 5
+JOURNAL = Path("docs") / "journal-des-resultats.md"
+
+
+def seeds_for(module, wanted: int | None) -> list[int]:
+    """1..k: k from the command line, else the example's REFERENCE_SEEDS, else 5.
+    (The published run uses seed 42: the reference seeds are other draws.)"""
+    k = wanted or getattr(module, "REFERENCE_SEEDS", DEFAULT_SEEDS)
+    return list(range(1, k + 1))
+
+
+def build(names: list[str], seeds: int | None, project: Path, out=sys.stdout) -> list[Path]:
+    modules = {name: registry.get(name).load() for name in names}
+    plan = {name: seeds_for(modules[name], seeds) for name in names}
+    jobs = sorted((buildworker.job(n, s) for n in names for s in plan[n]),
+                  key=lambda j: -registry.get(j.split("@")[0]).cost_s)
+    results = cache.ResultsCache(cache.default_root(project))
+    workers = buildworker.pool_size(len(jobs))
+    print(f"Référence : {len(jobs)} entraînements (profil {PROFILE}, {workers} processus) "
+          f"pour {', '.join(names)}.", file=out, flush=True)
+    done: dict[str, dict] = {}
+    started = time.perf_counter()
+
+    def on_event(event):
+        kind, job = event["event"], event["example"]
+        if kind == "done":
+            done[job] = event
+            state = "entraîné" if event["trained"] else "déjà dans le cache"
+            print(f"  [{len(done)}/{len(jobs)}] {job} : {state}"
+                  f" (processus {event['worker']}, {frenchfmt.duration(time.perf_counter() - started)}"
+                  " écoulées)", file=out, flush=True)
+        elif kind == "training":
+            print(f"  {job} : entraînement (processus {event['worker']})…", file=out, flush=True)
+
+    try:
+        buildworker.run(jobs, PROFILE, results.root, on_event, lambda line: None, workers)
+    except buildworker.WorkerError as error:
+        raise FidleError(f"L'entraînement de référence « {error.example} » a échoué : "
+                         f"{error} Les graines déjà faites restent dans le cache : relancez "
+                         "la commande pour reprendre.") from None
+    written = []
+    folder = reference.default_dir(project)
+    for name in names:
+        runs = []
+        for seed in plan[name]:
+            job = buildworker.job(name, seed)
+            result = results.load(name, buildworker.slot(PROFILE, seed), done[job]["key"])
+            if result is None:
+                raise FidleError(f"Le résultat de « {job} » est introuvable dans le cache "
+                                 f"« {results.root} » : relancez la commande.")
+            runs.append(result)
+        new = _reference(name, runs, modules[name])
+        previous = _previous(name, folder, out)
+        moved = _moved(previous, new, modules[name]) if previous else []
+        if moved:
+            _journal(project / JOURNAL, name, previous, new, moved)
+            print(f"  {name} : {len(moved)} mesure(s) hors de la plage précédente, notées "
+                  f"dans {JOURNAL}.", file=out)
+        written.append(reference.save(new, folder))
+        print(f"  {name} : {written[-1]} écrit.", file=out)
+    print(f"Terminé en {frenchfmt.duration(time.perf_counter() - started)}.", file=out)
+    return written
+
+
+def _reference(name: str, runs: list[Result], module) -> reference.Reference:
+    first = runs[0]
+    config = {k: v for k, v in first.config.items() if k != "seed"}
+    durations = sorted(r.duration_s for r in runs)
+    provenance = {
+        "device": first.device, "versions": first.versions,
+        "date": dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds"),
+        "duration_s": {"min": durations[0], "median": durations[len(durations) // 2],
+                       "max": durations[-1]},
+        "code": cache.fingerprint(registry.get(name), PROFILE, {}),
+    }
+    note = ""
+    if len(runs) < DEFAULT_SEEDS:
+        note = (f"{len(runs)} graines seulement : chaque exécution de cet exemple fait déjà "
+                "plusieurs entraînements, et 5 graines coûteraient trop de temps de calcul.")
+    return reference.Reference(
+        name, PROFILE, [r.seed for r in runs], config,
+        [{"seed": r.seed, "metrics": r.metrics, "history": r.history,
+          "duration_s": r.duration_s} for r in runs], provenance, note)
+
+
+def _previous(name: str, folder: Path, out) -> reference.Reference | None:
+    try:
+        return reference.load(name, folder)
+    except reference.ReferenceFileError as error:
+        print(f"  {error} Elle sera remplacée.", file=out)
+        return None
+
+
+def _moved(old: reference.Reference, new: reference.Reference, module) -> list[tuple]:
+    """(metric, old range, new range) for each metric whose new median left the old range."""
+    metrics = read_contract(module).metrics
+    moved = []
+    for key, spec in metrics.items():
+        if key not in old.runs[0]["metrics"]:
+            continue
+        low, _, high = old.range(key)
+        new_low, median, new_high = new.range(key)
+        if not low <= median <= high:
+            moved.append((spec, (low, high), (new_low, median, new_high)))
+    return moved
+
+
+def _journal(path: Path, name: str, old, new, moved) -> None:
+    changes = []
+    old_v, new_v = old.provenance.get("versions", {}), new.provenance.get("versions", {})
+    changes += [f"{k} {old_v.get(k, '?')} → {new_v[k]}" for k in new_v if old_v.get(k) != new_v[k]]
+    if old.provenance.get("code") != new.provenance.get("code"):
+        changes.append("code de l'exemple modifié")
+    changes += [f"{k} : {old.config.get(k)} → {v}" for k, v in new.config.items()
+                if old.config.get(k) != v]
+    if old.provenance.get("device") != new.provenance.get("device"):
+        changes.append(f"matériel : {old.provenance.get('device')} → {new.provenance.get('device')}")
+    lines = [f"\n## {new.provenance['date'][:10]} — `{name}`\n",
+             "Ce qui a changé : " + ("; ".join(changes) if changes else "rien d'identifié") + ".\n"]
+    for spec, (low, high), (new_low, median, new_high) in moved:
+        lines.append(f"- {spec.label} : médiane {spec.format(median)} (nouvelle plage "
+                     f"{spec.format(new_low)} à {spec.format(new_high)}), hors de l'ancienne "
+                     f"plage {spec.format(low)} à {spec.format(high)}.")
+    text = path.read_text(encoding="utf-8") if path.exists() else _JOURNAL_HEAD
+    path.write_text(text.rstrip("\n") + "\n" + "\n".join(lines) + "\n", encoding="utf-8")
+
+
+_JOURNAL_HEAD = """# Journal des résultats
+
+Chaque fois que `make reference` produit une mesure hors de la plage des résultats de
+référence précédents (nouvelle version d'une bibliothèque, code modifié, autre
+matériel), la commande l'écrit ici, avec ce qui a changé.
+"""
