@@ -40,6 +40,42 @@ class Metric:
         return frenchfmt.format_value(value, self.kind, self.digits)
 
 
+@dataclass(frozen=True)
+class Control:
+    """One control of an explorer: a config field (each value is trained) or, with
+    `figure_arg`, an argument of the figure functions (one run, one drawing per value)."""
+
+    label: str  # French, shown beside the control
+    values: tuple
+    value_labels: tuple = ()  # French text for each value (default: the value)
+    figure_arg: bool = False
+    quick_values: tuple = ()  # a smaller grid for the quick profile (default: values)
+
+
+@dataclass(frozen=True)
+class Explorer:
+    """A small grid of settings whose every point is trained at build time, so the
+    reader moves a control and sees real runs. `{{ fidle:explorer NAME }}`."""
+
+    controls: dict  # key (config field or figure argument) -> Control
+    figures: tuple[str, ...]  # declared figure keys shown for each state
+    metrics: tuple[str, ...] = ()  # declared metric keys shown for each state
+
+    def values(self, key: str, profile: str) -> tuple:
+        control = self.controls[key]
+        return (control.quick_values or control.values) if profile == "quick" else control.values
+
+    def points(self, profile: str) -> list[dict]:
+        """Config overrides of each point to train (figure arguments excluded)."""
+        import itertools
+
+        trained = [k for k, c in self.controls.items() if not c.figure_arg]
+        if not trained:
+            return []
+        grids = [self.values(k, profile) for k in trained]
+        return [dict(zip(trained, combo)) for combo in itertools.product(*grids)]
+
+
 class ContractError(FidleError):
     """An example does not produce or declare what its contract says."""
 
@@ -89,6 +125,21 @@ def read(module: ModuleType) -> Contract:
         raise ContractError(f"Déclarations incohérentes dans l'exemple « {name} » : "
                             + " ; ".join(problems) + ".")
     fields = tuple(f.name for f in dataclasses.fields(module.Config))
+    explorer = getattr(module, "EXPLORER", None)
+    if explorer is not None:
+        for key, control in explorer.controls.items():
+            if not control.figure_arg and key not in fields:
+                problems.append(f"le contrôle « {key} » de l'explorateur n'est pas un champ "
+                                "de Config")
+        for key in explorer.figures:
+            if key not in module.FIGURES:
+                problems.append(f"l'explorateur montre la figure non déclarée « {key} »")
+        for key in explorer.metrics:
+            if key not in module.METRICS:
+                problems.append(f"l'explorateur montre la mesure non déclarée « {key} »")
+    if problems:
+        raise ContractError(f"Déclarations incohérentes dans l'exemple « {name} » : "
+                            + " ; ".join(problems) + ".")
     return Contract(name, dict(module.METRICS), dict(module.FIGURES), dict(claims), fields)
 
 

@@ -46,27 +46,45 @@ def _emit(event: str, example: str, **data) -> None:
     sys.stdout.flush()
 
 
-def job(name: str, seed: int | None = None) -> str:
-    """A job line: "mnist", or "mnist@3" for the reference run of seed 3."""
-    return name if seed is None else f"{name}@{seed}"
+def job(name: str, seed: int | None = None, overrides: dict | None = None) -> str:
+    """A job line: "mnist"; "mnist@3" for the reference run of seed 3;
+    "gradient-descent?learning_rate=0.3" for a point of an explorer's grid."""
+    if seed is not None:
+        return f"{name}@{seed}"
+    if overrides:
+        return name + "?" + "&".join(f"{k}={v}" for k, v in sorted(overrides.items()))
+    return name
 
 
-def slot(profile: str, seed: int | None) -> str:
-    """The cache's profile slot: each reference seed has its own, pruned apart."""
-    return profile if seed is None else f"{profile}@{seed}"
+def parse(job_: str) -> tuple[str, int | None, dict[str, str]]:
+    """(name, seed, overrides) of a job line."""
+    name, _, overrides = job_.partition("?")
+    name, _, seed = name.partition("@")
+    pairs = dict(item.split("=", 1) for item in overrides.split("&") if item)
+    return name, int(seed) if seed else None, pairs
+
+
+def slot(profile: str, seed: int | None = None, overrides: dict | None = None) -> str:
+    """The cache's profile slot: each reference seed and each explorer point has its
+    own, pruned apart from the others."""
+    if seed is not None:
+        return f"{profile}@{seed}"
+    if overrides:
+        text = "&".join(f"{k}={v}" for k, v in sorted(overrides.items()))
+        return f"{profile}~{cache.sha256(text.encode())[:12]}"
+    return profile
 
 
 def ensure(job_: str, profile: str, results: cache.ResultsCache) -> None:
     """Make sure the cache holds the entry of `job_` for the code on disk now."""
     from fidle_examples.core import runner
 
-    name, _, seed_text = job_.partition("@")
-    seed = int(seed_text) if seed_text else None
+    name, seed, overrides = parse(job_)
     spec, module, config = runner.prepare(name, profile,
-                                          None if seed is None else {"seed": seed})
+                                          {"seed": seed} if seed is not None else overrides)
     versions = cache.library_versions()
     fingerprint = cache.fingerprint(spec, profile, versions)
-    profile_slot = slot(profile, seed)
+    profile_slot = slot(profile, seed, overrides)
     key = cache.result_key(fingerprint, dataclasses.asdict(config),
                            getattr(module, "DATASETS", ()))
 
@@ -90,7 +108,7 @@ def ensure(job_: str, profile: str, results: cache.ResultsCache) -> None:
             _emit("warning", name, message=(
                 f"versions lues sans importer Keras {versions} différentes de celles de "
                 f"l'entraînement {result.versions} : le cache pourrait être réutilisé à tort"))
-        result.profile = profile_slot.partition("@")[0]
+        result.profile = profile
         results.store(name, profile_slot, key, fingerprint, result)
         _emit("done", job_, key=key, trained=True, duration_s=result.duration_s,
               device=result.device)

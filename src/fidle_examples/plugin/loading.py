@@ -31,6 +31,14 @@ class Loaded:
     contract: contract_mod.Contract
     reference: reference.Reference | None = None
     claims: dict[str, claims_mod.Verdict] = field(default_factory=dict)  # live run
+    # The explorer's grid points: (config overrides, result, training key).
+    points: list[tuple[dict, Result, str]] = field(default_factory=list)
+
+
+def explorer_points(module: ModuleType, profile: str) -> list[dict]:
+    """Config overrides of each point of the example's explorer grid (none without)."""
+    explorer = getattr(module, "EXPLORER", None)
+    return explorer.points(profile) if explorer is not None else []
 
 
 def date_of(result: Result) -> str:
@@ -48,52 +56,65 @@ class Loader:
         self._memory: dict[tuple, tuple[Result, str, bool]] = {}
 
     def load(self, modules: dict[str, ModuleType]) -> dict[str, Loaded]:
-        """{name: Loaded} for the examples of `modules`, in the registry's order."""
+        """{name: Loaded} for the examples of `modules`, in the registry's order, with
+        the points of their explorers (trained on the same pool, in the same call)."""
         names = [n for n in registry.names() if n in modules]
-        trained = self._results(names)
+        grids = {name: explorer_points(modules[name], self.profile) for name in names}
+        jobs = names + [buildworker.job(n, overrides=p) for n in names for p in grids[n]]
+        found = self._results(jobs)
         loaded = {}
         for name in names:
-            result, key, fresh = trained[name]
+            result, key, fresh = found[name]
             module = modules[name]
             contract = contract_mod.read(module)
             ref = self._reference(name)
             result.reference = ref
             result.figures = self._figures(name, module, result, key, contract)
             verdicts = claims_mod.evaluate_all(module, contract, result)
-            loaded[name] = Loaded(result, key, fresh, contract, ref, verdicts)
+            entry = Loaded(result, key, fresh, contract, ref, verdicts)
+            for point in grids[name]:
+                point_result, point_key, _ = found[buildworker.job(name, overrides=point)]
+                entry.points.append((point, point_result, point_key))
+            loaded[name] = entry
         return loaded
 
     # --- training results ---------------------------------------------------------
-    def _results(self, names: list[str]) -> dict[str, tuple[Result, str, bool]]:
+    def _results(self, jobs: list[str]) -> dict[str, tuple[Result, str, bool]]:
+        """{job: (result, key, trained now)}, from the cache or trained."""
         versions = cache.library_versions()
-        fingerprints = {name: cache.fingerprint(registry.get(name), self.profile, versions)
-                        for name in names}
+        fingerprints = {}
         found, missing = {}, []
-        for name in names:
-            memory_key = (self.results.root, name, self.profile, fingerprints[name])
+        for job in jobs:
+            name, seed, overrides = buildworker.parse(job)
+            if name not in fingerprints:
+                fingerprints[name] = cache.fingerprint(registry.get(name), self.profile,
+                                                       versions)
+            where = buildworker.slot(self.profile, seed, overrides)
+            memory_key = (self.results.root, job, self.profile, fingerprints[name])
             if memory_key in self._memory:
-                found[name] = self._memory[memory_key]
+                found[job] = self._memory[memory_key]
                 continue
-            key = self.results.key_for(name, self.profile, fingerprints[name])
-            result = key and self.results.load(name, self.profile, key)
+            key = self.results.key_for(name, where, fingerprints[name])
+            result = key and self.results.load(name, where, key)
             if result:
-                log.info("« %s » : résultats relus depuis le cache (entraînement du %s, %s).",
-                         name, date_of(result), result.device)
-                found[name] = self._memory[memory_key] = (result, key, False)
+                if job == name:
+                    log.info("« %s » : résultats relus depuis le cache (entraînement du %s, "
+                             "%s).", name, date_of(result), result.device)
+                found[job] = self._memory[memory_key] = (result, key, False)
             else:
-                missing.append(name)
+                missing.append(job)
         if missing:
             found.update(self._train(missing, fingerprints))
         return found
 
-    def _train(self, names: list[str], fingerprints: dict[str, str]):
-        workers = buildworker.pool_size(len(names))
-        log.info("Exemples à entraîner (profil %s, %d processus) : %s. Cache : %s",
-                 self.profile, workers, ", ".join(names), self.results.root)
+    def _train(self, jobs: list[str], fingerprints: dict[str, str]):
+        workers = buildworker.pool_size(len(jobs))
+        log.info("Entraînements à faire (profil %s, %d processus) : %s. Cache : %s",
+                 self.profile, workers, ", ".join(jobs), self.results.root)
         done: dict[str, dict] = {}
-        jobs = sorted(names, key=lambda n: -registry.get(n).cost_s)  # longest first
+        order = sorted(jobs, key=lambda j: -registry.get(buildworker.parse(j)[0]).cost_s)
         try:
-            buildworker.run(jobs, self.profile, self.results.root, _EventLogger(done),
+            buildworker.run(order, self.profile, self.results.root, _EventLogger(done),
                             on_output=lambda line: log.debug("  %s", line), workers=workers)
         except buildworker.WorkerError as error:
             if error.details:  # a bug rather than a FidleError: the traceback helps
@@ -104,19 +125,21 @@ class Loader:
                 f"{message}{'' if message.endswith('.') else '.'} Aucune figure ni aucun "
                 "résultat ancien n'est affiché à la place.") from None
         found = {}
-        for name in names:
-            key = done[name]["key"]
-            result = self.results.load(name, self.profile, key)
+        for job in jobs:
+            name, seed, overrides = buildworker.parse(job)
+            where = buildworker.slot(self.profile, seed, overrides)
+            key = done[job]["key"]
+            result = self.results.load(name, where, key)
             if result is None:
                 raise PluginError(
-                    f"Le résultat de « {name} » vient d'être calculé mais est illisible dans "
-                    f"« {self.results.entry(name, self.profile, key)} » (une autre "
+                    f"Le résultat de « {job} » vient d'être calculé mais est illisible dans "
+                    f"« {self.results.entry(name, where, key)} » (une autre "
                     "construction l'a peut-être supprimé). Relancez la construction.")
-            found[name] = (result, key, done[name]["trained"])
+            found[job] = (result, key, done[job]["trained"])
             # Remember it only if it is the entry of the code this build fingerprinted.
-            if self.results.key_for(name, self.profile, fingerprints[name]) == key:
-                self._memory[(self.results.root, name, self.profile,
-                              fingerprints[name])] = found[name]
+            if self.results.key_for(name, where, fingerprints[name]) == key:
+                self._memory[(self.results.root, job, self.profile,
+                              fingerprints[name])] = found[job]
         return found
 
     # --- figures and reference ----------------------------------------------------
