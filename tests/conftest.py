@@ -43,3 +43,18 @@ def keras_home(tmp_path, monkeypatch) -> Path:
     shutil.copytree(SHARED_DATASETS, home)
     monkeypatch.setenv("KERAS_HOME", str(home))
     return home
+
+
+@pytest.fixture(scope="session")
+def quick_results():
+    """{name: Loaded} for every example of the registry, in the quick profile, loaded
+    the way the site build loads them (worker pool, session results cache, figures
+    drawn apart): each example trains once per test session, and the site builds of
+    the tests find them in the cache."""
+    from fidle_examples.core import reference, registry
+    from fidle_examples.plugin.cache import ResultsCache, default_root
+    from fidle_examples.plugin.loading import Loader
+
+    modules = {spec.name: spec.load() for spec in registry.EXAMPLES}
+    loader = Loader(ResultsCache(default_root(ROOT)), "quick", reference.default_dir(ROOT))
+    return loader.load(modules)

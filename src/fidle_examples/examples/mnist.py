@@ -90,7 +90,8 @@ def run(config: Config, ctx: RunContext) -> Result:
     ])
     model.compile(optimizer="adam",
                   loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+                  metrics=["accuracy"],
+                  steps_per_execution=16)  # 16 batches per call: same result, less overhead
     # --8<-- [end:model]
 
     # --8<-- [start:train]
