@@ -93,7 +93,7 @@ def _declared(result: Result):
 
 def summary(result: Result, folder: Path | None) -> str:
     metrics = _declared(result).metrics
-    rows = [(metrics[k].label, metrics[k].format(v)) for k, v in result.metrics.items()
+    rows = [(metrics[k].label_for(result.config), metrics[k].format(v)) for k, v in result.metrics.items()
             if k in metrics]
     rows += [("Durée", frenchfmt.duration(result.duration_s)),
              ("Matériel", result.device),
@@ -105,6 +105,8 @@ def summary(result: Result, folder: Path | None) -> str:
     width = max(len(label) for label, _ in rows)
     lines = [f"Résultats : {result.title}", "-" * (width + 30)]
     lines += [f"{label:<{width}}  {value}" for label, value in rows]
+    # What the run reports without failing (a descent that diverged and was stopped).
+    lines += [f"\nAttention : {warning}" for warning in result.extra.get("warnings", [])]
     return "\n".join(lines)
 
 
@@ -119,7 +121,7 @@ def cmd_run(args, extra: list[str]) -> None:
     print(f"Entraînement de « {spec.title} » (profil {args.profile}) : "
           + ", ".join(f"{k}={v}" for k, v in dataclasses.asdict(config).items()))
     result = runner.execute(spec, module, config, args.profile, output,
-                            verbose=0 if args.quiet else 1)
+                            verbose=0 if args.quiet else 1, draw=True)
     print()
     print(summary(result, output))
     if args.profile == "full":

@@ -141,7 +141,7 @@ def _journal(path: Path, name: str, old, new, moved) -> None:
     lines = [f"\n## {new.provenance['date'][:10]} — `{name}`\n",
              "Ce qui a changé : " + ("; ".join(changes) if changes else "rien d'identifié") + ".\n"]
     for spec, (low, high), (new_low, median, new_high) in moved:
-        lines.append(f"- {spec.label} : médiane {spec.format(median)} (nouvelle plage "
+        lines.append(f"- {spec.label_for(new.config)} : médiane {spec.format(median)} (nouvelle plage "
                      f"{spec.format(new_low)} à {spec.format(new_high)}), hors de l'ancienne "
                      f"plage {spec.format(low)} à {spec.format(high)}.")
     text = path.read_text(encoding="utf-8") if path.exists() else _JOURNAL_HEAD

@@ -80,7 +80,7 @@ def compare(result: Result, reference: Reference, contract: Contract) -> Compari
         low, _, high = reference.range(key)
         value = result.metrics[key]
         where = "en dessous" if value < low else "au-dessus" if value > high else "dans"
-        lines.append(Line(spec.label, spec.format(value), spec.format(low), spec.format(high),
+        lines.append(Line(spec.label_for(result.config), spec.format(value), spec.format(low), spec.format(high),
                           where))
     config_diff = {k: (v, reference.config.get(k)) for k, v in result.config.items()
                    if k != "seed" and reference.config.get(k) != v}

@@ -39,6 +39,17 @@ class Metric:
     def format(self, value: float) -> str:
         return frenchfmt.format_value(value, self.kind, self.digits)
 
+    def label_for(self, config: dict) -> str:
+        """The label with its {field} placeholders filled from the run's config (a
+        label that names a size stays right when the size changes): « degré {max_degree} »
+        -> « degré 20 »; « {sizes[0]} images » works for tuples."""
+        if "{" not in self.label:
+            return self.label
+        try:
+            return self.label.format(**{k: _french(v) for k, v in config.items()})
+        except (KeyError, IndexError, ValueError):
+            return self.label
+
 
 @dataclass(frozen=True)
 class Control:
@@ -74,6 +85,16 @@ class Explorer:
             return []
         grids = [self.values(k, profile) for k in trained]
         return [dict(zip(trained, combo)) for combo in itertools.product(*grids)]
+
+
+def _french(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float, list, tuple)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_french(v) for v in value]
+    digits = 0 if float(value).is_integer() else 3
+    return frenchfmt.number(value, digits).rstrip("0").rstrip(",") if digits else \
+        frenchfmt.number(value, 0)
 
 
 class ContractError(FidleError):

@@ -18,6 +18,7 @@ import numpy as np
 
 from fidle_examples.core import plots
 from fidle_examples.core.context import RunContext
+from fidle_examples.core.contract import Metric
 from fidle_examples.core.results import Result
 
 NAME = "backpropagation"
@@ -38,6 +39,22 @@ class Config:
 PROFILES = {
     "full": Config(),
     "quick": Config(epochs=300),
+}
+
+METRICS = {
+    "autodiff_error": Metric("Erreur relative maximale par rapport à la différentiation "
+                             "automatique de Keras", "scientific", 1),
+    "finite_difference_error": Metric("Erreur relative maximale par rapport aux différences "
+                                      "finies", "scientific", 1),
+    "parameters": Metric("Paramètres du réseau", "integer"),
+    "initial_loss": Metric("Perte initiale"),
+    "final_loss": Metric("Perte finale"),
+    "train_accuracy": Metric("Exactitude sur les points d'entraînement", "percent", 1),
+    "test_accuracy": Metric("Exactitude sur d'autres points tirés de même", "percent", 1),
+}
+FIGURES = {
+    "loss": "Perte par époque",
+    "boundary": "Frontière de décision apprise",
 }
 
 
@@ -188,22 +205,25 @@ def run(config: Config, ctx: RunContext) -> Result:
     train_accuracy = np.mean((forward(trained, x)["p"] > 0.5) == y)
     test_accuracy = np.mean((forward(trained, x_test)["p"] > 0.5) == y_test)
 
-    result = Result(history={"loss": losses})
-    result.add_metric("autodiff_error", "Erreur relative maximale par rapport à la "
-                      "différentiation automatique de Keras", autodiff_error, "scientific", 1)
-    result.add_metric("finite_difference_error", "Erreur relative maximale par rapport aux "
-                      "différences finies", finite_error, "scientific", 1)
-    result.add_metric("parameters", "Paramètres du réseau",
-                      sum(v.size for v in params.values()), "integer")
-    result.add_metric("initial_loss", "Perte initiale", losses[0])
-    result.add_metric("final_loss", "Perte finale", losses[-1])
-    result.add_metric("train_accuracy", "Exactitude sur les points d'entraînement",
-                      train_accuracy, "percent", 1)
-    result.add_metric("test_accuracy", "Exactitude sur d'autres points tirés de même",
-                      test_accuracy, "percent", 1)
-    result.add_figure("loss", "Perte par époque", plots.history_curves(
-        result.history, ["loss"], "Perte (entropie croisée binaire)", "perte"))
-    result.add_figure("boundary", "Frontière de décision apprise", plots.probability_map(
-        x, y, lambda grid: forward(trained, grid)["p"],
-        "Frontière de décision du réseau à deux couches", ("lune 0", "lune 1")))
-    return result
+    return Result(
+        history={"loss": losses},
+        metrics={"autodiff_error": autodiff_error, "finite_difference_error": finite_error,
+                 "parameters": sum(v.size for v in params.values()),
+                 "initial_loss": losses[0], "final_loss": losses[-1],
+                 "train_accuracy": train_accuracy, "test_accuracy": test_accuracy},
+        # The training points and the trained weights: the figure maps the network's
+        # probability over the plane.
+        data={"x": x, "y": y.astype("uint8"), **{f"trained_{k}": v for k, v in trained.items()}})
+
+
+def figure_loss(result: Result) -> str:
+    return plots.history_curves(result.history, ["loss"], "Perte (entropie croisée binaire)",
+                                "perte", reference=result.reference)
+
+
+def figure_boundary(result: Result) -> str:
+    data = result.data
+    trained = {k: data[f"trained_{k}"] for k in ("W1", "b1", "W2", "b2")}
+    return plots.probability_map(data["x"], data["y"], lambda grid: forward(trained, grid)["p"],
+                                 "Frontière de décision du réseau à deux couches",
+                                 ("lune 0", "lune 1"))

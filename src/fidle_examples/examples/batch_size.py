@@ -16,12 +16,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fidle_examples.core import plots
+from fidle_examples.core import frenchfmt, plots
 from fidle_examples.core.context import RunContext
+from fidle_examples.core.contract import Metric
 from fidle_examples.core.datasets import MNIST
 from fidle_examples.core.errors import UsageError
-from fidle_examples.examples.randomness import dense_network, mnist_subsets
 from fidle_examples.core.results import Result
+from fidle_examples.examples.mnist_dense import dense_network, mnist_subsets
 
 NAME = "batch-size"
 DATASETS = (MNIST,)
@@ -50,6 +51,37 @@ class Config:
 PROFILES = {
     "full": Config(),
     "quick": Config(epochs=3, train_size=2_400),
+}
+
+
+def _label(key: str, batch_size: int) -> str:
+    if key == "full":  # its size is the training set's: « train_images » gives it
+        return "lot complet"
+    return f"lots de {batch_size}"
+
+
+def _declared_sizes(config: Config) -> dict[str, int]:
+    """The batch sizes `prepare` names, without loading the images."""
+    train = config.train_size - round(config.train_size * config.validation_fraction)
+    return {**{str(b): b for b in config.batch_sizes}, "full": train}
+
+
+# The batch sizes are the same in both profiles; the full batch is the training set.
+METRICS = {
+    **{name: metric for key, size in _declared_sizes(PROFILES["full"]).items()
+       for name, metric in (
+           (f"updates_{key}", Metric(f"Mises à jour par époque, {_label(key, size)}",
+                                     "integer")),
+           (f"epoch_seconds_{key}", Metric(f"Durée d'une époque (médiane, s), "
+                                           f"{_label(key, size)}", "number", 3)),
+           (f"val_loss_{key}", Metric(f"Perte de validation finale, {_label(key, size)}")),
+           (f"val_accuracy_{key}", Metric(f"Exactitude de validation finale, "
+                                          f"{_label(key, size)}", "percent", 1)))},
+    "train_images": Metric("Images d'entraînement", "integer"),
+}
+FIGURES = {
+    "loss_per_epoch": "Perte de validation par époque, selon la taille des lots",
+    "loss_per_second": "Perte de validation selon le temps de calcul",
 }
 
 
@@ -127,42 +159,34 @@ def run(config: Config, ctx: RunContext) -> Result:
                      "val_accuracy": history["val_accuracy"][-1]})
     # --8<-- [end:evaluate]
 
-    result = Result(history={f"{key}:{name}": [float(v) for v in values]
-                             for key, history in histories.items()
-                             for name, values in history.items()})
+    metrics = {}
     for row in rows:
-        label = _label(row)
         key = row["key"]
-        result.add_metric(f"updates_{key}", f"Mises à jour par époque, {label}",
-                          row["updates_per_epoch"], "integer")
-        result.add_metric(f"epoch_seconds_{key}", f"Durée d'une époque (médiane, s), {label}",
-                          row["epoch_seconds"], "number", 3)
-        result.add_metric(f"val_loss_{key}", f"Perte de validation finale, {label}",
-                          row["val_loss"])
-        result.add_metric(f"val_accuracy_{key}", f"Exactitude de validation finale, {label}",
-                          row["val_accuracy"], "percent", 1)
-    result.add_metric("train_images", "Images d'entraînement", len(train[0]), "integer")
-    result.extra = {"table": rows}
-    _figures(result, config, rows, histories)
-    return result
+        metrics.update({f"updates_{key}": row["updates_per_epoch"],
+                        f"epoch_seconds_{key}": row["epoch_seconds"],
+                        f"val_loss_{key}": row["val_loss"],
+                        f"val_accuracy_{key}": row["val_accuracy"]})
+    return Result(history={f"{key}:{name}": [float(v) for v in values]
+                           for key, history in histories.items()
+                           for name, values in history.items()},
+                  metrics={**metrics, "train_images": len(train[0])},
+                  extra={"table": rows})
 
 
-def _label(row: dict) -> str:
-    if row["key"] == "full":
-        return f"lot complet ({row['batch_size']:,} images)".replace(",", "\u202f")
-    return f"lots de {row['batch_size']}"
+def figure_loss_per_epoch(result: Result) -> str:
+    history = result.history
+    per_epoch = {_label(r["key"], r["batch_size"]): history[f"{r['key']}:val_loss"]
+                 for r in result.extra["table"]}
+    return plots.line_chart(range(1, result.config["epochs"] + 1), per_epoch,
+                            "Perte de validation après chaque époque", "époque",
+                            "perte (validation, échelle log)", log=True)
 
 
-def _figures(result: Result, config: Config, rows, histories) -> None:
-    per_epoch = {_label(r): histories[r["key"]]["val_loss"] for r in rows}
-    result.add_figure("loss_per_epoch", "Perte de validation par époque, selon la taille "
-                      "des lots", plots.line_chart(
-                          range(1, config.epochs + 1), per_epoch,
-                          "Perte de validation après chaque époque", "époque",
-                          "perte (validation, échelle log)", log=True))
-    per_second = {_label(r): (histories[r["key"]]["seconds"], histories[r["key"]]["val_loss"])
-                  for r in rows}
-    result.add_figure("loss_per_second", "Perte de validation selon le temps de calcul",
-                      plots.xy_curves(per_second, "Perte de validation et temps de calcul",
-                                      "secondes de calcul (entraînement seul, cumulées)",
-                                      "perte (validation, échelle log)", log=True))
+def figure_loss_per_second(result: Result) -> str:
+    history = result.history
+    per_second = {_label(r["key"], r["batch_size"]): (history[f"{r['key']}:seconds"],
+                                                       history[f"{r['key']}:val_loss"])
+                  for r in result.extra["table"]}
+    return plots.xy_curves(per_second, "Perte de validation et temps de calcul",
+                           "secondes de calcul (entraînement seul, cumulées)",
+                           "perte (validation, échelle log)", log=True)

@@ -12,7 +12,8 @@ diffèrent que par le nombre de points utilisés pour chaque correction :
 Le pas d'apprentissage diminue au fil des mises à jour, η / (1 + t/τ) : sans cela,
 les variantes stochastiques oscilleraient sans fin autour du minimum. Toutes trois
 s'approchent de la solution exacte donnée par l'équation normale ; un pas trop grand
-(--learning-rate 100) fait diverger la descente, ce que l'exemple signale.
+(--learning-rate 1) fait diverger la descente : elle est alors arrêtée, et l'exemple le
+signale.
 """
 
 from __future__ import annotations
@@ -23,23 +24,35 @@ import numpy as np
 
 from fidle_examples.core import plots
 from fidle_examples.core.context import RunContext
-from fidle_examples.examples import linear_regression
-from fidle_examples.examples.linear_regression import design_matrix, make_line, normal_equation
+from fidle_examples.core.contract import Control, Explorer, Metric
+from fidle_examples.core.errors import UsageError
 from fidle_examples.core.results import Result
+from fidle_examples.examples.line_fitting import design_matrix, make_line, normal_equation
 
 NAME = "gradient-descent"
 DATASETS = ()  # synthetic data, drawn at run time
 
 
 @dataclass(frozen=True)
-class Config(linear_regression.Config):
+class Config:
     """The points of the linear regression example, plus the settings of the descent."""
 
+    n_points: int = 500
+    x_max: float = 2.0  # x is drawn uniformly in [0, x_max]
+    slope: float = 4.0  # the true a of y = a·x + b
+    intercept: float = 2.0  # the true b
+    noise: float = 1.0  # standard deviation of the noise added to y
+    seed: int = 42
     epochs: int = 200
     learning_rate: float = 0.1  # η, the size of the first steps
     decay_steps: int = 1000  # after this many updates the step is halved, then a third...
     minibatch_size: int = 16
     path_steps: int = 200  # updates drawn on the (a, b) figure
+
+    def check(self) -> None:
+        """Rules between fields (called after the checks of each value)."""
+        if self.n_points < 2:
+            raise UsageError("--n-points doit valoir au moins 2 : une droite a deux paramètres.")
 
 
 PROFILES = {
@@ -52,6 +65,41 @@ VARIANTS = {  # history key suffix -> French label
     "stochastic": "stochastique (SGD, 1 point)",
     "minibatch": "mini-lots",
 }
+
+
+def _labels(minibatch_size) -> dict[str, str]:
+    return {**VARIANTS, "minibatch": f"mini-lots ({minibatch_size} points)"}
+
+
+# The labels name the run's mini-batch size ({minibatch_size} is filled from its config).
+METRICS = {
+    "slope_exact": Metric("Pente a exacte (équation normale)"),
+    "intercept_exact": Metric("Ordonnée à l'origine b exacte"),
+    "loss_exact": Metric("MSE minimale (équation normale)"),
+    **{key: metric for variant, label in _labels("{minibatch_size}").items()
+       for key, metric in ((f"slope_{variant}", Metric(f"Pente a, {label}")),
+                           (f"intercept_{variant}", Metric(f"Ordonnée à l'origine b, {label}")),
+                           (f"loss_{variant}", Metric(f"MSE finale, {label}")),
+                           (f"updates_{variant}", Metric(f"Mises à jour, {label}", "integer")))},
+}
+FIGURES = {
+    "loss": "Perte par époque, pour les trois variantes",
+    "path": "Trajectoire de (a, b) sur les lignes de niveau de la perte",
+}
+# The page's explorer: each learning rate is a run; the variant only picks what is drawn.
+EXPLORER = Explorer(
+    controls={
+        "learning_rate": Control("Pas d'apprentissage initial η",
+                                 (0.003, 0.01, 0.03, 0.1, 0.3, 0.5, 1.0),
+                                 quick_values=(0.01, 0.1, 1.0)),
+        "variant": Control("Variante", tuple(VARIANTS), figure_arg=True,
+                           value_labels=("lot complet", "stochastique", "mini-lots")),
+    },
+    figures={"loss": "Perte par époque (écart au minimum) de la variante choisie",
+             "path": "Trajectoire de (a, b) de la variante choisie sur les lignes de niveau "
+                     "de la perte"},
+)
+_NAMES = {"batch": "par lot complet", "stochastic": "stochastique", "minibatch": "par mini-lots"}
 
 
 # --8<-- [start:model]
@@ -71,9 +119,16 @@ def gradient(theta: np.ndarray, X: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 # --8<-- [start:train]
-@np.errstate(over="ignore", invalid="ignore")  # a divergence is caught from the loss
+DIVERGED = 1e6  # |a| or |b| beyond this: far from any line through the points
+
+
+def diverged(theta: np.ndarray) -> bool:
+    return bool(np.abs(theta).max() > DIVERGED)
+
+
 def descend(X, y, batch_size: int, config: Config, rng, on_epoch=None):
-    """Gradient descent with `batch_size` points per update; returns (path, losses)."""
+    """Gradient descent with `batch_size` points per update; returns (path, losses).
+    A descent that diverges is stopped, even in the middle of an epoch."""
     theta = np.zeros(2)  # start from a = 0, b = 0
     path, losses, step = [theta], [], 0
     for epoch in range(1, config.epochs + 1):
@@ -86,10 +141,12 @@ def descend(X, y, batch_size: int, config: Config, rng, on_epoch=None):
             theta = theta - eta * gradient(theta, X[batch], y[batch])
             path.append(theta)
             step += 1
+            if diverged(theta):  # a or b beyond a million: no use going on
+                break
         losses.append(loss(theta, X, y))  # loss on all the points, after each epoch
         if on_epoch:
             on_epoch(epoch, losses[-1])
-        if not np.isfinite(losses[-1]):  # diverged: no use going on
+        if diverged(theta):
             break
     return np.array(path), losses
 # --8<-- [end:train]
@@ -109,27 +166,35 @@ def run(config: Config, ctx: RunContext) -> Result:
     for variant, batch_size in batch_sizes.items():
         paths[variant], history[f"loss_{variant}"] = descend(
             X, y, batch_size, config, rng, on_epoch=_reporter(ctx, config, variant))
-    ctx.check_finite(history, "réduisez le pas d'apprentissage (--learning-rate), "
-                              "par exemple --learning-rate 0.1")
     # --8<-- [end:evaluate]
+    stopped = {v: len(history[f"loss_{v}"]) for v in VARIANTS if diverged(paths[v][-1])}
 
-    result = Result(history=history)
-    best_loss = loss(theta_exact, X, y)
-    result.add_metric("slope_exact", "Pente a exacte (équation normale)", theta_exact[0])
-    result.add_metric("intercept_exact", "Ordonnée à l'origine b exacte", theta_exact[1])
-    result.add_metric("loss_exact", "MSE minimale (équation normale)", best_loss)
-    labels = _labels(config)
-    for variant, label in labels.items():
+    metrics = {"slope_exact": theta_exact[0], "intercept_exact": theta_exact[1],
+               "loss_exact": loss(theta_exact, X, y)}
+    for variant in VARIANTS:
         a, b = paths[variant][-1]
-        result.add_metric(f"slope_{variant}", f"Pente a, {label}", a)
-        result.add_metric(f"intercept_{variant}", f"Ordonnée à l'origine b, {label}", b)
-        result.add_metric(f"loss_{variant}", f"MSE finale, {label}", history[f"loss_{variant}"][-1])
-        result.add_metric(f"updates_{variant}", f"Mises à jour, {label}",
-                          len(paths[variant]) - 1, "integer")
-    result.extra = {"theta_exact": [float(v) for v in theta_exact],
-                    "theta": {v: [float(t) for t in paths[v][-1]] for v in VARIANTS}}
-    _figures(result, config, labels, X, y, paths, theta_exact, best_loss)
-    return result
+        metrics.update({f"slope_{variant}": a, f"intercept_{variant}": b,
+                        f"loss_{variant}": history[f"loss_{variant}"][-1],
+                        f"updates_{variant}": len(paths[variant]) - 1})
+    return Result(
+        history=history, metrics=metrics,
+        # The points and the first updates of each descent: what the (a, b) figure draws.
+        data={"x": x, "y": y,
+              **{f"path_{v}": paths[v][: config.path_steps + 1] for v in VARIANTS}},
+        extra={"theta_exact": [float(v) for v in theta_exact],
+               "theta": {v: [float(t) for t in paths[v][-1]] for v in VARIANTS},
+               "diverged": stopped,  # variant -> epoch at which it was stopped
+               "warnings": [_divergence_warning(stopped)] if stopped else []})
+
+
+def _divergence_warning(stopped: dict[str, int]) -> str:
+    names = [f"la descente {_NAMES[v]} (à l'époque {epoch})" for v, epoch in stopped.items()]
+    which = " et ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+    verb = "a divergé" if len(stopped) == 1 else "ont divergé"
+    return (f"{which[0].upper()}{which[1:]} {verb} : a ou b a dépassé un million en valeur "
+            "absolue, la descente a été arrêtée et ses mesures sont celles de l'arrêt. Pour "
+            "converger, réduisez le pas d'apprentissage (--learning-rate), par exemple "
+            "--learning-rate 0.1.")
 
 
 def _reporter(ctx: RunContext, config: Config, variant: str):
@@ -143,28 +208,71 @@ def _reporter(ctx: RunContext, config: Config, variant: str):
     return report
 
 
-def _labels(config: Config) -> dict[str, str]:
-    return {**VARIANTS, "minibatch": f"mini-lots ({config.minibatch_size} points)"}
+def figure_loss(result: Result, variant: str | None = None) -> str:
+    """The three variants, or one (`variant`, for the page's explorer)."""
+    from matplotlib.ticker import MaxNLocator
 
-
-def _figures(result, config, labels, X, y, paths, theta_exact, best_loss) -> None:
     # The three losses all end near the minimum (the noise of the data): their gap
     # to it, on a log scale, is what tells the variants apart.
-    gaps = {labels[v]: np.maximum(np.array(result.history[f"loss_{v}"]) - best_loss, 1e-12)
-            for v in VARIANTS}
-    result.add_figure("loss", "Perte par époque, pour les trois variantes", plots.line_chart(
-        range(1, config.epochs + 1), gaps, "Perte par époque : écart au minimum", "époque",
-        "perte − perte minimale (échelle log)", log=True))
+    labels = _labels(result.config["minibatch_size"])
+    best_loss = result.metrics["loss_exact"]
+    stopped = result.extra.get("diverged", {})
+    fig, ax = plots.new_figure()
+    for color, v in zip(plots.COLORS, [variant] if variant else VARIANTS):
+        gap = np.maximum(np.array(result.history[f"loss_{v}"]) - best_loss, 1e-12)
+        epochs = np.arange(1, len(gap) + 1)
+        ax.plot(epochs, gap, color=color, label=labels[v])
+        if v in stopped:  # a cross where the diverging descent was stopped
+            ax.plot(epochs[-1:], gap[-1:], "x", color=color, markersize=10, mew=2,
+                    label=f"{labels[v]} : diverge, arrêtée à l'époque {stopped[v]}")
+    ax.set(title="Perte par époque : écart au minimum" + _rate(result, variant),
+           xlabel="époque", ylabel="perte − perte minimale (échelle log)", yscale="log",
+           xlim=(0, result.config["epochs"] + 1))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs: no « 2,5 »
+    plots.french_axes(ax, y=False)
+    ax.legend(fontsize=8)
+    return plots.to_svg(fig)
 
-    shown = {labels[v]: paths[v][: config.path_steps + 1] for v in VARIANTS}
-    corners = np.vstack([*shown.values(), theta_exact[None, :]])
+
+def figure_path(result: Result, variant: str | None = None) -> str:
+    """The three variants, or one (`variant`, for the page's explorer)."""
+    labels = _labels(result.config["minibatch_size"])
+    x, y = result.data["x"], result.data["y"]
+    theta_exact = np.array(result.extra["theta_exact"])
+    stopped = result.extra.get("diverged", {})
+    variants = [variant] if variant else list(VARIANTS)
+    shown = {labels[v] + (" : diverge, sort du cadre" if v in stopped else ""):
+             result.data[f"path_{v}"] for v in variants}
+    # The frame holds the start, the solution and the paths; a path that diverges only
+    # by its points near the solution, in a frame centred on it: the rest leaves it.
+    near = 2 * np.linalg.norm(theta_exact)
+    corners = [np.zeros((1, 2)), theta_exact[None, :]]
+    for v in variants:
+        path = result.data[f"path_{v}"]
+        if v in stopped:
+            path = np.vstack([path[np.linalg.norm(path - theta_exact, axis=1) <= near],
+                              2 * theta_exact[None, :]])  # the start, mirrored
+        corners.append(path)
+    corners = np.vstack(corners)
     margin = 0.1 * np.ptp(corners, axis=0) + 0.2
     a_grid = np.linspace(corners[:, 0].min() - margin[0], corners[:, 0].max() + margin[0], 120)
     b_grid = np.linspace(corners[:, 1].min() - margin[1], corners[:, 1].max() + margin[1], 120)
     A, B = np.meshgrid(a_grid, b_grid)
-    grid_loss = np.mean((A[..., None] * X[:, 0] + B[..., None] - y) ** 2, axis=-1)
-    result.add_figure("path", "Trajectoire de (a, b) sur les lignes de niveau de la perte",
-                      plots.loss_contours(
-                          a_grid, b_grid, grid_loss, shown, theta_exact,
-                          f"Les {config.path_steps} premières mises à jour de (a, b)",
-                          "a (pente)", "b (ordonnée à l'origine)"))
+    grid_loss = np.mean((A[..., None] * x + B[..., None] - y) ** 2, axis=-1)
+    return plots.loss_contours(
+        a_grid, b_grid, grid_loss, shown, theta_exact,
+        f"Les {result.config['path_steps']} premières mises à jour de (a, b)"
+        + _rate(result, variant), "a (pente)", "b (ordonnée à l'origine)")
+
+
+def _rate(result: Result, variant: str | None) -> str:
+    """", η = 0,3" in the titles of the explorer's figures (nothing in the page's)."""
+    if variant is None:
+        return ""
+    return f", η = {result.config['learning_rate']:g}".replace(".", ",")
+
+
+def explorer_metrics(result: Result, variant: str) -> list[tuple[Metric, float]]:
+    """The numbers of the variant the explorer shows."""
+    return [(METRICS[f"{key}_{variant}"], result.metrics[f"{key}_{variant}"])
+            for key in ("slope", "intercept", "loss", "updates")]

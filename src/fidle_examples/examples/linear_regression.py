@@ -14,8 +14,10 @@ import numpy as np
 
 from fidle_examples.core import plots
 from fidle_examples.core.context import RunContext
+from fidle_examples.core.contract import Metric
 from fidle_examples.core.errors import UsageError
 from fidle_examples.core.results import Result
+from fidle_examples.examples.line_fitting import design_matrix, make_line, normal_equation
 
 NAME = "linear-regression"
 DATASETS = ()  # synthetic data, drawn at run time
@@ -41,29 +43,17 @@ PROFILES = {
     "quick": Config(),  # already instantaneous: the tests run the real thing
 }
 
-
-# --8<-- [start:data]
-def make_line(config: Config, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """n_points points (x, y) with y = a·x + b + noise."""
-    x = rng.uniform(0, config.x_max, config.n_points)
-    noise = config.noise * rng.standard_normal(config.n_points)
-    y = config.slope * x + config.intercept + noise
-    return x, y
-# --8<-- [end:data]
-
-
-# --8<-- [start:model]
-def design_matrix(x: np.ndarray) -> np.ndarray:
-    """One row (x, 1) per point, so that X·θ = a·x + b with θ = (a, b)."""
-    return np.column_stack([x, np.ones_like(x)])
-
-
-def normal_equation(X: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """θ = (XᵀX)⁻¹Xᵀy, the parameters that minimise the mean squared error."""
-    # Solving the linear system (XᵀX)·θ = Xᵀy gives the same θ as the formula, but
-    # never forms the inverse: fewer operations and smaller rounding errors.
-    return np.linalg.solve(X.T @ X, X.T @ y)
-# --8<-- [end:model]
+METRICS = {
+    "slope": Metric("Pente estimée a"),
+    "true_slope": Metric("Vraie pente"),
+    "intercept": Metric("Ordonnée à l'origine estimée b"),
+    "true_intercept": Metric("Vraie ordonnée à l'origine"),
+    "mse": Metric("Erreur quadratique moyenne (MSE) de la droite estimée"),
+    "true_mse": Metric("MSE de la vraie droite (le bruit seul)"),
+}
+FIGURES = {
+    "fit": "Nuage de points et droite estimée",
+}
 
 
 def mse(X: np.ndarray, theta: np.ndarray, y: np.ndarray) -> float:
@@ -83,18 +73,20 @@ def run(config: Config, ctx: RunContext) -> Result:
     true_error = mse(X, np.array([config.slope, config.intercept]), y)
     # --8<-- [end:evaluate]
 
-    result = Result()
-    result.add_metric("slope", "Pente estimée a", a)
-    result.add_metric("true_slope", "Vraie pente", config.slope)
-    result.add_metric("intercept", "Ordonnée à l'origine estimée b", b)
-    result.add_metric("true_intercept", "Vraie ordonnée à l'origine", config.intercept)
-    result.add_metric("mse", "Erreur quadratique moyenne (MSE) de la droite estimée", error)
-    result.add_metric("true_mse", "MSE de la vraie droite (le bruit seul)", true_error)
-    result.extra = {"theta": [float(a), float(b)]}
-    ends = np.array([0.0, config.x_max])
-    result.add_figure("fit", "Nuage de points et droite estimée", plots.points_and_curves(
+    return Result(
+        metrics={"slope": a, "true_slope": config.slope, "intercept": b,
+                 "true_intercept": config.intercept, "mse": error, "true_mse": true_error},
+        data={"x": x, "y": y},
+        extra={"theta": [float(a), float(b)]})
+
+
+def figure_fit(result: Result) -> str:
+    x, y = result.data["x"], result.data["y"]
+    a, b = result.metrics["slope"], result.metrics["intercept"]
+    config = result.config
+    ends = np.array([0.0, config["x_max"]])
+    return plots.points_and_curves(
         {"données": (x, y)},
         {"droite estimée (équation normale)": (ends, a * ends + b),
-         "vraie droite": (ends, config.slope * ends + config.intercept)},
-        "Régression linéaire par l'équation normale", "x", "y", dashed=("vraie droite",)))
-    return result
+         "vraie droite": (ends, config["slope"] * ends + config["intercept"])},
+        "Régression linéaire par l'équation normale", "x", "y", dashed=("vraie droite",))

@@ -18,6 +18,7 @@ import numpy as np
 from fidle_examples.core import plots
 from fidle_examples.core.config import check_split
 from fidle_examples.core.context import RunContext
+from fidle_examples.core.contract import Control, Explorer, Metric
 from fidle_examples.core.datasets import split_indices
 from fidle_examples.core.errors import UsageError
 from fidle_examples.core.results import Result
@@ -49,6 +50,32 @@ PROFILES = {
     "full": Config(),
     "quick": Config(epochs=15),
 }
+
+METRICS = {
+    "test_accuracy": Metric("Exactitude (accuracy) sur le jeu de test", "percent", 1),
+    "test_precision": Metric("Précision (precision) sur le jeu de test", "percent", 1),
+    "test_recall": Metric("Rappel (recall) sur le jeu de test", "percent", 1),
+    "test_loss": Metric("Perte (entropie croisée binaire) sur le jeu de test"),
+    "w1": Metric("Poids w₁ appris"),
+    "w2": Metric("Poids w₂ appris"),
+    "bias": Metric("Biais b appris"),
+}
+FIGURES = {
+    "loss": "Perte par époque",
+    "accuracy": "Exactitude par époque",
+    "boundary": "Frontière de décision du neurone (jeu de test)",
+}
+# The page's explorer: one run, whose weights are kept after every epoch.
+EXPLORER = Explorer(
+    controls={
+        "epoch": Control("Époque", (0, 1, 2, 3, 5, 10, 20, 40), figure_arg=True,
+                         value_labels=("0 (avant l'entraînement)", "1", "2", "3", "5", "10",
+                                       "20", "40 (fin)"),
+                         quick_values=(0, 1, 2, 5, 15)),
+    },
+    figures={"boundary": "Frontière de décision du neurone après l'époque choisie (jeu de "
+                         "test)"},
+)
 
 
 def run(config: Config, ctx: RunContext) -> Result:
@@ -82,13 +109,20 @@ def run(config: Config, ctx: RunContext) -> Result:
                            keras.metrics.Precision(name="precision"),
                            keras.metrics.Recall(name="recall")])
     # --8<-- [end:model]
+    # (w₁, w₂, b) before training and after each epoch, for the page's explorer.
+    def weights_now():
+        return np.concatenate([w.ravel() for w in model.layers[0].get_weights()])
+
+    snapshots = [weights_now()]
+    keep_weights = keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: snapshots.append(weights_now()))
 
     # --8<-- [start:train]
     history = model.fit(x_train, y_train,
                         epochs=config.epochs,
                         batch_size=config.batch_size,
                         validation_data=(x_val, y_val),
-                        callbacks=ctx.callbacks(config.epochs),
+                        callbacks=[*ctx.callbacks(config.epochs), keep_weights],
                         verbose=ctx.verbose)
     # --8<-- [end:train]
     ctx.check_finite(history.history)
@@ -99,29 +133,53 @@ def run(config: Config, ctx: RunContext) -> Result:
     w1, w2, b = float(weights[0, 0]), float(weights[1, 0]), float(bias[0])
     # --8<-- [end:evaluate]
 
-    result = Result(history={k: [float(v) for v in vs] for k, vs in history.history.items()})
-    result.add_metric("test_accuracy", "Exactitude (accuracy) sur le jeu de test",
-                      scores["accuracy"], "percent", 1)
-    result.add_metric("test_precision", "Précision (precision) sur le jeu de test",
-                      scores["precision"], "percent", 1)
-    result.add_metric("test_recall", "Rappel (recall) sur le jeu de test",
-                      scores["recall"], "percent", 1)
-    result.add_metric("test_loss", "Perte (entropie croisée binaire) sur le jeu de test",
-                      scores["loss"])
-    result.add_metric("w1", "Poids w₁ appris", w1)
-    result.add_metric("w2", "Poids w₂ appris", w2)
-    result.add_metric("bias", "Biais b appris", b)
-    # The test points, so that anyone can check the scores by counting.
-    result.extra = {"test_x": x_test.tolist(), "test_y": y_test.astype(int).tolist()}
+    return Result(
+        history={k: [float(v) for v in vs] for k, vs in history.history.items()},
+        metrics={"test_accuracy": scores["accuracy"], "test_precision": scores["precision"],
+                 "test_recall": scores["recall"], "test_loss": scores["loss"],
+                 "w1": w1, "w2": w2, "bias": b},
+        # The test points, so that anyone can check the scores by counting (and the
+        # figure of the decision boundary draws them).
+        extra={"test_x": x_test.tolist(), "test_y": y_test.astype(int).tolist()},
+        data={"weights": np.array(snapshots)})  # row k: (w₁, w₂, b) after epoch k
 
-    result.add_figure("loss", "Perte par époque",
-                      plots.history_curves(result.history, ["loss", "val_loss"],
-                                           "Perte (entropie croisée binaire)", "perte"))
-    result.add_figure("accuracy", "Exactitude par époque",
-                      plots.history_curves(result.history, ["accuracy", "val_accuracy"],
-                                           "Exactitude", "exactitude"))
-    result.add_figure("boundary", "Frontière de décision du neurone (jeu de test)",
-                      plots.decision_boundary(x_test, y_test, (w1, w2), b,
-                                              "Frontière de décision (jeu de test)",
-                                              CLASS_NAMES))
-    return result
+
+def figure_loss(result: Result) -> str:
+    return plots.history_curves(result.history, ["loss", "val_loss"],
+                                "Perte (entropie croisée binaire)", "perte",
+                                reference=result.reference)
+
+
+def figure_accuracy(result: Result) -> str:
+    return plots.history_curves(result.history, ["accuracy", "val_accuracy"],
+                                "Exactitude", "exactitude",
+                                reference=result.reference)
+
+
+def figure_boundary(result: Result, epoch: int | None = None) -> str:
+    """The boundary of the trained neuron; with `epoch` (the page's explorer), the
+    boundary after that epoch (0: before training)."""
+    w1, w2, bias = _weights(result, epoch)
+    title = "Frontière de décision (jeu de test)"
+    if epoch is not None:
+        title += " avant l'entraînement" if epoch == 0 else f" après l'époque {epoch}"
+    return plots.decision_boundary(np.array(result.extra["test_x"]),
+                                   np.array(result.extra["test_y"]), (w1, w2), bias,
+                                   title, CLASS_NAMES)
+
+
+def _weights(result: Result, epoch: int | None) -> tuple[float, float, float]:
+    if epoch is None:
+        metrics = result.metrics
+        return metrics["w1"], metrics["w2"], metrics["bias"]
+    return tuple(float(v) for v in result.data["weights"][epoch])
+
+
+def explorer_metrics(result: Result, epoch: int) -> list[tuple[Metric, float]]:
+    """The weights after `epoch`, and the test accuracy they give (a point is of class 1
+    when w₁·x₁ + w₂·x₂ + b > 0, that is p > 0,5: Keras' rule)."""
+    w1, w2, bias = _weights(result, epoch)
+    x, y = np.array(result.extra["test_x"]), np.array(result.extra["test_y"])
+    accuracy = float(np.mean((x @ np.array([w1, w2]) + bias > 0) == y))
+    return [(Metric("Exactitude sur le jeu de test", "percent", 1), accuracy),
+            (Metric("Poids w₁"), w1), (Metric("Poids w₂"), w2), (Metric("Biais b"), bias)]

@@ -60,6 +60,12 @@ FIGURES = {
     "confusion": "Matrice de confusion (jeu de test)",
     "errors": "Exemples d'images mal classées",
 }
+CLAIMS = {
+    "training_loss_keeps_falling": "la perte d'entraînement diminue à chaque époque",
+    "validation_gap_widens": "l'écart entre perte de validation et perte d'entraînement "
+                             "se creuse au fil des époques",
+    "validation_loss_flattens": "la perte de validation cesse de baisser avant la fin",
+}
 
 
 def run(config: Config, ctx: RunContext) -> Result:
@@ -141,3 +147,22 @@ def figure_errors(result: Result) -> str:
     shown = data["wrong_indices"]
     return plots.image_gallery({int(i): img for i, img in zip(shown, data["wrong_images"])},
                                data["y_test"], data["y_pred"], shown)
+
+
+def claim_training_loss_keeps_falling(result: Result):
+    loss = result.history["loss"]
+    rises = [epoch for epoch in range(1, len(loss)) if loss[epoch] >= loss[epoch - 1]]
+    return not rises, f"la perte remonte aux époques {[e + 1 for e in rises]}"
+
+
+def claim_validation_gap_widens(result: Result):
+    gap = [v - t for v, t in zip(result.history["val_loss"], result.history["loss"])]
+    third = len(gap) // 3
+    return gap[-1] > gap[third], (f"écart {gap[third]:.3f} à l'époque {third + 1}, "
+                                  f"{gap[-1]:.3f} à la dernière")
+
+
+def claim_validation_loss_flattens(result: Result):
+    val_loss = result.history["val_loss"]
+    best = val_loss.index(min(val_loss)) + 1
+    return best < len(val_loss), f"minimum de la perte de validation à l'époque {best}"

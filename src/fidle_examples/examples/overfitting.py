@@ -17,10 +17,11 @@ import numpy as np
 
 from fidle_examples.core import plots
 from fidle_examples.core.context import RunContext
+from fidle_examples.core.contract import Metric
 from fidle_examples.core.datasets import MNIST
 from fidle_examples.core.errors import UsageError
-from fidle_examples.examples.randomness import mnist_subsets
 from fidle_examples.core.results import Result
+from fidle_examples.examples.mnist_dense import mnist_subsets
 
 NAME = "overfitting"
 DATASETS = (MNIST,)
@@ -56,6 +57,22 @@ VARIANTS = {
     "early_stopping": "arrêt précoce",
     "dropout": "dropout",
     "l2": "pénalité L2",
+}
+
+METRICS = {
+    **{key: metric for variant, label in VARIANTS.items() for key, metric in (
+        (f"best_val_ce_{variant}", Metric(f"Meilleure perte de validation, {label}")),
+        (f"final_val_ce_{variant}", Metric(f"Perte de validation finale, {label}")),
+        (f"best_epoch_{variant}", Metric(f"Époque de la meilleure validation, {label}",
+                                         "integer")),
+        (f"epochs_{variant}", Metric(f"Époques effectuées, {label}", "integer")),
+        (f"test_accuracy_{variant}", Metric(f"Exactitude de test du modèle final, {label}",
+                                            "percent", 1)))},
+    "parameters": Metric("Paramètres du réseau", "integer"),
+}
+FIGURES = {
+    "curves": "Perte d'entraînement et de validation, pour chaque variante",
+    "comparison": "Perte de validation des quatre variantes",
 }
 
 
@@ -136,36 +153,32 @@ def run(config: Config, ctx: RunContext) -> Result:
                      "final_train_ce": history["ce"][-1], "test_accuracy": test_accuracy})
     # --8<-- [end:evaluate]
 
-    result = Result(history={f"{variant}:{key}": values
-                             for variant, history in histories.items()
-                             for key, values in history.items()})
+    metrics = {}
     for row in rows:
-        v, label = row["variant"], VARIANTS[row["variant"]]
-        result.add_metric(f"best_val_ce_{v}", f"Meilleure perte de validation, {label}",
-                          row["best_val_ce"])
-        result.add_metric(f"final_val_ce_{v}", f"Perte de validation finale, {label}",
-                          row["final_val_ce"])
-        result.add_metric(f"best_epoch_{v}", f"Époque de la meilleure validation, {label}",
-                          row["best_epoch"], "integer")
-        result.add_metric(f"epochs_{v}", f"Époques effectuées, {label}", row["epochs_run"],
-                          "integer")
-        result.add_metric(f"test_accuracy_{v}", f"Exactitude de test du modèle final, {label}",
-                          row["test_accuracy"], "percent", 1)
-    result.add_metric("parameters", "Paramètres du réseau",
-                      parameters, "integer")
-    result.extra = {"table": rows}
-    _figures(result, histories)
-    return result
+        v = row["variant"]
+        metrics.update({f"best_val_ce_{v}": row["best_val_ce"],
+                        f"final_val_ce_{v}": row["final_val_ce"],
+                        f"best_epoch_{v}": row["best_epoch"],
+                        f"epochs_{v}": row["epochs_run"],
+                        f"test_accuracy_{v}": row["test_accuracy"]})
+    return Result(history={f"{variant}:{key}": values
+                           for variant, history in histories.items()
+                           for key, values in history.items()},
+                  metrics={**metrics, "parameters": parameters},
+                  extra={"table": rows})
 
 
-def _figures(result: Result, histories) -> None:
-    panels = {VARIANTS[v]: {"entraînement": h["ce"], "validation": h["val_ce"]}
-              for v, h in histories.items()}
-    result.add_figure("curves", "Perte d'entraînement et de validation, pour chaque variante",
-                      plots.history_panels(panels, "perte (entropie croisée, échelle log)",
-                                           dashed=("validation",), log=True))
-    compared = {VARIANTS[v]: (range(1, len(h["val_ce"]) + 1), h["val_ce"])
-                for v, h in histories.items()}
-    result.add_figure("comparison", "Perte de validation des quatre variantes",
-                      plots.xy_curves(compared, "Perte de validation (entropie croisée)",
-                                      "époque", "perte (validation)"))
+def figure_curves(result: Result) -> str:
+    history = result.history
+    panels = {label: {"entraînement": history[f"{v}:ce"], "validation": history[f"{v}:val_ce"]}
+              for v, label in VARIANTS.items()}
+    return plots.history_panels(panels, "perte (entropie croisée, échelle log)",
+                                dashed=("validation",), log=True)
+
+
+def figure_comparison(result: Result) -> str:
+    compared = {label: (range(1, len(result.history[f"{v}:val_ce"]) + 1),
+                        result.history[f"{v}:val_ce"])
+                for v, label in VARIANTS.items()}
+    return plots.xy_curves(compared, "Perte de validation (entropie croisée)",
+                           "époque", "perte (validation)")

@@ -19,6 +19,7 @@ import numpy as np
 
 from fidle_examples.core import plots
 from fidle_examples.core.context import RunContext
+from fidle_examples.core.contract import Control, Explorer, Metric
 from fidle_examples.core.errors import UsageError
 from fidle_examples.core.results import Result
 
@@ -57,6 +58,35 @@ PROFILES = {
     "quick": Config(),  # already instantaneous: the tests run the real thing
 }
 
+# Three degrees: 1, good_degree and max_degree (the labels name the config's).
+ROLES = {"line": "1", "good": "{good_degree}", "high": "{max_degree}"}
+METRICS = {
+    "best_degree": Metric("Degré de plus petite erreur de validation", "integer"),
+    "noise_mse": Metric("Variance du bruit (erreur minimale attendue)"),
+    **{key: metric for role, degree in ROLES.items()
+       for key, metric in ((f"train_mse_{role}",
+                            Metric(f"MSE d'entraînement, degré {degree}", digits=2)),
+                           (f"val_mse_{role}",
+                            Metric(f"MSE de validation, degré {degree}", digits=2)))},
+}
+FIGURES = {
+    "errors": "Erreurs d'entraînement et de validation selon le degré",
+    "fits": "Trois ajustements : sous-apprentissage, bon compromis, sur-apprentissage",
+}
+# The page's explorer: each noise level is a run, which fits every degree at once.
+EXPLORER = Explorer(
+    controls={
+        "noise": Control("Bruit des données (écart type)", (0.5, 1.0, 2.0, 4.0),
+                         quick_values=(0.5, 2.0)),
+        "degree": Control("Degré du polynôme", tuple(range(1, 21)), figure_arg=True,
+                          quick_values=(1, 2, 5, 10, 20)),
+    },
+    figures={"fits": "Polynôme du degré choisi ajusté aux points d'entraînement",
+             "errors": "Erreurs d'entraînement et de validation selon le degré, degré choisi "
+                       "marqué"},
+    metrics=("best_degree", "noise_mse"),
+)
+
 
 def run(config: Config, ctx: RunContext) -> Result:
     # --8<-- [start:data]
@@ -92,36 +122,70 @@ def run(config: Config, ctx: RunContext) -> Result:
     best_degree = degrees[int(np.argmin(val_mse))]  # the lowest validation error
     # --8<-- [end:evaluate]
 
-    result = Result()
-    result.extra = {"degrees": degrees, "train_mse": train_mse, "val_mse": val_mse}
-    result.add_metric("best_degree", "Degré de plus petite erreur de validation", best_degree,
-                      "integer")
-    result.add_metric("noise_mse", "Variance du bruit (erreur minimale attendue)",
-                      config.noise ** 2)
-    shown = {1: "sous-apprentissage", config.good_degree: "bon compromis",
-             config.max_degree: "sur-apprentissage"}
-    for degree in shown:
-        result.add_metric(f"train_mse_{degree}", f"MSE d'entraînement, degré {degree}",
-                          train_mse[degree - 1], digits=2)
-        result.add_metric(f"val_mse_{degree}", f"MSE de validation, degré {degree}",
-                          val_mse[degree - 1], digits=2)
+    shown = {"line": 1, "good": config.good_degree, "high": config.max_degree}
+    metrics = {"best_degree": best_degree, "noise_mse": config.noise ** 2}
+    for role, degree in shown.items():
+        metrics[f"train_mse_{role}"] = train_mse[degree - 1]
+        metrics[f"val_mse_{role}"] = val_mse[degree - 1]
+    curve_x = _curve_x(config.x_max)
+    return Result(
+        metrics=metrics,
+        # The points, and the fitted curve of every degree (the page's explorer shows
+        # each; the figure, three).
+        data={"x_train": x_train, "y_train": y_train, "x_val": x_val, "y_val": y_val,
+              **{f"fit_{degree}": fits[degree](curve_x) for degree in degrees}},
+        extra={"degrees": degrees, "train_mse": train_mse, "val_mse": val_mse})
 
-    result.add_figure("errors", "Erreurs d'entraînement et de validation selon le degré",
-                      plots.line_chart(degrees, {"entraînement": train_mse,
-                                                 "validation": val_mse},
-                                       "Erreur selon le degré du polynôme", "degré",
-                                       "MSE (échelle logarithmique)", log=True,
-                                       dashed=("validation",)))
-    curve_x = np.linspace(-config.x_max, config.x_max, 400)
-    points = {"entraînement": (x_train, y_train), "validation": (x_val, y_val)}
+
+def _curve_x(x_max: float) -> np.ndarray:
+    """Where the curves are drawn."""
+    return np.linspace(-x_max, x_max, 400)
+
+
+def figure_errors(result: Result, degree: int | None = None) -> str:
+    """The errors of every degree; with `degree` (the page's explorer), that one marked."""
+    extra = result.extra
+    series = {"entraînement": extra["train_mse"], "validation": extra["val_mse"]}
+    if degree is None:
+        return plots.line_chart(extra["degrees"], series, "Erreur selon le degré du polynôme",
+                                "degré", "MSE (échelle logarithmique)", log=True,
+                                dashed=("validation",))
+    curves = {label: (extra["degrees"], values) for label, values in series.items()}
+    curves[f"degré {degree}"] = ([degree, degree], [extra["train_mse"][degree - 1],
+                                                   extra["val_mse"][degree - 1]])
+    return plots.xy_curves(curves, f"Erreur selon le degré, bruit {_noise(result)}",
+                           "degré", "MSE (échelle logarithmique)", log=True)
+
+
+def figure_fits(result: Result, degree: int | None = None) -> str:
+    """Three fits; with `degree` (the page's explorer), that one alone."""
+    config, data = result.config, result.data
+    shown = {1: "sous-apprentissage", config["good_degree"]: "bon compromis",
+             config["max_degree"]: "sur-apprentissage"}
+    if degree is not None:
+        shown = {degree: f"bruit {_noise(result)}"}
+    curve_x = _curve_x(config["x_max"])
+    points = {"entraînement": (data["x_train"], data["y_train"]),
+              "validation": (data["x_val"], data["y_val"])}
     panels = {f"degré {degree} : {label}": (points, {
         "vrai polynôme": (curve_x, TRUE_POLYNOMIAL(curve_x)),
-        f"ajustement de degré {degree}": (curve_x, fits[degree](curve_x))})
+        f"ajustement de degré {degree}": (curve_x, data[f"fit_{degree}"])})
         for degree, label in shown.items()}
+    y = np.concatenate([data["y_val"], data["y_train"]])
     margin = 0.15 * np.ptp(y)
-    result.add_figure("fits", "Trois ajustements : sous-apprentissage, bon compromis, "
-                              "sur-apprentissage",
-                      plots.panels_points_and_curves(panels, "x", "y",
-                                                     (y.min() - margin, y.max() + margin),
-                                                     dashed=("vrai polynôme",)))
-    return result
+    return plots.panels_points_and_curves(panels, "x", "y",
+                                          (y.min() - margin, y.max() + margin),
+                                          dashed=("vrai polynôme",))
+
+
+def _noise(result: Result) -> str:
+    return f"{result.config['noise']:g}".replace(".", ",")
+
+
+def explorer_metrics(result: Result, degree: int) -> list[tuple[Metric, float]]:
+    """The errors of the degree the explorer shows."""
+    extra = result.extra
+    return [(Metric(f"MSE d'entraînement, degré {degree}", digits=2),
+             extra["train_mse"][degree - 1]),
+            (Metric(f"MSE de validation, degré {degree}", digits=2),
+             extra["val_mse"][degree - 1])]

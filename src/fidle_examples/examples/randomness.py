@@ -21,27 +21,32 @@ import numpy as np
 
 from fidle_examples.core import plots
 from fidle_examples.core.context import RunContext
-from fidle_examples.core.datasets import MNIST, load_mnist
+from fidle_examples.core.contract import Metric
+from fidle_examples.core.datasets import MNIST
 from fidle_examples.core.errors import UsageError
-from fidle_examples.examples import mnist
 from fidle_examples.core.results import Result
+from fidle_examples.examples.mnist_dense import dense_network, mnist_subsets
 
 NAME = "randomness"
 DATASETS = (MNIST,)
 
 
 @dataclass(frozen=True)
-class Config(mnist.Config):
+class Config:
     """The MNIST1 settings on a subset, plus how many seeds are tried."""
 
     epochs: int = 10
     batch_size: int = 128
     hidden_units: int = 100
+    validation_fraction: float = 1 / 6
     train_size: int = 12_000  # images drawn from the 60 000: 10 000 train, 2 000 validation
+    seed: int = 42
     runs: int = 5  # seeds tried for each source of randomness
 
     def check(self) -> None:
-        super().check()
+        if not 100 <= self.train_size <= 60_000:
+            raise UsageError(f"--train-size doit être entre 100 et 60 000 (les images "
+                             f"d'entraînement de MNIST), pas {self.train_size}.")
         if self.runs < 2:
             raise UsageError(f"--runs doit valoir au moins 2 pour mesurer une dispersion, "
                              f"pas {self.runs}.")
@@ -57,43 +62,21 @@ FAMILIES = {  # history key prefix -> French label
     "data": "graine des données",  # which images are drawn
 }
 
-
-# --8<-- [start:data]
-def mnist_subsets(train_size: int, validation_fraction: float, rng: np.random.Generator):
-    """(x, y) for training, validation and test, pixels scaled to [0, 1].
-
-    `train_size` images are drawn at random among the 60 000 training images, then
-    split into training and validation; the 10 000 test images are always the same.
-    """
-    (x_all, y_all), (x_test, y_test) = load_mnist()
-    drawn = rng.permutation(len(x_all))[:train_size]  # which images: a random draw
-    n_val = round(train_size * validation_fraction)
-    val, train = drawn[:n_val], drawn[n_val:]
-
-    def scale(x):
-        return x.astype("float32") / 255
-
-    return ((scale(x_all[train]), y_all[train]), (scale(x_all[val]), y_all[val]),
-            (scale(x_test), y_test))
-# --8<-- [end:data]
-
-
-# --8<-- [start:model]
-def dense_network(hidden_units: int = 100, input_shape=(28, 28)):
-    """The MNIST1 network: 784 pixels, two hidden layers, 10 probabilities."""
-    import keras
-
-    model = keras.Sequential([
-        keras.Input(shape=input_shape),
-        keras.layers.Flatten(),
-        keras.layers.Dense(hidden_units, activation="relu"),
-        keras.layers.Dense(hidden_units, activation="relu"),
-        keras.layers.Dense(10, activation="softmax"),
-    ])
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
-    return model
-# --8<-- [end:model]
+METRICS = {
+    **{f"{family}_{key}": Metric(f"{label} ({variable} variable)", "percent", 2)
+       for family, variable in FAMILIES.items()
+       for key, label in (("mean", "Exactitude de test moyenne"),
+                          ("std", "Écart type de l'exactitude"),
+                          ("min", "Exactitude minimale"),
+                          ("max", "Exactitude maximale"))},
+    "same_seed_gap": Metric("Plus grand écart entre deux entraînements de mêmes graines",
+                            "scientific", 1),
+    "runs": Metric("Entraînements effectués", "integer"),
+}
+FIGURES = {
+    "spread": "Exactitude de validation par époque : la dispersion des entraînements",
+    "final": "Exactitude finale sur le jeu de test, graine par graine",
+}
 
 
 # --8<-- [start:train]
@@ -135,36 +118,36 @@ def run(config: Config, ctx: RunContext) -> Result:
     # --8<-- [end:evaluate]
     for history, _ in runs.values():
         ctx.check_finite(history)
-    result = Result(history={f"{run}:{key}": values for run, (history, _) in runs.items()
-                             for key, values in history.items()})
+    history = {f"{run}:{key}": values for run, (history, _) in runs.items()
+               for key, values in history.items()}
     trainings = len(runs)
     runs[f"data-{seed}"] = runs[f"init-{seed}"]  # the reference belongs to both families
     finals = {family: [runs[f"{family}-{s}"][1] for s in [seed, *others]]
               for family in FAMILIES}
+    metrics = {}
     for family, values in finals.items():
-        for key, label, value in (("mean", "Exactitude de test moyenne", np.mean(values)),
-                                  ("std", "Écart type de l'exactitude", np.std(values, ddof=1)),
-                                  ("min", "Exactitude minimale", min(values)),
-                                  ("max", "Exactitude maximale", max(values))):
-            result.add_metric(f"{family}_{key}", f"{label} ({FAMILIES[family]} variable)",
-                              value, "percent", 2)
-    result.add_metric("same_seed_gap", "Plus grand écart entre deux entraînements de mêmes "
-                      "graines", same_seed_gap, "scientific", 1)
-    result.add_metric("runs", "Entraînements effectués", trainings, "integer")
-    result.extra = {"seeds": [seed, *others], "test_accuracy": finals}
-    _figures(result, config, runs, finals, [seed, *others])
-    return result
+        metrics.update({f"{family}_mean": np.mean(values),
+                        f"{family}_std": np.std(values, ddof=1),
+                        f"{family}_min": min(values), f"{family}_max": max(values)})
+    return Result(history=history,
+                  metrics={**metrics, "same_seed_gap": same_seed_gap, "runs": trainings},
+                  extra={"seeds": [seed, *others], "test_accuracy": finals})
 
 
-def _figures(result: Result, config: Config, runs, finals, seeds) -> None:
-    panels = {FAMILIES[family]: [runs[f"{family}-{s}"][0]["val_accuracy"] for s in seeds]
+def figure_spread(result: Result) -> str:
+    seeds = result.extra["seeds"]
+    # The reference run (first seed) belongs to both families; it is stored as "init".
+    panels = {FAMILIES[family]: [result.history[f"{'init' if s == seeds[0] else family}-{s}"
+                                                ":val_accuracy"] for s in seeds]
               for family in FAMILIES}
-    result.add_figure("spread", "Exactitude de validation par époque : la dispersion des "
-                      "entraînements", plots.spread_bands(
-                          panels, "époque", "exactitude (validation)",
-                          f"{config.runs} graines : chaque entraînement, l'enveloppe "
-                          "(min–max) et la moyenne"))
-    result.add_figure("final", "Exactitude finale sur le jeu de test, graine par graine",
-                      plots.dot_groups({FAMILIES[f]: v for f, v in finals.items()},
-                                       "Exactitude de test de chaque entraînement",
-                                       "exactitude (test)", [str(s) for s in seeds]))
+    return plots.spread_bands(panels, "époque", "exactitude (validation)",
+                              f"{result.config['runs']} graines : chaque entraînement, "
+                              "l'enveloppe (min–max) et la moyenne")
+
+
+def figure_final(result: Result) -> str:
+    seeds = result.extra["seeds"]
+    finals = result.extra["test_accuracy"]
+    return plots.dot_groups({FAMILIES[f]: v for f, v in finals.items()},
+                            "Exactitude de test de chaque entraînement",
+                            "exactitude (test)", [str(s) for s in seeds])

@@ -16,12 +16,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fidle_examples.core import plots
+from fidle_examples.core import frenchfmt, plots
 from fidle_examples.core.context import RunContext
+from fidle_examples.core.contract import Metric
 from fidle_examples.core.datasets import MNIST, load_mnist
 from fidle_examples.core.errors import UsageError
-from fidle_examples.examples.randomness import dense_network
 from fidle_examples.core.results import Result
+from fidle_examples.examples.mnist_dense import dense_network
 
 NAME = "svm-vs-dnn"
 DATASETS = (MNIST,)
@@ -51,6 +52,30 @@ PROFILES = {
     # As many sizes as "full": the metrics (keyed by rank) are the same.
     "quick": Config(sizes=(100, 200, 400, 700, 1_000), test_size=1_000, epochs=5,
                     min_updates=100),
+}
+
+# Keyed by rank (1 = smallest set): the same keys in both profiles; each label names the
+# size of the run ({sizes[0]}... is filled from its config).
+METRICS = {
+    **{key: metric for rank in range(1, len(PROFILES["full"].sizes) + 1)
+       for images in [f"{{sizes[{rank - 1}]}} images"]
+       for key, metric in (
+           (f"svm_accuracy_{rank}", Metric(f"Exactitude du SVM, {images}", "percent", 1)),
+           (f"dnn_accuracy_{rank}", Metric(f"Exactitude du réseau dense, {images}",
+                                           "percent", 1)),
+           (f"svm_seconds_{rank}", Metric(f"Entraînement du SVM, {images}", "seconds")),
+           (f"dnn_seconds_{rank}", Metric(f"Entraînement du réseau dense, {images}",
+                                          "seconds")),
+           (f"svm_predict_seconds_{rank}", Metric(f"Prédiction du SVM sur les images de "
+                                                  f"test, {images}", "seconds")),
+           (f"dnn_predict_seconds_{rank}", Metric(f"Prédiction du réseau dense sur les "
+                                                  f"images de test, {images}", "seconds")),
+           (f"support_vectors_{rank}", Metric(f"Vecteurs de support du SVM, {images}",
+                                              "integer")))},
+    "test_images": Metric("Images de test", "integer"),
+}
+FIGURES = {
+    "comparison": "Exactitude et temps d'entraînement selon le nombre d'images",
 }
 
 
@@ -123,36 +148,24 @@ def run(config: Config, ctx: RunContext) -> Result:
         })
     # --8<-- [end:evaluate]
 
-    result = Result()
-    # Metrics are keyed by rank (1 = smallest set): the same keys in both profiles.
+    metrics = {}
     for rank, row in enumerate(rows, 1):
-        images = f"{row['size']:,} images".replace(",", "\u202f")
-        result.add_metric(f"svm_accuracy_{rank}", f"Exactitude du SVM, {images}",
-                          row["svm_accuracy"], "percent", 1)
-        result.add_metric(f"dnn_accuracy_{rank}", f"Exactitude du réseau dense, {images}",
-                          row["dnn_accuracy"], "percent", 1)
-        result.add_metric(f"svm_seconds_{rank}", f"Entraînement du SVM, {images}",
-                          row["svm_seconds"], "seconds")
-        result.add_metric(f"dnn_seconds_{rank}", f"Entraînement du réseau dense, {images}",
-                          row["dnn_seconds"], "seconds")
-        result.add_metric(f"svm_predict_seconds_{rank}", f"Prédiction du SVM sur les images "
-                          f"de test, {images}", row["svm_predict_seconds"], "seconds")
-        result.add_metric(f"dnn_predict_seconds_{rank}", f"Prédiction du réseau dense sur les "
-                          f"images de test, {images}", row["dnn_predict_seconds"], "seconds")
-        result.add_metric(f"support_vectors_{rank}", f"Vecteurs de support du SVM, {images}",
-                          row["support_vectors"], "integer")
-    result.add_metric("test_images", "Images de test", len(y_test), "integer")
-    result.extra = {"table": rows}
-    result.add_figure("comparison", "Exactitude et temps d'entraînement selon le nombre "
-                      "d'images", plots.panels_vs_x(
-                          [r["size"] for r in rows],
-                          {"Exactitude sur le jeu de test": (
-                              "exactitude (test)",
-                              {"SVM (noyau RBF)": [r["svm_accuracy"] for r in rows],
-                               "réseau dense": [r["dnn_accuracy"] for r in rows]}, False),
-                           "Temps d'entraînement": (
-                              "secondes (échelle log)",
-                              {"SVM (noyau RBF)": [r["svm_seconds"] for r in rows],
-                               "réseau dense": [r["dnn_seconds"] for r in rows]}, True)},
-                          "images d'entraînement (échelle log)"))
-    return result
+        metrics.update({f"{name}_{rank}": row[name] for name in (
+            "svm_accuracy", "dnn_accuracy", "svm_seconds", "dnn_seconds",
+            "svm_predict_seconds", "dnn_predict_seconds", "support_vectors")})
+    return Result(metrics={**metrics, "test_images": len(y_test)}, extra={"table": rows})
+
+
+def figure_comparison(result: Result) -> str:
+    rows = result.extra["table"]
+    return plots.panels_vs_x(
+        [r["size"] for r in rows],
+        {"Exactitude sur le jeu de test": (
+            "exactitude (test)",
+            {"SVM (noyau RBF)": [r["svm_accuracy"] for r in rows],
+             "réseau dense": [r["dnn_accuracy"] for r in rows]}, False),
+         "Temps d'entraînement": (
+            "secondes (échelle log)",
+            {"SVM (noyau RBF)": [r["svm_seconds"] for r in rows],
+             "réseau dense": [r["dnn_seconds"] for r in rows]}, True)},
+        "images d'entraînement (échelle log)")

@@ -18,6 +18,7 @@ import numpy as np
 from fidle_examples.core import plots
 from fidle_examples.core.config import check_split
 from fidle_examples.core.context import RunContext
+from fidle_examples.core.contract import Metric
 from fidle_examples.core.datasets import WINE_RED, load_wine_quality, split_indices
 from fidle_examples.core.results import Result
 
@@ -45,6 +46,20 @@ class Config:
 PROFILES = {
     "full": Config(),
     "quick": Config(epochs=30),
+}
+
+METRICS = {
+    "test_mae": Metric("Erreur absolue moyenne (MAE) sur le jeu de test"),
+    "test_mse": Metric("Erreur quadratique moyenne (MSE) sur le jeu de test"),
+    "baseline_mae": Metric("MAE de test en prédisant toujours la qualité moyenne"),
+    "val_mae": Metric("MAE de validation du meilleur modèle"),
+    "best_epoch": Metric("Époque du meilleur modèle", "integer"),
+    "test_within_half": Metric("Vins de test prédits à moins de 0,5 point", "percent", 1),
+}
+FIGURES = {
+    "loss": "Perte (MSE) par époque",
+    "mae": "Erreur absolue moyenne par époque",
+    "predictions": "Qualité prédite et vraie qualité (jeu de test)",
 }
 
 
@@ -106,28 +121,30 @@ def run(config: Config, ctx: RunContext) -> Result:
     # --8<-- [end:evaluate]
 
     history = {k: [float(v) for v in vs] for k, vs in history.history.items()}
-    best_epoch = int(np.argmin(history["val_mae"])) + 1
-    result = Result(history=history)
-    result.add_metric("test_mae", "Erreur absolue moyenne (MAE) sur le jeu de test", test_mae)
-    result.add_metric("test_mse", "Erreur quadratique moyenne (MSE) sur le jeu de test",
-                      test_mse)
-    result.add_metric("baseline_mae", "MAE de test en prédisant toujours la qualité moyenne",
-                      baseline_mae)
-    result.add_metric("val_mae", "MAE de validation du meilleur modèle", val_mae)
-    result.add_metric("best_epoch", "Époque du meilleur modèle", best_epoch, "integer")
-    result.add_metric("test_within_half", "Vins de test prédits à moins de 0,5 point",
-                      np.mean(np.abs(y_pred - y_test) < 0.5), "percent", 1)
-    result.extra = {"features": feature_names,
-                    "sizes": {"train": len(train), "validation": len(val), "test": len(test)}}
+    return Result(
+        history=history,
+        metrics={"test_mae": test_mae, "test_mse": test_mse, "baseline_mae": baseline_mae,
+                 "val_mae": val_mae, "best_epoch": int(np.argmin(history["val_mae"])) + 1,
+                 "test_within_half": np.mean(np.abs(y_pred - y_test) < 0.5)},
+        data={"y_test": y_test.astype("uint8"),  # qualities are whole marks, 0 to 10
+              "y_pred": y_pred.astype("float32")},
+        extra={"features": feature_names,
+               "sizes": {"train": len(train), "validation": len(val), "test": len(test)}})
 
-    result.add_figure("loss", "Perte (MSE) par époque",
-                      plots.history_curves(history, ["loss", "val_loss"],
-                                           "Perte (erreur quadratique moyenne)", "MSE"))
-    result.add_figure("mae", "Erreur absolue moyenne par époque",
-                      plots.history_curves(history, ["mae", "val_mae"],
-                                           "Erreur absolue moyenne (MAE)", "MAE"))
-    result.add_figure("predictions", "Qualité prédite et vraie qualité (jeu de test)",
-                      plots.predicted_vs_true(y_test, y_pred,
-                                              "Qualité prédite et vraie qualité (test)",
-                                              "vraie qualité", "qualité prédite"))
-    return result
+
+def figure_loss(result: Result) -> str:
+    return plots.history_curves(result.history, ["loss", "val_loss"],
+                                "Perte (erreur quadratique moyenne)", "MSE",
+                                reference=result.reference)
+
+
+def figure_mae(result: Result) -> str:
+    return plots.history_curves(result.history, ["mae", "val_mae"],
+                                "Erreur absolue moyenne (MAE)", "MAE",
+                                reference=result.reference)
+
+
+def figure_predictions(result: Result) -> str:
+    return plots.predicted_vs_true(result.data["y_test"], result.data["y_pred"],
+                                   "Qualité prédite et vraie qualité (test)",
+                                   "vraie qualité", "qualité prédite")

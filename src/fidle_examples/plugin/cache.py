@@ -174,7 +174,8 @@ def _keras_backend() -> str:
 
 def training_source(path: Path) -> str:
     """The module's syntax tree without its presentation: comments, figure and claim
-    functions, FIGURES, CLAIMS and the labels of METRICS do not change a number."""
+    functions (and their private helpers, named _figure_*, _claim_*), FIGURES, CLAIMS
+    and the labels of METRICS do not change a number."""
     stat = path.stat()
     seen = (str(path), stat.st_mtime_ns, stat.st_size)
     if seen not in _TRAINING_SOURCE:
@@ -189,7 +190,7 @@ _TRAINING_SOURCE: dict[tuple[str, int, int], str] = {}
 
 def _presentation(node: ast.stmt) -> bool:
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        return node.name.startswith((contract.FIGURE_PREFIX, contract.CLAIM_PREFIX))
+        return node.name.lstrip("_").startswith((contract.FIGURE_PREFIX, contract.CLAIM_PREFIX))
     targets = (node.targets if isinstance(node, ast.Assign)
                else [node.target] if isinstance(node, ast.AnnAssign) else [])
     return any(isinstance(t, ast.Name) and t.id in contract.PRESENTATION_NAMES for t in targets)

@@ -139,7 +139,7 @@ def metrics_table(entry) -> str:
         head += f"<th>Référence ({len(ref.seeds)} graines)</th>"
     rows = []
     for key, spec in entry.contract.metrics.items():
-        cells = f"<td>{escape(spec.label)}</td><td>{escape(spec.format(result.metrics[key]))}</td>"
+        cells = f"<td>{escape(spec.label_for(result.config))}</td><td>{escape(spec.format(result.metrics[key]))}</td>"
         if ref:
             low, _, high = ref.range(key)
             cells += f"<td>{escape(spec.format(low))} à {escape(spec.format(high))}</td>"
@@ -156,7 +156,7 @@ def reference_verdict(entry) -> str:
     if ref is None:
         return ("pas de résultats de référence pour ce profil : la comparaison n'est "
                 "faite que pour le profil complet")
-    outside = [spec.label for key, spec in entry.contract.metrics.items()
+    outside = [spec.label_for(entry.result.config) for key, spec in entry.contract.metrics.items()
                if not ref.inside(key, entry.result.metrics[key])]
     if not outside:
         return (f"chaque mesure de cette exécution est dans la plage des {len(ref.seeds)} "
