@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: serve build test test-fast bench notebooks clean
+.PHONY: serve build test test-fast bench reference notebooks clean pdf kit
 
 # (Re)install when the venv is missing or the pinned versions change.
 $(STAMP): pyproject.toml requirements.lock scripts/install.sh
@@ -17,6 +17,14 @@ serve: $(STAMP)  ## build the site (training the examples) and serve it on 127.0
 build: $(STAMP)  ## build the static site into site/
 	$(BIN)/mkdocs build --strict
 
+pdf: build  ## the whole course as one PDF, site/fidle-cours.pdf (headless Chromium)
+	$(BIN)/python scripts/make_pdf.py site
+
+# KIT_PYTHONS="3.12" for a smaller kit; uses site/ as built (make build or make pdf first),
+# or builds it with the profile of mkdocs.yml when absent.
+kit: $(STAMP)  ## the offline classroom kit, dist/fidle-kit.tar (see README.md)
+	$(BIN)/python scripts/make_kit.py
+
 test: $(STAMP)  ## the whole test suite (as CI runs it)
 	$(BIN)/python -m pytest
 
@@ -25,6 +33,9 @@ test-fast: $(STAMP)  ## the tests without the slow and browser ones
 
 bench: $(STAMP)  ## benchmarks (not part of the tests): bench/results/ and the site page
 	$(BIN)/python -m bench
+
+reference: $(STAMP)  ## train every example on several seeds: reference/*.json (resumable)
+	$(BIN)/fidle-examples reference
 
 notebooks: $(STAMP)  ## regenerate docs/carnets/*.ipynb from the package and the pages
 	$(BIN)/python -m fidle_examples.notebooks

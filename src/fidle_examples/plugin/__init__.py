@@ -35,7 +35,7 @@ from mkdocs.utils import get_relative_url
 from fidle_examples.core import reference, registry
 from fidle_examples.core.config import PROFILES
 from fidle_examples.core.errors import FidleError
-from fidle_examples.plugin import cache, checks, markers, pagehtml
+from fidle_examples.plugin import cache, checks, explorer, markers, pagehtml
 from fidle_examples.plugin.loading import Loaded, Loader
 
 log = logging.getLogger("mkdocs.plugins.fidle_examples")
@@ -142,6 +142,9 @@ class FidleExamplesPlugin(BasePlugin[_Options]):
                    + "\n  ".join(false))
         if self._strict:
             raise PluginError(message)
+        if self._profile == "quick":  # the claims describe the full profile's runs
+            log.info("Aperçu rapide : %s", message)
+            return
         log.warning(message)
 
     def _where(self, file: File) -> str:
@@ -156,16 +159,18 @@ class FidleExamplesPlugin(BasePlugin[_Options]):
         if not self._active:
             return files
         for name, entry in self._loaded.items():
-            for figure in entry.result.figures.values():
-                uri = f"{FIGURES_DIR}/{name}/{figure.name}.svg"
+            drawn = {figure.name: figure.svg for figure in entry.result.figures.values()}
+            drawn.update(explorer.files(entry))  # "explorer/<state>-<figure>": SVG
+            for stem, svg in drawn.items():
+                uri = f"{FIGURES_DIR}/{name}/{stem}.svg"
                 if files.get_file_from_path(uri) is not None:
                     raise PluginError(
                         f"Le fichier « {config.docs_dir}/{uri} » existe : le dossier "
                         f"« {FIGURES_DIR}/ » de docs/ est réservé aux figures produites à la "
                         "construction. Supprimez-le ou renommez-le.")
-                file = File.generated(config, uri, content=figure.svg.encode("utf-8"))
+                file = File.generated(config, uri, content=svg.encode("utf-8"))
                 files.append(file)
-                self._figures[name, figure.name] = file
+                self._figures[name, stem] = file
         return files
 
     # --- pages ----------------------------------------------------------------------
@@ -215,8 +220,10 @@ class FidleExamplesPlugin(BasePlugin[_Options]):
         problem = checks.check(marker, _module(marker.name))
         if problem:
             raise markers.MarkerError(marker.line, problem)
+        stems = (explorer.files(entry) if marker.kind == "explorer"
+                 else entry.result.figures)
         srcs = {name: get_relative_url(self._figures[marker.name, name].url, page.file.url)
-                for name in entry.result.figures}
+                for name in stems}
         return pagehtml.render(marker, entry, srcs)
 
 

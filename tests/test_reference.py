@@ -1,0 +1,148 @@
+"""The committed reference results: every claim holds on every seed, ranges and bands
+are read right, bad files are refused clearly, and a run is compared to them."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from fidle_examples.core import claims, compare, contract, reference, registry
+from fidle_examples.core.results import Result
+from fidle_examples.plugin import pagehtml
+from fidle_examples.plugin.loading import Loaded
+from support import ROOT
+
+REFERENCE_DIR = ROOT / "reference"
+WITH_CLAIMS = [s.name for s in registry.EXAMPLES if getattr(s.load(), "CLAIMS", None)]
+COURSE = [s.name for s in registry.EXAMPLES if s.kind == registry.COURSE]
+MEASURED = [s.name for s in registry.EXAMPLES if s.kind != registry.CHAPTER_FIGURES]
+
+
+def test_every_trained_example_has_a_committed_reference():
+    missing = [n for n in MEASURED if not reference.path_for(n, REFERENCE_DIR).is_file()]
+    assert not missing, f"sans référence (make reference) : {missing}"
+    for name in COURSE:
+        assert len(reference.load(name, REFERENCE_DIR).seeds) >= 5
+
+
+def test_references_match_their_examples():
+    """Same metrics and config as the example declares today (else: make reference)."""
+    for name in MEASURED:
+        ref = reference.load(name, REFERENCE_DIR)
+        module = registry.get(name).load()
+        assert ref.profile == "full"
+        for run in ref.runs:
+            assert set(run["metrics"]) == set(contract.read(module).metrics), name
+        full = {k: v for k, v in __import__("dataclasses").asdict(module.PROFILES["full"]).items()
+                if k != "seed"}
+        assert json.loads(json.dumps(full)) == ref.config, f"{name} : configuration changée"
+
+
+def test_at_least_ten_claims_back_the_pages():
+    total = sum(len(contract.read(registry.get(n).load()).claims) for n in WITH_CLAIMS)
+    assert total >= 10
+    pages = "".join((ROOT / "docs" / registry.get(n).page).read_text(encoding="utf-8")
+                    for n in WITH_CLAIMS)
+    for name in WITH_CLAIMS:
+        for key in contract.read(registry.get(name).load()).claims:
+            assert f"fidle:claim {name}/{key}" in pages.replace("  ", " "), \
+                f"{name}/{key} n'appuie aucune phrase d'une page"
+
+
+@pytest.mark.parametrize("name", WITH_CLAIMS)
+def test_every_claim_holds_on_every_reference_seed(name):
+    module = registry.get(name).load()
+    assert claims.against_reference(module, contract.read(module),
+                                    reference.load(name, REFERENCE_DIR)) == []
+
+
+def test_a_false_claim_fails_the_tests_and_warns_on_the_page(monkeypatch):
+    """Flip one claim: the reference check reports it, and the page shows the box."""
+    module = registry.get("mnist").load()
+    monkeypatch.setattr(module, "claim_validation_gap_widens",
+                        lambda result: (False, "écart inversé pour le test"))
+    declared = contract.read(module)
+    failures = claims.against_reference(module, declared, reference.load("mnist", REFERENCE_DIR))
+    assert failures and all("validation_gap_widens" in f for f in failures)
+    run = reference.load("mnist", REFERENCE_DIR).results()[0]
+    entry = Loaded(run, "k", False, declared, None, claims.evaluate_all(module, declared, run))
+    html = pagehtml.claim_box(entry, "validation_gap_widens")
+    assert "Cette exécution contredit le texte" in html and "écart inversé" in html
+    assert pagehtml.claim_box(entry, "training_loss_keeps_falling") == ""
+
+
+# --- files ---------------------------------------------------------------------------
+
+def _fake(name="mnist", values=(0.97, 0.975, 0.98)) -> reference.Reference:
+    runs = [{"seed": s, "metrics": {"test_accuracy": v, "test_loss": 0.1, "errors": 200,
+                                    "parameters": 199210},
+             "history": {"loss": [1.0 - s / 10, 0.5], "val_loss": [1.0, 0.6 + s / 100]},
+             "duration_s": 1.0} for s, v in enumerate(values, 1)]
+    return reference.Reference(name, "full", [1, 2, 3], {"epochs": 20}, runs,
+                               {"device": "CPU", "versions": {"keras": "3.15.1"}})
+
+
+def test_ranges_and_bands(tmp_path):
+    path = reference.save(_fake(), tmp_path)
+    ref = reference.load("mnist", tmp_path)
+    assert ref.range("test_accuracy") == (0.97, 0.975, 0.98)
+    low, median, high = ref.band("val_loss")
+    assert low == pytest.approx([1.0, 0.61]) and high == pytest.approx([1.0, 0.63])
+    assert median == pytest.approx([1.0, 0.62])
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data["metrics"]["test_accuracy"] == {"min": 0.97, "median": 0.975, "max": 0.98}
+
+
+@pytest.mark.parametrize("content, why", [
+    ("{ pas du json", "illisible ou corrompue"),
+    ('{"format": 1, "example": "wine", "runs": []}', "celui de l'exemple « wine »"),
+    ('{"format": 99}', "format"),
+])
+def test_a_bad_reference_names_the_file_and_the_fix(tmp_path, content, why):
+    (tmp_path / "mnist.json").write_text(content, encoding="utf-8")
+    with pytest.raises(reference.ReferenceFileError) as error:
+        reference.load("mnist", tmp_path)
+    assert str(tmp_path / "mnist.json") in str(error.value)
+    assert why in str(error.value) and "make reference" in str(error.value)
+
+
+def test_a_missing_reference_is_none(tmp_path):
+    assert reference.load("mnist", tmp_path) is None
+
+
+def test_saving_keeps_the_previous_file_until_the_new_one_is_whole(tmp_path, monkeypatch):
+    reference.save(_fake(), tmp_path)
+    before = (tmp_path / "mnist.json").read_bytes()
+    broken = _fake()
+    broken.provenance = {"not json": object()}
+    with pytest.raises(TypeError):
+        reference.save(broken, tmp_path)
+    assert (tmp_path / "mnist.json").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mnist.json"]
+
+
+# --- « mon exécution est-elle normale ? » ----------------------------------------------
+
+def _run(accuracy, **config) -> Result:
+    return Result(metrics={"test_accuracy": accuracy, "test_loss": 0.1, "errors": 200,
+                           "parameters": 199210}, example="mnist", profile="full",
+                  config={"epochs": 20, "seed": 42, **config}, device="CPU",
+                  versions={"keras": "3.15.1"})
+
+
+def test_a_run_inside_the_range_is_normal():
+    declared = contract.read(registry.get("mnist").load())
+    verdict = compare.compare(_run(0.975), _fake(), declared)
+    assert verdict.inside and "exécution normale" in verdict.text()
+
+
+def test_a_shorter_run_is_below_the_range_with_its_likely_cause():
+    declared = contract.read(registry.get("mnist").load())
+    verdict = compare.compare(_run(0.90, epochs=1), _fake(), declared)
+    text = verdict.text()
+    assert not verdict.inside
+    assert "EN DESSOUS de la plage" in text
+    assert "la configuration diffère" in text and "--epochs = 1 ici, 20 dans la référence" in text
+    assert "moins d'époques (1 au lieu de 20)" in text
