@@ -31,16 +31,26 @@ QUESTION_SEEDS = 3
 
 
 def seeds_for(name: str, wanted: int | None) -> list[int]:
-    """1..k: k from the command line, else 5 (3 for the question experiments).
-    The published run uses seed 42: the reference seeds are other draws."""
+    """k seeds: the published one (the full profile's, 42), then 1, 2, ...; k from the
+    command line, else 5 (3 for the question experiments). With the published seed
+    among them, the default command on the reference machine gives a reference value."""
     default = QUESTION_SEEDS if registry.get(name).kind == registry.QUESTION else DEFAULT_SEEDS
-    return list(range(1, (wanted or default) + 1))
+    published = registry.get(name).load().PROFILES[PROFILE].seed
+    others = [s for s in range(1, (wanted or default) + 1) if s != published]
+    return [published, *others][: wanted or default]
+
+
+def _job(name: str, seed: int) -> tuple[str, str]:
+    """(job line, cache slot): the published seed shares the site build's entry."""
+    if seed == registry.get(name).load().PROFILES[PROFILE].seed:
+        return name, PROFILE
+    return buildworker.job(name, seed), buildworker.slot(PROFILE, seed)
 
 
 def build(names: list[str], seeds: int | None, project: Path, out=sys.stdout) -> list[Path]:
     modules = {name: registry.get(name).load() for name in names}
     plan = {name: seeds_for(name, seeds) for name in names}
-    jobs = sorted((buildworker.job(n, s) for n in names for s in plan[n]),
+    jobs = sorted((_job(n, s)[0] for n in names for s in plan[n]),
                   key=lambda j: -registry.get(j.split("@")[0]).cost_s)
     results = cache.ResultsCache(cache.default_root(project))
     workers = buildworker.pool_size(len(jobs))
@@ -71,8 +81,8 @@ def build(names: list[str], seeds: int | None, project: Path, out=sys.stdout) ->
     for name in names:
         runs = []
         for seed in plan[name]:
-            job = buildworker.job(name, seed)
-            result = results.load(name, buildworker.slot(PROFILE, seed), done[job]["key"])
+            job, where = _job(name, seed)
+            result = results.load(name, where, done[job]["key"])
             if result is None:
                 raise FidleError(f"Le résultat de « {job} » est introuvable dans le cache "
                                  f"« {results.root} » : relancez la commande.")

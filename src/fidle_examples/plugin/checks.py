@@ -7,6 +7,8 @@ read by importing the example modules, which trains nothing.
 
 from __future__ import annotations
 
+import os
+import sys
 from types import ModuleType
 
 from fidle_examples.core import contract as contract_mod
@@ -37,8 +39,41 @@ def unknown_example(marker: Marker) -> str | None:
     return None
 
 
+# Modules the figures and declarations come from. A long `mkdocs serve` process must
+# see their edits: when one of their files changed, they are all imported afresh.
+_FRESH = ("fidle_examples.examples", "fidle_examples.core.plots", "fidle_examples.core.figures")
+_MTIMES: dict[str, int] = {}
+
+
+def _tracked() -> dict[str, ModuleType]:
+    return {name: module for name, module in list(sys.modules.items())
+            if name.startswith(_FRESH) and getattr(module, "__file__", None)}
+
+
+def refresh() -> None:
+    """Forget the example and drawing modules if one of their files was edited."""
+    tracked = _tracked()
+    changed = any(_MTIMES.get(name) != _mtime(module) for name, module in tracked.items())
+    if changed:
+        for name in tracked:
+            del sys.modules[name]
+        _MTIMES.clear()
+
+
+def _remember() -> None:
+    _MTIMES.update({name: _mtime(module) for name, module in _tracked().items()})
+
+
+def _mtime(module: ModuleType) -> int:
+    try:
+        return os.stat(module.__file__).st_mtime_ns
+    except OSError:
+        return -1
+
+
 def load_modules(names: list[str]) -> tuple[dict[str, ModuleType], list[str]]:
     """{name: module} of the examples, and the errors of those that cannot be read."""
+    refresh()
     modules, errors = {}, []
     for name in names:
         spec = registry.get(name)
@@ -55,11 +90,15 @@ def load_modules(names: list[str]) -> tuple[dict[str, ModuleType], list[str]]:
             errors.append(str(error))
             continue
         modules[name] = module
+    _remember()
     return modules, errors
 
 
 def check(marker: Marker, module: ModuleType) -> str | None:
     """Why the item of `marker` is not declared by `module`, or None."""
+    if marker.kind == "explorer" and getattr(module, "EXPLORER", None) is None:
+        return (f"l'exemple « {marker.name} » ne déclare pas d'explorateur (EXPLORER) : "
+                f"« {marker.text} » n'a rien à montrer")
     if marker.kind not in _ITEMS:
         return None
     what, attribute = _ITEMS[marker.kind]
