@@ -12,14 +12,14 @@
         Chaque couche dense a $n_{entrées} \\times n_{sorties}$ poids et $n_{sorties}$ biais.
     ```
 
-A line at the margin is question text; `- [x]` / `- [ ]` a right / wrong choice (several
-`[x]`: check boxes); `= VALUE ± TOLERANCE UNIT` a numeric answer, written the French way
-(« 97,74 % », « 199 210 », « 1,2 × 10⁻³ »), as the page markers write it: they are replaced
-before Markdown runs (markers.py scans quiz fences). Indented lines explain the choice or
-answer above them. Text may hold inline Markdown and `$...$` formulas, rendered by the
-page's own inline processors, so formulas come out as arithmatex spans that
-overrides/hooks/katex_prerender.py typesets. Everything is in the HTML, answers in a
-<details>: docs/assets/javascripts/quiz.js only adds checking and saved progress.
+A line at the margin is question text; `- [x]` / `- [ ]` a right / wrong choice
+(several `[x]`: check boxes); `= VALUE ± TOLERANCE UNIT` a numeric answer, written the
+French way (« 97,74 % », « 199 210 », « 1,2 × 10⁻³ »), as the page markers write it: they
+are replaced before Markdown runs (markers.py scans quiz fences). Indented lines explain
+the choice or answer above them. Text may hold inline Markdown and `$...$` formulas,
+rendered by the page's own inline processors, so formulas come out as the arithmatex spans
+that overrides/hooks/katex_prerender.py typesets. Everything is in the HTML, the answers in
+a <details>: docs/assets/javascripts/quiz.js only adds checking and saved progress.
 """
 
 from __future__ import annotations
@@ -151,8 +151,8 @@ def _parse_answer(text: str, line: int) -> Answer:
 def _check_question(question: Question) -> None:
     where = f"la question « {_short(question.text)} »"
     if not question.choices and not question.answer:
-        raise QuizError(question.line, f"{where} n'a ni choix (« - [x] … », « - [ ] … ») ni "
-                                       "réponse numérique (« = … »).")
+        raise QuizError(question.line, f"{where} n'a ni choix (« - [x] … », « - [ ] … ») "
+                                       "ni réponse numérique (« = … »).")
     if question.choices and len(question.choices) < 2:
         raise QuizError(question.line, f"{where} n'a qu'un choix : proposez-en au moins deux.")
     if question.choices and not any(c.right for c in question.choices):
@@ -192,9 +192,9 @@ def parse(source: str) -> list[Question]:
         choice = _CHOICE.match(line)
         if choice or _LIST_ITEM.match(line):
             if not choice or not (choice["text"] or "").strip():
-                raise QuizError(number, f"choix mal formé « {line} » : écrivez « - [x] texte » "
-                                        "pour une bonne réponse, « - [ ] texte » pour une "
-                                        "mauvaise.")
+                raise QuizError(number, f"choix mal formé « {line} » : écrivez "
+                                        "« - [x] texte » pour une bonne réponse, "
+                                        "« - [ ] texte » pour une mauvaise.")
             if question is None:
                 raise QuizError(number, "un choix avant toute question : écrivez d'abord la "
                                         "question, à la marge.")
@@ -227,62 +227,70 @@ def parse(source: str) -> list[Question]:
 
 # --- writing --------------------------------------------------------------------------
 
-def _choice_item(choice: Choice, index: int, inline: Callable[[str], str]) -> str:
-    verdict = "Juste" if choice.right else "Faux"
-    why = (f'<p class="fidle-quiz__why">{inline(choice.explanation)}</p>'
-           if choice.explanation else "")
-    return (f'<li data-choice="{index}" data-right="{str(choice.right).lower()}">'
-            f'<p><strong>{verdict}\u00a0:</strong> {inline(choice.text)}</p>{why}</li>')
+Inline = Callable[[str], str]
+
+
+def _choice_parts(question: Question, qid: str, inline: Inline) -> tuple[str, str]:
+    """(the radio buttons or check boxes, the explanation of every choice)."""
+    kind = "checkbox" if question.kind == "multiple" else "radio"
+    hint = ('<p class="fidle-quiz__hint">Plusieurs réponses sont justes\u00a0: cochez-les '
+            'toutes.</p>' if kind == "checkbox" else "")
+    choices = "".join(
+        f'<label class="fidle-quiz__choice"><input type="{kind}" name="{qid}" value="{i}"> '
+        f'<span>{inline(c.text)}</span></label>' for i, c in enumerate(question.choices))
+    items = []
+    for i, choice in enumerate(question.choices):
+        verdict = "Juste" if choice.right else "Faux"
+        why = (f'<p class="fidle-quiz__why">{inline(choice.explanation)}</p>'
+               if choice.explanation else "")
+        items.append(f'<li data-choice="{i}" data-right="{str(choice.right).lower()}">'
+                     f'<p><strong>{verdict}\u00a0:</strong> {inline(choice.text)}</p>{why}</li>')
+    return (f'{hint}<div class="fidle-quiz__choices">{choices}</div>',
+            f'<ul class="fidle-quiz__explanations">{"".join(items)}</ul>')
+
+
+def _number_parts(answer: Answer, qid: str, inline: Inline) -> tuple[str, str]:
+    """(the text field, the answer and its explanation); no field without a value."""
+    why = (f'<p class="fidle-quiz__why">{inline(answer.explanation)}</p>'
+           if answer.explanation else "")
+    if answer.value is None:
+        return "", f"<p>{_PENDING}</p>{why}"
+    unit = escape(answer.unit)
+    described = f' aria-describedby="{qid}-unit"' if unit else ""
+    field = (f'<div class="fidle-quiz__number"><label for="{qid}-input">Votre réponse</label> '
+             f'<input type="text" id="{qid}-input" inputmode="decimal" autocomplete="off" '
+             f'spellcheck="false" size="12"{described}>'
+             + (f' <span class="fidle-quiz__unit" id="{qid}-unit">{unit}</span>' if unit else "")
+             + "</div>")
+    near = (f" (à {inline(answer.tolerance_text)}{_NNBSP + unit if unit else ''} près)"
+            if answer.tolerance else "")
+    return field, f"<p><strong>Réponse\u00a0:</strong> {inline(answer.text)}{near}.</p>{why}"
 
 
 def _question_html(question: Question, number: int, total: int, quiz_id: str,
-                   inline: Callable[[str], str]) -> str:
+                   inline: Inline) -> str:
     qid = f"quiz-{quiz_id}-{number}"
-    label = f'<span class="fidle-quiz__label">Question {number}/{total}</span> ' if total > 1 else ""
     attrs = f'class="fidle-quiz__question" id="{qid}" data-kind="{question.kind}"'
-    parts = []
-    if question.answer:
-        answer = question.answer
+    answer = question.answer
+    if answer is None:
+        controls, solution = _choice_parts(question, qid, inline)
+    else:
+        controls, solution = _number_parts(answer, qid, inline)
         if answer.value is not None:
             attrs += (f' data-answer="{answer.value!r}" data-tolerance="{answer.tolerance!r}"'
                       f' data-unit="{escape(answer.unit)}"')
-        unit = (f' <span class="fidle-quiz__unit" id="{qid}-unit">{escape(answer.unit)}</span>'
-                if answer.unit else "")
-        described = f' aria-describedby="{qid}-unit"' if answer.unit else ""
-        parts.append(f'<div class="fidle-quiz__number"><label for="{qid}-input">Votre réponse'
-                     f'</label> <input type="text" id="{qid}-input" inputmode="decimal" '
-                     f'autocomplete="off" spellcheck="false" size="12"{described}>{unit}</div>')
-        if answer.value is None:
-            solution = f"<p>{_PENDING}</p>"
-        else:
-            near = (f" (à {inline(answer.tolerance_text)}"
-                    f"{_NNBSP + escape(answer.unit) if answer.unit else ''} près)"
-                    if answer.tolerance else "")
-            solution = f"<p><strong>Réponse\u00a0:</strong> {inline(answer.text)}{near}.</p>"
-        if answer.explanation:
-            solution += f'<p class="fidle-quiz__why">{inline(answer.explanation)}</p>'
-    else:
-        kind = "checkbox" if question.kind == "multiple" else "radio"
-        hint = ('<p class="fidle-quiz__hint">Plusieurs réponses sont justes\u00a0: cochez-les '
-                'toutes.</p>' if kind == "checkbox" else "")
-        choices = "".join(
-            f'<label class="fidle-quiz__choice"><input type="{kind}" name="{qid}" '
-            f'value="{i}"> <span>{inline(c.text)}</span></label>'
-            for i, c in enumerate(question.choices))
-        parts.append(f'{hint}<div class="fidle-quiz__choices">{choices}</div>')
-        items = "".join(_choice_item(c, i, inline) for i, c in enumerate(question.choices))
-        solution = f'<ul class="fidle-quiz__explanations">{items}</ul>'
-    parts.append('<div class="fidle-quiz__actions" hidden><button type="button" '
-                 'class="fidle-quiz__check">Vérifier</button></div>'
-                 '<div class="fidle-quiz__feedback" role="status"></div>')
-    parts.append(f'<details class="question fidle-quiz__answer"><summary>Voir la réponse</summary>'
-                 f'{solution}</details>')
-    return (f'<fieldset {attrs}><legend>{label}{inline(question.text)}</legend>'
-            f'{"".join(parts)}</fieldset>')
+    if controls:  # the script shows the button and fills the live region
+        controls += ('<div class="fidle-quiz__actions" hidden><button type="button" '
+                     'class="fidle-quiz__check">Vérifier</button></div>'
+                     '<div class="fidle-quiz__feedback" role="status"></div>')
+    label = (f'<span class="fidle-quiz__label">Question {number}/{total}</span> '
+             if total > 1 else "")
+    return (f'<fieldset {attrs}><legend>{label}{inline(question.text)}</legend>{controls}'
+            f'<details class="question fidle-quiz__answer"><summary>Voir la réponse</summary>'
+            f'{solution}</details></fieldset>')
 
 
-def render(questions: list[Question], quiz_id: str,
-           inline: Callable[[str], str] = escape) -> str:
+def render(questions: list[Question], quiz_id: str, inline: Inline = escape) -> str:
     """The quiz as HTML that reads without JavaScript; `inline` renders inline Markdown."""
     body = "".join(_question_html(q, n, len(questions), quiz_id, inline)
                    for n, q in enumerate(questions, 1))
@@ -298,7 +306,7 @@ def quiz_id(questions: list[Question]) -> str:
 
 # --- pymdownx.superfences -------------------------------------------------------------
 
-def _inline_renderer(md) -> Callable[[str], str]:
+def _inline_renderer(md) -> Inline:
     """Inline Markdown with the page's own inline patterns (arithmatex, code, emphasis)."""
     processors = [md.treeprocessors[name] for name in ("inline", "unescape")
                   if name in md.treeprocessors]
