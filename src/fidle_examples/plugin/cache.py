@@ -47,9 +47,13 @@ PACKAGE = "fidle_examples"
 # Modules every run goes through besides the example itself.
 RUN_ROOTS = ("fidle_examples", "fidle_examples.core.runner")
 # The registry lists every example: hashing the whole file would retrain all of them
-# when one is added (the example's name and module go into the key instead). The
-# plotting modules only draw from stored results: they are in the figure key.
-NOT_HASHED = frozenset({"fidle_examples.core.registry"})
+# when one is added (the example's name and module go into the key instead). Storing,
+# declaring, formatting and wording results change no number: an edit there must not
+# retrain every example (a stored entry that no longer loads is retrained anyway).
+NOT_HASHED = frozenset({"fidle_examples.core.registry", "fidle_examples.core.results",
+                        "fidle_examples.core.store", "fidle_examples.core.contract",
+                        "fidle_examples.core.frenchfmt", "fidle_examples.core.errors"})
+# The plotting modules only draw from stored results: they are in the figure key.
 DRAWING = ("fidle_examples.core.plots", "fidle_examples.core.figures")
 
 _DIGITS = 32  # hex digits of a hash used in file names
@@ -173,7 +177,7 @@ def _keras_backend() -> str:
 
 
 def training_source(path: Path) -> str:
-    """The module's syntax tree without its presentation: comments, figure and claim
+    """The module's syntax tree without its presentation: comments, docstrings, figure and claim
     functions (and their private helpers, named _figure_*, _claim_*), FIGURES, CLAIMS
     and the labels of METRICS do not change a number."""
     stat = path.stat()
@@ -181,6 +185,13 @@ def training_source(path: Path) -> str:
     if seen not in _TRAINING_SOURCE:
         tree = ast.parse(path.read_bytes(), filename=str(path))
         tree.body = [_without_labels(node) for node in tree.body if not _presentation(node)]
+        for node in ast.walk(tree):  # docstrings explain; they compute nothing
+            body = getattr(node, "body", None)
+            if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef,
+                                  ast.AsyncFunctionDef)) and body
+                    and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                    and isinstance(body[0].value.value, str)):
+                node.body = body[1:] or [ast.Pass()]
         _TRAINING_SOURCE[seen] = ast.dump(tree)
     return _TRAINING_SOURCE[seen]
 
@@ -221,6 +232,8 @@ def figure_key(spec, key: str, root: Path | None = None) -> str:
     modules it imports and the plotting modules."""
     root = root or package_dir()
     closure = source_closure(f"{PACKAGE}.examples.{spec.module}", root, skip=())
+    closure.update({name: path for name in NOT_HASHED - {f"{PACKAGE}.core.registry"}
+                    if (path := _module_file(name, root))})  # labels, number formats
     sources = {name: sha256(path.read_bytes()) for name, path in closure.items()}
     return _digest({"format": FORMAT, "key": key, "sources": sources})
 
