@@ -386,7 +386,7 @@ def figure_activations(result: Result) -> str:
     d = result.data
     z = d["activation_z"]
     names = {"sigmoid": "sigmoïde σ", "tanh": "tangente hyperbolique tanh", "relu": "ReLU"}
-    fig, (left, right) = plots.new_figure(10, 4.0, ncols=2)
+    fig, (left, right) = plots.new_figure(8.4, 3.8, ncols=2)
     for color, (key, label) in zip(plots.COLORS, names.items()):
         left.plot(z, d[f"activation_{key}"], color=color, linewidth=2, label=label)
         slope = d[f"activation_{key}_slope"]
@@ -402,9 +402,9 @@ def figure_activations(result: Result) -> str:
     right.axhline(peak, color="#777777", linestyle=":", linewidth=1)
     right.annotate(f"σ′ ne dépasse jamais {_fr(peak, 2)}", (-4, peak), xytext=(2, 4),
                    textcoords="offset points", fontsize=8, color="#555555")
-    left.set(title="Fonctions d'activation g(z)", xlabel="z (somme pondérée des entrées)",
+    left.set(title="Fonctions d'activation g(z)", xlabel="z (somme pondérée)",
              ylabel="g(z)", ylim=(-1.2, 2.6))
-    right.set(title="Leurs dérivées g′(z)", xlabel="z (somme pondérée des entrées)",
+    right.set(title="Leurs dérivées g′(z)", xlabel="z (somme pondérée)",
               ylabel="g′(z)", ylim=(-0.08, 1.15))
     for ax in (left, right):
         ax.axhline(0, color="black", linewidth=0.6)
@@ -418,7 +418,7 @@ def figure_loss_surface(result: Result) -> str:
     d = result.data
     a, b, loss = d["descent_grid_a"], d["descent_grid_b"], d["descent_grid_loss"]
     rates = result.extra["descent_learning_rates"]
-    fig, (left, right) = plots.new_figure(11, 4.6, ncols=2, width_ratios=(1.15, 1))
+    fig, (left, right) = plots.new_figure(8.4, 4.4, ncols=2, width_ratios=(1.1, 1))
     low = loss.min()
     levels = low + (loss.max() - low) * np.geomspace(2e-3, 1, 14)
     left.contour(a, b, loss, levels=levels, colors="#9a9a9a", linewidths=0.7)
@@ -430,7 +430,7 @@ def figure_loss_surface(result: Result) -> str:
         # The small steps crawl along the first part of the others' path: drawn on top.
         left.plot(path[:, 0], path[:, 1], "-", color=color, zorder=3 if k == 0 else 2,
                   linewidth=2.4 if k == 0 else 1.2, marker=None if k == 0 else "o",
-                  markersize=2.5, label=label)
+                  markersize=2.5)
         losses = d[f"descent_loss_{k}"]
         right.plot(np.arange(len(losses)), losses, color=color, linewidth=1.6,
                    label=label)
@@ -438,7 +438,7 @@ def figure_loss_surface(result: Result) -> str:
     left.plot(*start, "s", color="black", markersize=6, label="départ")
     left.plot(*d["descent_optimum"], marker="*", markersize=14, color="black",
               linestyle="none", label="minimum (équation normale)")
-    left.set(title="Courbes de niveau de la perte et trajets", xlabel="pente a",
+    left.set(title="Courbes de niveau et trajets", xlabel="pente a",
              ylabel="ordonnée à l'origine b", xlim=(a.min(), a.max()), ylim=(b.min(), b.max()))
     left.legend(fontsize=8, loc="lower left")
     right.axhline(result.extra["descent_optimum_loss"], color="black", linestyle="--",
@@ -449,7 +449,7 @@ def figure_loss_surface(result: Result) -> str:
     right.set_ylim(top=min(right.get_ylim()[1], 1e3 * first))
     right.set(title="Perte à chaque étape", xlabel="étape de la descente",
               ylabel="perte (erreur quadratique moyenne)")
-    right.legend(fontsize=8, loc="upper left")
+    right.legend(fontsize=8, loc="upper right")
     right.xaxis.set_major_locator(plots.matplotlib.ticker.MaxNLocator(integer=True,
                                                                       steps=[1, 2, 5, 10]))
     plots.french_axes(left)
@@ -461,7 +461,7 @@ def figure_under_over_fitting(result: Result) -> str:
     d, m = result.data, result.metrics
     verdicts = {0: "sous-apprentissage", 1: "bon compromis", 2: "sur-apprentissage"}
     degrees = result.extra["fit_degrees"]
-    fig, axes = plots.new_figure(11, 4.0, ncols=len(degrees), sharey=True)
+    fig, axes = plots.new_figure(8.4, 3.9, ncols=len(degrees), sharey=True)
     for k, (ax, degree) in enumerate(zip(axes, degrees)):
         ax.plot(d["fit_grid"], d["fit_true"], "--", color="#777777", linewidth=1,
                 label="fonction d'origine")
@@ -487,7 +487,7 @@ def figure_sigmoid_boundary(result: Result) -> str:
     x1, x2 = d["neuron_x1"], d["neuron_x2"]
     w, b, example = np.array(neuron["w"]), neuron["b"], neuron["x"]
     k = neuron["steeper"]
-    fig, axes = plots.new_figure(9.5, 4.8, ncols=2)
+    fig, axes = plots.new_figure(8.4, 4.5, ncols=2)
     for ax, key, scale in ((axes[0], "neuron_p", 1.0), (axes[1], "neuron_p_steep", k)):
         ax.grid(False)
         # Level values written along x₂ = 0, where the lines are apart (not on the
@@ -511,7 +511,9 @@ def figure_sigmoid_boundary(result: Result) -> str:
         ax.plot(*example, "^", markersize=10, color=plots.COLORS[1], markeredgecolor="white",
                 zorder=3)
         ax.annotate(f"x = (1 ; 3), classe 1\nŷ = {_fr(p_example, 3)}", example,
-                    xytext=(10, -4), textcoords="offset points", fontsize=8, va="top")
+                    xytext=(-10, 0), textcoords="offset points", fontsize=8, ha="right",
+                    va="center", bbox={"boxstyle": "round,pad=0.3", "facecolor": "white",
+                                       "edgecolor": "none", "alpha": 0.85})
         ax.plot([], [], color="black", linewidth=1.8, label="frontière ŷ = 0,5")
         ax.legend(fontsize=8, loc="lower right")
         ax.set(xlabel="x₁", ylabel="x₂", aspect="equal")  # w looks perpendicular
@@ -527,7 +529,7 @@ def figure_xor(result: Result) -> str:
     points, labels = d["xor_points"], d["xor_labels"]
     grid = d["xor_grid"]
     w, b = d["xor_line_w"], float(d["xor_line_b"][0])
-    fig, (left, right) = plots.new_figure(10, 4.6, ncols=2)
+    fig, (left, right) = plots.new_figure(8.4, 4.3, ncols=2)
     # Left: the best single line; its side "class 1" lightly shaded.
     g1, g2 = np.meshgrid(grid, grid)
     side = (w[0] * g1 + w[1] * g2 + b >= 0).astype(float)
@@ -542,15 +544,14 @@ def figure_xor(result: Result) -> str:
                  edgecolors="black", linewidths=1.2, linestyle="--", zorder=2)
     left.plot([], [], "o", markerfacecolor="none", markeredgecolor="black", markersize=9,
               linestyle="none", label="point mal classé")
-    left.set_title(f"Un neurone seul : la meilleure droite\nclasse bien "
-                   f"{round(m['xor_linear_accuracy'] * 4)} points sur 4 "
+    left.set_title(f"Un neurone seul, la meilleure droite :\n"
+                   f"{round(m['xor_linear_accuracy'] * 4)} points sur 4 bien classés "
                    f"({frenchfmt.percent(m['xor_linear_accuracy'], 0)})", fontsize=10)
     # Right: the two-layer network.
     right.grid(False)
     shading = _probability_shading(right, grid, grid, d["xor_network_p"])
-    right.set_title(f"Réseau à deux couches ({result.extra['xor_hidden_units']} neurones "
-                    f"cachés) : classe bien\n"
-                    f"{round(m['xor_network_accuracy'] * 4)} points sur 4 "
+    right.set_title(f"Deux couches, {result.extra['xor_hidden_units']} neurones cachés :\n"
+                    f"{round(m['xor_network_accuracy'] * 4)} points sur 4 bien classés "
                     f"({frenchfmt.percent(m['xor_network_accuracy'], 0)})", fontsize=10)
     for ax in (left, right):
         ax.grid(False)
@@ -569,11 +570,11 @@ def figure_xor(result: Result) -> str:
 # Layout of the computational graph: node -> (x, y, title) in axes units. Parameters
 # sit above and below, between the columns, so that no arrow crosses a box.
 _GRAPH_NODES = {
-    "x": (0.6, 2.0, "x (entrée)"), "w1": (2.0, 3.75, "w₁"), "b1": (2.0, 0.25, "b₁"),
-    "z1": (3.9, 2.0, "z₁ = w₁x + b₁"), "a1": (6.5, 2.0, "a₁ = ReLU(z₁)"),
-    "w2": (8.15, 3.75, "w₂"), "b2": (8.15, 0.25, "b₂"),
-    "y_hat": (9.8, 2.0, "ŷ = w₂a₁ + b₂"), "y": (11.4, 3.75, "y (attendu)"),
-    "loss": (12.6, 2.0, "ℓ = ½(ŷ − y)²"),
+    "x": (0.95, 2.0, "x (entrée)"), "w1": (2.3, 3.75, "w₁"), "b1": (2.3, 0.25, "b₁"),
+    "z1": (4.3, 2.0, "z₁ = w₁x + b₁"), "a1": (7.0, 2.0, "a₁ = ReLU(z₁)"),
+    "w2": (8.75, 3.75, "w₂"), "b2": (8.75, 0.25, "b₂"),
+    "y_hat": (10.5, 2.0, "ŷ = w₂a₁ + b₂"), "y": (12.4, 3.75, "y (attendu)"),
+    "loss": (13.2, 2.0, "ℓ = ½(ŷ − y)²"),
 }
 _GRAPH_EDGES = (("x", "z1"), ("w1", "z1"), ("b1", "z1"), ("z1", "a1"), ("a1", "y_hat"),
                 ("w2", "y_hat"), ("b2", "y_hat"), ("y_hat", "loss"), ("y", "loss"))
@@ -595,9 +596,9 @@ def figure_computational_graph(result: Result) -> str:
     graph = result.extra["graph"]
     values = {**graph["inputs"], **graph["values"]}
     gradients = {k: v for k, v in graph["gradients"].items() if k in _GRAPH_NAMES}
-    fig, ax = plots.new_figure(11, 4.4)
+    fig, ax = plots.new_figure(8.4, 4.0)
     ax.set_axis_off()
-    ax.set_xlim(-0.1, 13.7)
+    ax.set_xlim(-0.1, 14.5)
     half = {}
     for key, (x, y, title) in _GRAPH_NODES.items():
         operation = key in graph["values"]
@@ -605,7 +606,7 @@ def figure_computational_graph(result: Result) -> str:
         if key in gradients:
             lines.append((f"∂ℓ/∂{_GRAPH_NAMES[key]} = {_short(gradients[key])}", BACKWARD,
                           "bold"))
-        half[key] = ((1.0 if operation else 0.65), 0.17 + 0.19 * len(lines))
+        half[key] = ((1.2 if operation else 0.9), 0.17 + 0.19 * len(lines))
         ax.add_patch(FancyBboxPatch((x - half[key][0], y - half[key][1]), 2 * half[key][0],
                                     2 * half[key][1],
                                     boxstyle="round,pad=0.02,rounding_size=0.12",
@@ -622,11 +623,11 @@ def figure_computational_graph(result: Result) -> str:
     # The two directions, in their colours, written in the free space between the boxes.
     ax.set_ylim(-0.9, 4.9)
     for y, (x0, x1), text, color, align in (
-            (-0.75, (0.1, 13.4), "propagation avant : les valeurs", FORWARD, "bottom"),
-            (4.75, (13.4, 0.1), "rétropropagation : les gradients ∂ℓ/∂·", BACKWARD, "top")):
+            (-0.75, (0.1, 14.3), "propagation avant : valeurs", FORWARD, "bottom"),
+            (4.75, (14.3, 0.1), "rétropropagation : gradients ∂ℓ/∂·", BACKWARD, "top")):
         ax.annotate("", (x1, y), (x0, y),
                     arrowprops={"arrowstyle": "-|>", "color": color, "linewidth": 2})
-        ax.text(5.2, y + (0.12 if align == "bottom" else -0.12), text, ha="center",
+        ax.text(5.65, y + (0.12 if align == "bottom" else -0.12), text, ha="center",
                 va=align, color=color, fontsize=9, fontweight="bold")
     return plots.to_svg(fig)
 
@@ -634,7 +635,7 @@ def figure_computational_graph(result: Result) -> str:
 def figure_hinge_logistic(result: Result) -> str:
     d = result.data
     m = d["margin"]
-    fig, ax = plots.new_figure(7.0, 4.4)
+    fig, ax = plots.new_figure(6.6, 4.2)
     ax.axvspan(0, 1, color="#999999", alpha=0.15, linewidth=0, label="dans la marge")
     ax.plot(m, d["margin_zero_one"], color=plots.COLORS[6], linewidth=2,
             label="perte 0-1 (erreur de classement)")
@@ -657,12 +658,12 @@ def figure_hinge_logistic(result: Result) -> str:
 def figure_softmax(result: Result) -> str:
     info, d, m = result.extra["softmax"], result.data, result.metrics
     classes, true_class = info["classes"], info["true_class"]
-    names = [c + (" (vraie classe)" if k == true_class else "") for k, c in enumerate(classes)]
+    names = [c + ("\n(vraie classe)" if k == true_class else "") for k, c in enumerate(classes)]
     panels = (("Logits z\n(sorties de la dernière couche)", info["logits"], None),
               ("Probabilités p = softmax(z)\n(positives, de somme 1)", d["softmax_p"], 3),
               ("Gradient ∂ℓ/∂z = p − y\n(y = 1 pour la vraie classe, 0 sinon)",
                d["softmax_gradient"], 3))
-    fig, axes = plots.new_figure(11, 4.0, ncols=3)
+    fig, axes = plots.new_figure(8.4, 3.8, ncols=3)
     for ax, (title, values, digits) in zip(axes, panels):
         values = np.asarray(values, dtype=float)
         colors = [plots.COLORS[1] if k == true_class else plots.COLORS[0]
