@@ -4,175 +4,271 @@
     python -m fidle_examples.notebooks --check    # exit 1 if one is out of date
     python -m fidle_examples.notebooks mnist -o /tmp   # one notebook, elsewhere
 
-A notebook is made of the example's code (notebook_code: its snippet sections and the
-rest of run(), at top level, after a set-up cell that binds config and ctx) and of
-the explanations of its site page (notebook_prose). It ends by showing the metrics
-and figures of the reader's own run, then, on the site only, the figures of the
-site's build-time run (images the fidle-examples plugin generates).
+A notebook runs in any Jupyter or in Colab with nothing but what its first cell
+installs: no import of fidle_examples. In order:
+- `%pip install` of the libraries it imports, at the versions of requirements.lock;
+- a set-up cell: imports, the hyperparameters as plain variables (`EPOCHS`) with a
+  PROFILE = "quick" / "full" switch, and the seed;
+- the helpers the lesson uses but its page does not show, written out (loading the data
+  with Keras' own loaders, code of another example: helpers.py, lesson.py);
+- the lesson: the snippet sections of the example, as on its page and with the page's
+  explanations between them, and the rest of run(), which ends with `metrics`
+  (code.py rewrites what only served the course's runner);
+- the main figures in plain matplotlib (figures.py);
+- the comparison of `metrics` with the site's reference, written in (comparison.py).
 
 The notebooks are committed under docs/carnets/ rather than generated during the site
 build: mkdocs-jupyter reads and copies notebooks from real files (a generated File has
 none), people browsing the repository see them, and tests/test_notebooks.py fails,
-naming `make notebooks`, when one differs from what this module generates.
+naming `make notebooks`, when one differs from what this module generates (after a
+change of the code, of the pages or of the reference results).
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import inspect
 import posixpath
+import re
 import sys
 from pathlib import Path
 
-from fidle_examples.plugin import cache
-from fidle_examples.notebooks import code as notebook_code, prose as notebook_prose
-from fidle_examples.core import registry
+from fidle_examples.core import frenchfmt, reference as references, registry
 from fidle_examples.core.errors import FidleError, UsageError
+from fidle_examples.notebooks import code as source, comparison, figures, lesson as lessons, prose
 
 NOTEBOOK_DIR = "carnets"  # under docs/
-SITE_FIGURES = "generated"  # where the fidle-examples plugin puts figures, under the site
-PACKAGE_SOURCE = "src/fidle_examples/examples"  # as the pages include it
+LOCK = "requirements.lock"  # at the project's root: the versions the notebooks install
 
 # Titles of the snippet sections when the page has no prose before them.
 _SECTION_LABELS = {"data": "Les données", "model": "Le modèle", "train": "L'entraînement",
                    "evaluate": "L'évaluation"}
+# Imported module -> what to install (keras runs on the TensorFlow backend, the default).
+# Standard library modules need nothing; JAX and PyTorch are only imported by the
+# branches of another Keras backend.
+PACKAGES = {"numpy": ("numpy",), "matplotlib": ("matplotlib",),
+            "keras": ("keras", "tensorflow"), "tensorflow": ("tensorflow",),
+            "sklearn": ("scikit-learn",), "jax": (), "torch": ()}
 
 
-def notebook_uri(name: str) -> str:
-    """Path of the example's notebook relative to docs/ (e.g. carnets/mnist.ipynb)."""
-    return f"{NOTEBOOK_DIR}/{name}.ipynb"
+def notebook_names() -> list[str]:
+    """The examples that have a notebook, in the registry's order."""
+    return [spec.name for spec in registry.EXAMPLES if spec.notebook]
 
 
 def build(name: str, docs: Path) -> dict:
-    """The notebook of example `name` (an nbformat v4 node), from the package and the
-    pages under `docs`."""
+    """The notebook of example `name` (an nbformat v4 node), from the package, the
+    pages under `docs` and the reference results."""
     import nbformat.v4 as nbf
 
     spec = registry.get(name)
-    code = notebook_code.read(spec.module, cache.package_dir() / "examples" / f"{spec.module}.py")
-    source_file = f"{PACKAGE_SOURCE}/{spec.module}.py"
-    page = notebook_prose.find_page(source_file, docs)
-    page_text = page.read_text(encoding="utf-8") if page else ""
-    page_uri = page.relative_to(docs).as_posix() if page else None
-    prose = notebook_prose.section_prose(page_text, source_file) if page else {}
-    here = notebook_uri(name)
+    if spec.notebook is None:
+        raise UsageError(f"L'exemple « {name} » n'a pas de carnet.")
+    module = spec.load()
+    figure_text, figure_code = figures.figures(name) or ("", "")
+    closing_text, closing_code = comparison.cell(name, module)
+    lesson = lessons.read(spec, docs, "\n\n".join([figure_code, closing_code]))
+    page_text = (docs / spec.page).read_text(encoding="utf-8")
+    heading = prose.title(page_text) or spec.title
+    render = _marker_text(lesson, module)
 
-    def jupyter(markdown: str) -> str:
-        return notebook_prose.to_jupyter(markdown, page_uri, here, code.config_name,
-                                         code.result_name)
+    def explanation(piece: source.Piece) -> str:
+        markdown = lesson.page_prose.get((piece.file, piece.section), "")
+        text = prose.to_jupyter(markdown, spec.page, spec.notebook, render)
+        return text or f"**{_SECTION_LABELS.get(piece.section, piece.section)}.**"
 
-    heading = (notebook_prose.title(page_text) if page else None) or spec.title
-    cells = [("markdown", _introduction(spec, code, heading, page_uri, here)),
-             ("markdown", _setup_text(code)), ("code", _setup_code(code, name))]
-    for cell in code.cells:
-        if cell.section:
-            text = jupyter(prose.get(cell.section, ""))
-            label = _SECTION_LABELS.get(cell.section, cell.section)
-            cells.append(("markdown", text or f"**{label}.**"))
-        elif cell.builds_result:
-            cells.append(("markdown", _RESULT_TEXT))
-        cells.append(("code", cell.source))
-    cells += [("markdown", _SHOW_TEXT), ("code", _show_code(code)),
-              ("markdown", _site_results(name, code, here))]
+    cells = [("markdown", _introduction(spec, module, heading)),
+             ("code", _install(lesson)),
+             ("markdown", _SETUP_TEXT), ("code", _setup(lesson, module))]
+    if lesson.helpers:
+        cells += [("markdown", _HELPERS_TEXT), ("code", "\n\n\n".join(lesson.helpers))]
+    for piece in lesson.cells:
+        if piece.section:
+            cells.append(("markdown", explanation(piece)))
+        elif piece is lesson.cells[-1]:
+            shown_run = any(p.in_run and p.section for p in lesson.cells)
+            cells.append(("markdown", _METRICS_TEXT if shown_run else _RUN_TEXT))
+        cells.append(("code", piece.source))
+    if figure_code:
+        cells += [("markdown", "## Les figures\n\n" + figure_text), ("code", figure_code)]
+    cells += [("markdown", closing_text), ("code", closing_code)]
 
     notebook = nbf.new_notebook(metadata={
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
         "language_info": {"name": "python"}})
-    for index, (kind, source) in enumerate(cells):
+    for index, (kind, text) in enumerate(cells):
         make = nbf.new_markdown_cell if kind == "markdown" else nbf.new_code_cell
-        notebook.cells.append(make(source, id=f"{name}-{index:02d}"))
+        notebook.cells.append(make(text, id=f"{name}-{index:02d}"))
     return notebook
 
 
-def _introduction(spec, code, heading: str, page_uri: str | None, here: str) -> str:
-    page = (f"la page [{heading}]({posixpath.relpath(page_uri, posixpath.dirname(here))})"
-            if page_uri else "les pages")
+def _introduction(spec, module, heading: str) -> str:
+    page = posixpath.relpath(spec.page, posixpath.dirname(spec.notebook))
     return "\n\n".join([
         f"# {heading}",
-        code.docstring,
-        f"Ce carnet Jupyter reprend l'exemple **{spec.fidle_id}** du cours : ses cellules "
-        f"sont le code du module `{PACKAGE_SOURCE}/{spec.module}.py` du paquet "
-        f"`fidle_examples`, dans l'ordre où il s'exécute, et les explications de {page} "
-        "du site. Il est produit à partir de ce code : il en suit toujours la dernière "
-        "version.",
-        "**Pour l'exécuter.** Ouvrez-le dans Jupyter (JupyterLab, Notebook, VS Code…) avec "
-        "un noyau Python où le paquet du cours est installé : depuis la racine du projet, "
-        "`pip install .`, ou l'environnement `.venv/` créé par `scripts/install.sh`. Dans "
-        "Google Colab, installez d'abord le paquet depuis une copie du projet. Exécutez "
-        "ensuite les cellules dans l'ordre (Maj + Entrée) : les données viennent du cache "
-        "de Keras, téléchargées la première fois."])
+        (module.__doc__ or "").strip(),
+        f"Ce carnet Jupyter reprend l'exemple **{spec.fidle_id}** du cours : son code est "
+        f"celui de la page [{heading}]({page}) du site, avec ses explications, dans l'ordre "
+        "où il s'exécute. Il est produit à partir du paquet d'exemples du cours, mais n'en a "
+        "pas besoin : il s'exécute dans n'importe quel Jupyter (JupyterLab, Notebook, VS "
+        "Code…) ou dans Google Colab, avec les seules bibliothèques qu'installe sa première "
+        "cellule.",
+        "**Pour l'exécuter.** Exécutez les cellules dans l'ordre (Maj + Entrée), ou tout le "
+        "carnet d'un coup. " + (
+            "Les données sont téléchargées par Keras à la première exécution, puis gardées "
+            "dans son cache (`~/.keras/datasets`)." if module.DATASETS else
+            "Les données sont tirées au hasard par le carnet lui-même : rien à télécharger.")
+        + " Si la première cellule remplace une bibliothèque déjà chargée (Colab le "
+        "signale), redémarrez le noyau (dans Colab, la session), puis reprenez au début."])
 
 
-def _setup_text(code) -> str:
-    return (
-        "## Mise en place\n\n"
-        "Les bibliothèques, puis les réglages de l'exemple et son contexte d'exécution. "
-        f"`{code.config_name}` rassemble les hyperparamètres du profil rapide (*quick*), qui "
-        "s'exécute en quelques secondes sur un processeur ; `resolve(MODULE, \"full\")` "
-        "donne ceux de la page du site, et `resolve(MODULE, \"quick\", {\"epochs\": 5})` "
-        "en change un, avec les mêmes vérifications que la commande `fidle-examples run`. "
-        f"`{code.context_name}` fournit les fonctions de rappel (*callbacks*) que "
-        "l'exemple donne à Keras et le niveau de détail de l'affichage. La graine "
-        f"`{code.config_name}.seed` initialise les générateurs aléatoires de Python, NumPy "
-        "et Keras : deux exécutions donnent les mêmes nombres."
-    ).replace("MODULE", code.module)
+def _install(lesson) -> str:
+    """The %pip line: the libraries the notebook imports, at the lock's versions."""
+    code = "\n\n".join([*lesson.imports, *lesson.helpers, *(c.source for c in lesson.cells)])
+    wanted = {"numpy", "matplotlib"}  # the set-up cell and the figures
+    for module in source.imported_modules(code):
+        if module in PACKAGES:
+            wanted.update(PACKAGES[module])
+        elif module not in sys.stdlib_module_names:
+            raise UsageError(f"Le carnet de « {lesson.name} » importe « {module} » : ajoutez "
+                             "ce module à PACKAGES dans notebooks/generate.py.")
+    versions = _locked_versions()
+    order = ["numpy", "matplotlib", "keras", "tensorflow", "scikit-learn"]
+    pins = [f"{package}=={versions[package]}"
+            for package in sorted(wanted, key=lambda p: (order.index(p) if p in order else 99, p))]
+    return ("# Colab already has most of these libraries; this installs the versions the "
+            "course\n# was built with (other versions may shift the numbers a little).\n"
+            "%pip install --quiet " + " ".join(pins))
 
 
-def _setup_code(code, name: str) -> str:
-    uses_workdir = f"{code.context_name}.workdir" in code.code()
-    extra = [f"from fidle_examples.examples import {code.module}",
-             "from fidle_examples.core.config import resolve",
-             "from fidle_examples.core.context import RunContext",
-             "from fidle_examples.core.runtime import set_seed"]
-    if uses_workdir:
-        extra += ["import tempfile", "from pathlib import Path"]
-    imports = notebook_code.group_imports([line for line in code.imports if line] + extra)
-    context = f'RunContext(example="{name}", verbose=1'
-    if uses_workdir:  # where the example saves its checkpoints
-        context += ", workdir=Path(tempfile.mkdtemp(prefix=\"fidle-\"))"
-    return "\n".join([
-        *imports, "",
-        f'{code.config_name} = resolve({code.module}, "quick")  # "full": the settings '
-        "of the site's page",
-        f"{code.context_name} = {context})",
-        f"set_seed({code.config_name}.seed)  # Python, NumPy and Keras: a repeatable run",
-        code.config_name])
+def _locked_versions() -> dict[str, str]:
+    path = references.project_root() / LOCK
+    if not path.is_file():
+        raise UsageError(f"« {path} » introuvable : les carnets installent les versions "
+                         "qu'il fixe.")
+    versions = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        match = re.match(r"^([A-Za-z0-9_.-]+)==([^\s;#\\]+)", line)
+        if match:
+            versions[match[1].lower()] = match[2]
+    return versions
 
 
-_RESULT_TEXT = (
-    "## Les mesures et les figures\n\n"
-    "La suite de `run()` rassemble les mesures et construit les figures (module "
-    "`fidle_examples.core.plots`) dans un objet `Result` : c'est lui que le site affiche et "
-    "que la commande `fidle-examples run` enregistre.")
+_SETUP_TEXT = (
+    "## Mise en place\n\n"
+    "Les bibliothèques, puis les réglages de l'exemple (ses hyperparamètres). "
+    "`PROFILE = \"quick\"` choisit le **profil rapide**, qui s'exécute en peu de temps sur "
+    "un processeur ; `PROFILE = \"full\"` donne les réglages des résultats publiés sur le "
+    "site, plus longs à entraîner. Changez un réglage, relancez tout le carnet, et "
+    "comparez. La graine `SEED` fixe les tirages aléatoires : deux exécutions donnent les "
+    "mêmes nombres.")
 
-_SHOW_TEXT = (
-    "## Les résultats de votre exécution\n\n"
-    "Les mesures, puis les figures. Changez un réglage dans la cellule de mise en place, "
-    "relancez tout le carnet, et comparez.")
+_HELPERS_TEXT = (
+    "## Les outils\n\n"
+    "Des fonctions et des constantes que le code de la leçon utilise sans que la page les "
+    "montre : le chargement des données par Keras, ou du code d'autres exemples du cours.")
+
+_RUN_TEXT = (
+    "## L'exécution et les mesures\n\n"
+    "Le programme de l'exemple, que la page ne montre pas : il enchaîne les fonctions "
+    "ci-dessus et rassemble dans le dictionnaire `metrics` les nombres que la page "
+    "affiche.")
+
+_METRICS_TEXT = (
+    "## Les mesures\n\n"
+    "La fin du programme de l'exemple : les nombres que sa page affiche, rassemblés dans "
+    "le dictionnaire `metrics`.")
 
 
-def _show_code(code) -> str:
-    result = code.result_name
-    return "\n".join([
-        "from IPython.display import SVG, Markdown, display",
-        "",
-        f"for metric in {result}.metrics.values():",
-        '    print(f"{metric.label} : {metric.formatted()}")',
-        f"for figure in {result}.figures.values():",
-        '    display(Markdown(f"**{figure.title}**"), SVG(figure.svg))'])
+def _setup(lesson, module) -> str:
+    full, quick = module.PROFILES["full"], module.PROFILES["quick"]
+    written = _written_values(module)
+    differ = any(getattr(full, f) != getattr(quick, f) for f in lesson.fields)
+    lines = [*source.group_imports(lesson.imports), ""]
+    lines.append('PROFILE = "quick"  # "full": the settings of the site\'s results (longer)'
+                 if differ else
+                 'PROFILE = "quick"  # or "full": in this example, both use the same settings')
+    if differ:
+        lines.append('FULL = PROFILE == "full"')
+    lines.append("")
+    for name in lesson.fields:
+        value, fast = getattr(full, name), getattr(quick, name)
+        text = _as_written(written["full"].get(name), value)
+        if value != fast:
+            text = f"{text} if FULL else {_as_written(written['quick'].get(name), fast)}"
+        comment = written["comments"].get(name)
+        lines.append(f"{source.variable(name)} = {text}" + (f"  # {comment}" if comment else ""))
+    lines.append("")
+    if "import keras" in lesson.imports:
+        lines.append("keras.utils.set_random_seed(SEED)  # Python, NumPy and Keras: "
+                     "repeatable runs")
+    else:
+        lines.append("np.random.seed(SEED)  # NumPy: repeatable runs")
+    return "\n".join(lines)
 
 
-def _site_results(name: str, code, here: str) -> str:
-    parts = [
-        "## Sur le site : les résultats de la construction",
-        "Sur le site du cours, les figures ci-dessous sont celles de l'exécution faite à "
-        "la construction du site, avec le profil indiqué sur la page de l'exemple, où se "
-        "trouvent aussi les mesures. Dans Jupyter, ces images ne s'affichent pas : la "
-        "cellule précédente montre celles de votre exécution."]
-    for figure, title in code.figures:
-        target = posixpath.relpath(f"{SITE_FIGURES}/{name}/{figure}.svg",
-                                   posixpath.dirname(here))
-        parts += [f"**{title}**", f"![{title}]({target})"]
-    return "\n\n".join(parts)
+def _as_written(text: str | None, value) -> str:
+    """`text` (a value as the module writes it: 1 / 6, 60_000) if it is `value`, else
+    its repr."""
+    if text is not None:
+        try:
+            if eval(compile(ast.parse(text, mode="eval"), "<config>", "eval"),
+                    {"__builtins__": {}}) == value:
+                return text
+        except Exception:  # a name, a call: not a plain value
+            pass
+    return repr(value)
+
+
+def _written_values(module) -> dict[str, dict[str, str]]:
+    """How the module writes its settings: {"full": {field: default in Config},
+    "quick": {field: value in PROFILES["quick"]}, "comments": {field: comment of the
+    field's line in Config}}."""
+    text = inspect.getsource(module)
+    lines = text.split("\n")
+    found = {"full": {}, "quick": {}, "comments": {}}
+    for node in ast.parse(text).body:
+        if isinstance(node, ast.ClassDef) and node.name == "Config":
+            for field in node.body:
+                if isinstance(field, ast.AnnAssign) and field.value is not None:
+                    name = field.target.id
+                    found["full"][name] = ast.get_source_segment(text, field.value)
+                    rest = lines[field.end_lineno - 1][field.end_col_offset:]
+                    if "#" in rest:
+                        found["comments"][name] = rest.split("#", 1)[1].strip()
+        elif (isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict)
+              and any(getattr(t, "id", None) == "PROFILES" for t in node.targets)):
+            for key, call in zip(node.value.keys, node.value.values):
+                if getattr(key, "value", None) == "quick" and isinstance(call, ast.Call):
+                    found["quick"] = {k.arg: ast.get_source_segment(text, k.value)
+                                      for k in call.keywords}
+    return found
+
+
+def _marker_text(lesson, module):
+    """What a result marker of the page becomes in the notebook's Markdown."""
+    reference = references.load(lesson.name)
+
+    def render(marker) -> str:
+        if marker.kind == "config":
+            if marker.item in lesson.fields:
+                return f"`{source.variable(marker.item)}`"
+            value = getattr(module.PROFILES["full"], marker.item)
+            return (frenchfmt.number(value, 0) if isinstance(value, int)
+                    else f"{value:g}".replace(".", ","))
+        if marker.kind == "metric":
+            return f'`metrics["{marker.item}"]`'
+        if marker.kind == "range":
+            if reference is None:
+                return "(plage de référence non disponible)"
+            metric = module.METRICS[marker.item]
+            low, _, high = reference.range(marker.item)
+            return (f"{metric.format(low)} à {metric.format(high)} sur "
+                    f"{len(reference.seeds)} graines")
+        return ""  # figures, tables, claims, explorers: the notebook makes its own
+
+    return render
 
 
 def render(notebook) -> str:
@@ -210,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
         description="Produit les carnets Jupyter des exemples à partir du paquet et des "
                     "pages du site.")
     parser.add_argument("names", nargs="*", metavar="EXEMPLE",
-                        help="exemples (défaut : tous ceux du registre)")
+                        help="exemples (défaut : tous ceux qui ont un carnet)")
     parser.add_argument("--docs", type=Path, default=Path("docs"), metavar="DOSSIER",
                         help="dossier des pages du site (défaut : docs)")
     parser.add_argument("-o", "--output", type=Path, metavar="DOSSIER",
@@ -220,9 +316,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     output = args.output or args.docs / NOTEBOOK_DIR
     try:
-        names = args.names or registry.names()
+        names = args.names or notebook_names()
         for name in names:
-            registry.get(name)
+            if registry.get(name).notebook is None:
+                raise UsageError(f"L'exemple « {name} » n'a pas de carnet.")
         if not args.docs.is_dir():
             raise UsageError(f"Dossier des pages introuvable : « {args.docs} ». Lancez la "
                              "commande depuis la racine du projet, ou indiquez --docs.")

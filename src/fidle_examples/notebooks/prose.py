@@ -4,9 +4,9 @@ For each snippet section the page includes, the notebook takes the prose right b
 the include: back to the previous heading (kept) or code block, and no further than
 the paragraph that opens with a bold label ("**Les données.** ..."), the course's way
 of introducing a snippet. MkDocs-only syntax becomes Markdown that Jupyter renders:
-admonitions become block quotes, content tabs bold titles, result markers the names
-the notebook computes (`config.epochs`); attribute lists, footnote references,
-abbreviation definitions and comments go. Relative links are rewritten relative to the
+admonitions become block quotes, content tabs bold titles, result markers what the
+generator makes of them (the variable `EPOCHS`, `metrics["test_mae"]`); attribute
+lists, footnote references, abbreviation definitions and comments go. Relative links are rewritten relative to the
 notebook (docs/carnets/): on the site, overrides/hooks/notebook_pages.py turns them
 into page URLs.
 """
@@ -16,7 +16,7 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Callable
 
 from fidle_examples.plugin import markers
 
@@ -47,17 +47,18 @@ class Block:
     lines: tuple[str, ...]
 
 
-def find_page(source_file: str, docs: Path) -> Path | None:
-    """The page of `docs` that includes the most snippet sections of `source_file`
-    (e.g. "src/fidle_examples/examples/mnist.py"); None when no page includes it."""
-    pattern = re.compile(_INCLUDE.format(file=re.escape(source_file)), re.M)
-    counts = {}
-    for page in sorted(docs.rglob("*.md")):
-        found = len(pattern.findall(page.read_text(encoding="utf-8")))
-        if found:
-            counts[page] = found
-    # Most includes first; among equals, the pages under exemples/ (then path order).
-    return min(counts, key=lambda p: (-counts[p], "exemples" not in p.parts, p), default=None)
+def includes(page_text: str, folder: str) -> list[tuple[str, str]]:
+    """(file name, section) of each snippet section of a module under `folder` (e.g.
+    "src/fidle_examples/examples") the page includes, in page order, first time only."""
+    pattern = re.compile(_INCLUDE.format(file=re.escape(folder) + r"/(?P<file>[\w.-]+\.py)"),
+                         re.M)
+    found: list[tuple[str, str]] = []
+    for block in blocks(page_text):
+        if block.kind == "fence":
+            for match in pattern.finditer("\n".join(block.lines)):
+                if (match["file"], match["section"]) not in found:
+                    found.append((match["file"], match["section"]))
+    return found
 
 
 def title(page_text: str) -> str | None:
@@ -148,16 +149,9 @@ def section_prose(page_text: str, source_file: str) -> dict[str, str]:
 
 
 def to_jupyter(markdown: str, page_uri: str, notebook_uri: str,
-               config_name: str = "config", result_name: str = "result") -> str:
+               render: Callable[[markers.Marker], str]) -> str:
     """`markdown` of the page `page_uri` (relative to docs/) as Markdown that Jupyter
-    renders, for the notebook `notebook_uri`."""
-    def render(marker: markers.Marker) -> str:
-        if marker.kind == "config":
-            return f"`{config_name}.{marker.item}`"
-        if marker.kind == "metric":
-            return f'`{result_name}.metric("{marker.item}")`'
-        return ""  # figures, tables, provenance: the notebook makes its own
-
+    renders, for the notebook `notebook_uri`; render(marker) writes each result marker."""
     text = markers.replace(_COMMENT.sub("", markdown), render)
     lines = []
     skipping = False
