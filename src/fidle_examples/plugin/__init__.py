@@ -193,7 +193,7 @@ class FidleExamplesPlugin(BasePlugin[_Options]):
             raise PluginError(f"{self._where(page.file)}, ligne "
                               f"{error.line + _front_matter_lines(page, markdown)} : "
                               f"{error}") from None
-        if self._profile == "quick" and any(m.kind != "index" for m in rendered):
+        if self._profile == "quick" and any(_depends_on_profile(m) for m in rendered):
             markdown = markers.insert_after_title(
                 markdown, self._placeholder(blocks, pagehtml.quick_warning()))
         return markdown
@@ -225,6 +225,13 @@ class FidleExamplesPlugin(BasePlugin[_Options]):
         srcs = {name: get_relative_url(self._figures[marker.name, name].url, page.file.url)
                 for name in stems}
         return pagehtml.render(marker, entry, srcs)
+
+
+def _depends_on_profile(marker: markers.Marker) -> bool:
+    """Whether a marker shows something the quick profile shortens (the chapters'
+    figures are the same in both profiles)."""
+    return (marker.kind != "index"
+            and registry.get(marker.name).kind != registry.CHAPTER_FIGURES)
 
 
 def _module(name: str):

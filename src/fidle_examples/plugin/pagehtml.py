@@ -124,7 +124,9 @@ def versions_text(versions: dict[str, str]) -> str:
 def figure(result: Result, name: str, src: str) -> str:
     fig = result.figures[name]
     caption = escape(fig.title)
-    if result.profile == "quick":
+    from fidle_examples.core import registry
+
+    if result.profile == "quick" and registry.get(result.example).kind != registry.CHAPTER_FIGURES:
         caption += " <small>(aperçu rapide)</small>"
     alt = escape(f"{fig.title} — {result.title}", quote=True)
     return (f'<figure class="fidle-figure">'
