@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 
+from fidle_examples import cli
+from fidle_examples.core import reference, registry
+from fidle_examples.core.errors import FidleError, TrainingError, UsageError
+from fidle_examples.core.results import DATA_FILE, RESULT_FILE
+from fidle_examples.core.frenchfmt import NNBSP
 from support import run_cli
-from fidle_examples.core import registry
-from fidle_examples.core.errors import TrainingError, UsageError
-from fidle_examples.core.results import RESULT_FILE
 
 
 def test_list_names_every_example():
     done = run_cli("list")
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert lines[0].split()[:3] == ["exemple", "Fidle", "durée"]
+    assert lines[0].split() == ["exemple", "Fidle", "titre"]
     for spec in registry.EXAMPLES:
         assert any(line.split()[:2] == [spec.name, spec.fidle_id] and spec.title in line
                    for line in lines), spec.name
@@ -35,14 +38,16 @@ def cli_run(tmp_path_factory):
     return done, output
 
 
-def test_run_writes_result_and_figures(cli_run):
+def test_run_writes_result_data_and_figures(cli_run):
     done, output = cli_run
     assert done.returncode == 0, done.stderr
-    assert sorted(p.name for p in output.iterdir()) == ["fit.svg", RESULT_FILE]
+    figures = registry.get("linear-regression").load().FIGURES
+    assert sorted(p.name for p in output.iterdir()) == \
+        sorted([DATA_FILE, RESULT_FILE, *(f"{key}.svg" for key in figures)])
     data = json.loads((output / RESULT_FILE).read_text(encoding="utf-8"))
     assert data["example"] == "linear-regression" and data["profile"] == "quick"
-    assert data["figures"] == {"fit": {"title": "Nuage de points et droite estimée",
-                                       "file": "fit.svg"}}
+    assert data["figures"] == {key: {"title": caption, "file": f"{key}.svg"}
+                               for key, caption in figures.items()}
 
 
 def test_run_prints_the_french_summary(cli_run):
@@ -52,7 +57,7 @@ def test_run_prints_the_french_summary(cli_run):
                           "(profil quick) : n_points=")
     assert "Résultats : Régression linéaire par calcul direct" in out
     data = json.loads((output / RESULT_FILE).read_text(encoding="utf-8"))
-    slope = f"{data['metrics']['slope']['value']:.3f}".replace(".", ",")
+    slope = f"{data['metrics']['slope']:.3f}".replace(".", ",")
     assert any(line.startswith("Pente estimée a") and line.endswith(slope)
                for line in out.splitlines())
     for label in ("Durée", "Matériel", "Profil", "Graine", "Versions", "Fichiers"):
@@ -67,10 +72,21 @@ def test_show_reads_the_saved_result(cli_run):
     assert shown.stdout.strip() == done.stdout.split("\n\n", 1)[1].strip()
 
 
-def test_show_of_a_missing_folder_is_a_french_error(tmp_path):
-    done = run_cli("show", str(tmp_path / "nothing"))
-    assert done.returncode == 1 and "Traceback" not in done.stderr
+@pytest.mark.parametrize("command", ["show", "compare"])
+def test_reading_a_missing_folder_is_a_french_error(tmp_path, command):
+    done = run_cli(command, str(tmp_path / "nothing"))
+    assert done.returncode == FidleError.exit_code and "Traceback" not in done.stderr
     assert "illisible ou incomplet" in done.stderr
+
+
+@pytest.mark.parametrize("name", registry.names())
+def test_summary_labels_name_the_settings_of_the_run(quick_results, name):
+    """A label may cite the config (« lots de {batch_sizes[0]} »): filled, never raw."""
+    entry = quick_results[name]
+    text = cli.summary(entry.result, None)
+    for key, metric in entry.contract.metrics.items():
+        assert f"{metric.label_for(entry.result.config)} " in text, key
+    assert "{" not in text
 
 
 @pytest.mark.parametrize("args, message", [
@@ -95,10 +111,14 @@ def test_bad_command_lines_exit_2_and_write_nothing(tmp_path, args, message):
     assert not output.exists()
 
 
+# A Keras training whose loss becomes NaN fails; a gradient descent that diverges is a
+# result of that example (stopped and reported, below).
+DIVERGING = ("wine", "--profile", "quick", "--learning-rate", "1e6", "--epochs", "3")
+
+
 def test_diverging_run_exits_non_zero_and_writes_nothing(tmp_path):
     output = tmp_path / "out"
-    done = run_cli("run", "gradient-descent", "--profile", "quick", "--learning-rate", "100",
-                   "--output", str(output))
+    done = run_cli("run", *DIVERGING, "--output", str(output))
     assert done.returncode == TrainingError.exit_code
     assert "Erreur : L'entraînement a divergé" in done.stderr
     assert "--learning-rate" in done.stderr and "Traceback" not in done.stderr
@@ -110,7 +130,88 @@ def test_a_failed_run_keeps_the_previous_result(cli_run, tmp_path):
     """A new run that fails leaves the folder of the last good run as it was."""
     _, output = cli_run
     before = {p.name: p.read_bytes() for p in output.iterdir()}
-    done = run_cli("run", "gradient-descent", "--profile", "quick", "--learning-rate", "100",
-                   "--output", str(output))
+    done = run_cli("run", *DIVERGING, "--output", str(output))
     assert done.returncode == TrainingError.exit_code
     assert {p.name: p.read_bytes() for p in output.iterdir()} == before
+
+
+def test_a_gradient_descent_that_diverges_is_reported_in_french(tmp_path):
+    done = run_cli("run", "gradient-descent", "--profile", "quick", "--learning-rate", "1",
+                   "--output", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    assert ("\nAttention : La descente par lot complet (à l'époque " in done.stdout
+            and "ont divergé : a ou b a dépassé un million en valeur absolue" in done.stdout)
+    assert "--learning-rate 0.1" in done.stdout and "RuntimeWarning" not in done.stderr
+
+
+def test_reference_refuses_unknown_examples_and_too_few_seeds():
+    for args, message in ((["nope"], "Exemple inconnu : « nope »."),
+                          (["mnist", "--seeds", "1"], "--seeds doit être entre 2 et 50, pas 1.")):
+        done = run_cli("reference", *args)
+        assert done.returncode == UsageError.exit_code, done.stderr
+        assert done.stderr.startswith("Erreur : ") and message in done.stderr
+
+
+# --- is my run normal? the committed reference ------------------------------------------
+
+def fake_mnist_reference(folder) -> None:
+    """Three seeds of the full profile, in the range the real reference/mnist.json
+    gives (97,6 to 97,9 %): a run of one epoch falls below it."""
+    from fidle_examples.examples import mnist
+
+    config = dataclasses.asdict(mnist.PROFILES["full"])
+    del config["seed"]
+    runs = [{"seed": seed, "history": {"loss": [0.3, 0.1]}, "duration_s": 14.0,
+             "metrics": {"test_accuracy": accuracy, "test_loss": 0.07 + seed / 100,
+                         "errors": round(10_000 * (1 - accuracy)), "parameters": 199_210}}
+            for seed, accuracy in ((1, 0.9761), (2, 0.9774), (3, 0.9787))]
+    reference.save(reference.Reference("mnist", "full", [1, 2, 3], config, runs,
+                                       {"device": "CPU", "versions": {}}), folder)
+
+
+@pytest.mark.slow
+def test_compare_says_a_one_epoch_mnist_falls_below_the_reference(tmp_path):
+    """`run mnist --epochs 1` then `compare`: the accuracy is below the range of the
+    reference seeds, and the report names the likely cause; a verdict, not an error."""
+    fake_mnist_reference(tmp_path / "reference")
+    env = {reference.ENV_DIR: str(tmp_path / "reference")}
+    output = tmp_path / "mnist"
+    done = run_cli("run", "mnist", "--epochs", "1", "--quiet", "--output", str(output), env=env)
+    assert done.returncode == 0, done.stderr
+    compared = run_cli("compare", str(output), env=env)
+    assert compared.returncode == 0, compared.stderr
+    text = compared.stdout
+    assert text.startswith("Comparaison avec les résultats de référence (3 graines, "
+                           "profil complet) :")
+    accuracy = next(line for line in text.splitlines()
+                    if line.strip().startswith("Exactitude sur le jeu de test"))
+    assert f"référence 97,61{NNBSP}% à 97,87{NNBSP}% : EN DESSOUS de la plage" in accuracy
+    assert "  --epochs = 1 ici, 20 dans la référence" in text
+    assert "  - moins d'époques (1 au lieu de 20)" in text
+    assert done.stdout.rstrip().endswith(text.strip())  # `run` ends with the same report
+
+
+def test_reference_seeds_make_the_range_a_run_of_one_of_them_falls_in(tmp_path, cli_run):
+    """`reference` on a fast example (two seeds), then a run with one of those seeds."""
+    env = {reference.ENV_DIR: str(tmp_path / "reference"),
+           "FIDLE_EXAMPLES_CACHE": str(tmp_path / "cache")}
+    done = run_cli("reference", "linear-regression", "--seeds", "2", env=env)
+    assert done.returncode == 0, done.stderr
+    saved = reference.load("linear-regression", tmp_path / "reference")
+    published = registry.get("linear-regression").load().PROFILES["full"].seed
+    assert (saved.profile, saved.seeds, len(saved.runs)) == ("full", [published, 1], 2)
+    assert saved.values("slope")[0] != saved.values("slope")[1]
+
+    output = tmp_path / "linear"
+    done = run_cli("run", "linear-regression", "--seed", "1", "--output", str(output), env=env)
+    assert done.returncode == 0, done.stderr
+    assert "Verdict : exécution normale, chaque mesure est dans la plage" in done.stdout
+
+    quick = run_cli("compare", str(cli_run[1]), env=env)
+    assert quick.returncode == 0, quick.stderr
+    assert "Pas de comparaison : ce résultat est du profil « quick »" in quick.stdout
+
+    (tmp_path / "reference" / "linear-regression.json").write_text("{", encoding="utf-8")
+    broken = run_cli("compare", str(output), env=env)
+    assert broken.returncode == FidleError.exit_code and "Traceback" not in broken.stderr
+    assert "est illisible ou corrompue" in broken.stderr and "Régénérez-la" in broken.stderr

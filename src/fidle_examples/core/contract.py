@@ -25,7 +25,8 @@ from fidle_examples.core.errors import FidleError
 FIGURE_PREFIX = "figure_"
 CLAIM_PREFIX = "claim_"
 # Module-level names that only describe or present results: not in the training key.
-PRESENTATION_NAMES = ("FIGURES", "CLAIMS")
+PRESENTATION_NAMES = ("FIGURES", "CLAIMS", "EXPLORER")  # each grid point has its own key
+EXPLORER_PREFIX = "explorer_"  # explorer_metrics(result, **figure_args): what a state shows
 
 
 @dataclass(frozen=True)

@@ -221,7 +221,7 @@ def figure_loss(result: Result, variant: str | None = None) -> str:
     for color, v in zip(plots.COLORS, [variant] if variant else VARIANTS):
         gap = np.maximum(np.array(result.history[f"loss_{v}"]) - best_loss, 1e-12)
         epochs = np.arange(1, len(gap) + 1)
-        ax.plot(epochs, gap, color=color, label=labels[v])
+        ax.plot(epochs, gap, color=color, label=None if v in stopped else labels[v])
         if v in stopped:  # a cross where the diverging descent was stopped
             ax.plot(epochs[-1:], gap[-1:], "x", color=color, markersize=10, mew=2,
                     label=f"{labels[v]} : diverge, arrêtée à l'époque {stopped[v]}")

@@ -150,11 +150,19 @@ def figure_errors(result: Result, degree: int | None = None) -> str:
         return plots.line_chart(extra["degrees"], series, "Erreur selon le degré du polynôme",
                                 "degré", "MSE (échelle logarithmique)", log=True,
                                 dashed=("validation",))
-    curves = {label: (extra["degrees"], values) for label, values in series.items()}
-    curves[f"degré {degree}"] = ([degree, degree], [extra["train_mse"][degree - 1],
-                                                   extra["val_mse"][degree - 1]])
-    return plots.xy_curves(curves, f"Erreur selon le degré, bruit {_noise(result)}",
-                           "degré", "MSE (échelle logarithmique)", log=True)
+    from matplotlib.ticker import MaxNLocator
+
+    fig, ax = plots.new_figure()
+    for (label, values), style in zip(series.items(), ("-", "--")):
+        ax.plot(extra["degrees"], values, style, marker="o", markersize=3, label=label)
+    ax.axvline(degree, color="black", linestyle=":", linewidth=1.5,
+               label=f"degré choisi : {degree}")
+    ax.set(title=f"Erreur selon le degré, bruit {_noise(result)}", xlabel="degré",
+           ylabel="MSE (échelle logarithmique)", yscale="log")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # degrees: no « 2,5 »
+    plots.french_axes(ax, y=False)
+    ax.legend()
+    return plots.to_svg(fig)
 
 
 def figure_fits(result: Result, degree: int | None = None) -> str:

@@ -201,7 +201,8 @@ _TRAINING_SOURCE: dict[tuple[str, int, int], str] = {}
 
 def _presentation(node: ast.stmt) -> bool:
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        return node.name.lstrip("_").startswith((contract.FIGURE_PREFIX, contract.CLAIM_PREFIX))
+        return node.name.lstrip("_").startswith(
+            (contract.FIGURE_PREFIX, contract.CLAIM_PREFIX, contract.EXPLORER_PREFIX))
     targets = (node.targets if isinstance(node, ast.Assign)
                else [node.target] if isinstance(node, ast.AnnAssign) else [])
     return any(isinstance(t, ast.Name) and t.id in contract.PRESENTATION_NAMES for t in targets)

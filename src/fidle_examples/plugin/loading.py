@@ -16,7 +16,7 @@ from fidle_examples.core import contract as contract_mod
 from fidle_examples.core import figures, frenchfmt, reference, registry
 from fidle_examples.core.errors import FidleError
 from fidle_examples.core.results import Result
-from fidle_examples.plugin import buildworker, cache
+from fidle_examples.plugin import buildworker, cache, explorer
 
 log = logging.getLogger("mkdocs.plugins.fidle_examples")
 
@@ -33,6 +33,7 @@ class Loaded:
     claims: dict[str, claims_mod.Verdict] = field(default_factory=dict)  # live run
     # The explorer's grid points: (config overrides, result, training key).
     points: list[tuple[dict, Result, str]] = field(default_factory=list)
+    explorer: object = None  # plugin.explorer.View: its states and their figures
 
 
 def explorer_points(module: ModuleType, profile: str) -> list[dict]:
@@ -75,6 +76,8 @@ class Loader:
             for point in grids[name]:
                 point_result, point_key, _ = found[buildworker.job(name, overrides=point)]
                 entry.points.append((point, point_result, point_key))
+            if getattr(module, "EXPLORER", None) is not None:
+                explorer.prepare(entry, module, self.results, self.profile)
             loaded[name] = entry
         return loaded
 

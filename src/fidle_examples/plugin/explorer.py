@@ -1,0 +1,282 @@
+"""Explorers over real runs: the states of an example's EXPLORER and their figures.
+
+A state is one value per control (every combination of the profile's values). Its
+trained controls pick a grid point (trained by loading.Loader, on the worker pool); its
+figure controls are passed to the figure functions: `figure_boundary(result, epoch=5)`.
+The figures of each point are drawn once and kept in the results cache, under the
+point's entry (`explorer-<figure key>/<state>-<figure>.svg`), so a warm build draws
+nothing. The page gets them as generated files, `generated/NAME/explorer/...`; the HTML
+is written by explorerhtml.py.
+
+An example may define `explorer_metrics(result, **figure_args)`, returning
+[(Metric, value)]: the numbers of a state that depend on a figure control (the weights
+after epoch 5); the numbers of Explorer.metrics come from the point's result.
+Explorer.figures may be a dict {figure key: caption} when the page's caption of a
+figure does not describe one state of it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import itertools
+import logging
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from fidle_examples.core import frenchfmt, registry
+from fidle_examples.core.contract import Control, Explorer, function_name, FIGURE_PREFIX
+from fidle_examples.core.errors import FidleError
+from fidle_examples.core.results import Result
+from fidle_examples.plugin import buildworker, cache
+
+log = logging.getLogger("mkdocs.plugins.fidle_examples")
+
+FOLDER = "explorer"  # generated/NAME/explorer/ on the site; explorer-<key>/ in the cache
+HOOK = "explorer_metrics"
+_UNSAFE = re.compile(r"[^A-Za-z0-9.]+")
+
+
+@dataclass
+class State:
+    choice: tuple[int, ...]  # index of each control's value
+    values: dict[str, Any]  # control key -> value
+    overrides: dict[str, Any]  # the trained controls: options of the command
+    files: dict[str, str]  # figure key -> file name under generated/NAME/explorer/
+    metrics: list[tuple[str, str]]  # (French label, formatted value)
+    warnings: list[str]  # the point's own (a descent that diverged...)
+
+    @property
+    def key(self) -> str:
+        """How the page's script names the state: "3-1"."""
+        return "-".join(str(i) for i in self.choice)
+
+
+@dataclass
+class View:
+    """What the page shows of an example's explorer."""
+
+    example: str
+    profile: str
+    controls: list[tuple[str, Control, tuple]]  # key, control, this profile's values
+    captions: dict[str, str]  # figure key -> caption
+    states: list[State]
+    initial: State
+    svgs: dict[str, str] = field(default_factory=dict, repr=False)  # file name -> SVG
+
+
+# --- states ---------------------------------------------------------------------------
+
+def grid(explorer: Explorer, profile: str) -> list[dict[str, Any]]:
+    """Every state: one value per control, all combinations, in the declared order."""
+    keys = list(explorer.controls)
+    return [dict(zip(keys, combo))
+            for combo in itertools.product(*(explorer.values(k, profile) for k in keys))]
+
+
+def trained_part(explorer: Explorer, values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if not explorer.controls[k].figure_arg}
+
+
+def figure_part(explorer: Explorer, values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if explorer.controls[k].figure_arg}
+
+
+def captions(explorer: Explorer, declared: dict[str, str]) -> dict[str, str]:
+    figures = explorer.figures
+    if isinstance(figures, dict):
+        return dict(figures)
+    return {key: declared[key] for key in figures}
+
+
+def value_text(control: Control, value: Any) -> str:
+    """The French text of a control's value: its label, or the number written the
+    French way (0,3)."""
+    if control.value_labels and value in control.values:
+        return control.value_labels[control.values.index(value)]
+    if isinstance(value, float):
+        return f"{value:g}".replace(".", ",").replace("-", "\u2212")
+    return str(value)
+
+
+def setting_text(controls, values: dict[str, Any]) -> str:
+    """« Pas d'apprentissage initial η : 0,3 ; variante : stochastique »."""
+    parts = []
+    for index, (key, control, _) in enumerate(controls):
+        label = control.label if index == 0 else control.label[:1].lower() + control.label[1:]
+        parts.append(f"{label}\u00a0: {value_text(control, values[key])}")
+    return "\u202f; ".join(parts)
+
+
+def command(example: str, profile: str, overrides: dict[str, Any]) -> str:
+    """The command that trains this point (figure controls are not options)."""
+    words = ["fidle-examples", "run", example]
+    if profile != "full":
+        words += ["--profile", profile]
+    for key, value in overrides.items():
+        words += [f"--{key.replace('_', '-')}", str(value)]
+    return " ".join(words)
+
+
+def format_metric(metric, value: float) -> str:
+    """As the Metric writes it, except an ordinary number beyond a million (a descent
+    that diverged): "1,23 × 10¹³" rather than fourteen digits."""
+    if metric.kind == "number" and abs(value) >= 1e6:
+        return frenchfmt.scientific(value, 2)
+    return metric.format(value)
+
+
+def initial_choice(controls, config: dict) -> tuple[int, ...]:
+    """The state shown first: the page's own settings where the grid has them, else each
+    control's first value."""
+    choice = []
+    for key, control, values in controls:
+        current = config.get(key) if not control.figure_arg else None
+        choice.append(values.index(current) if current in values else 0)
+    return tuple(choice)
+
+
+# --- figures ----------------------------------------------------------------------------
+
+def _accepted(function, args: dict[str, Any]) -> dict[str, Any]:
+    """The figure arguments `function` takes: a figure that ignores a control is drawn
+    once for all its values."""
+    parameters = inspect.signature(function).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
+        return dict(args)
+    return {k: v for k, v in args.items() if k in parameters}
+
+
+def _slug(values: dict[str, Any]) -> str:
+    text = "_".join(f"{k}-{v}" for k, v in values.items())
+    return _UNSAFE.sub("-", text).strip("-") or "tout"
+
+
+def _draw(module: ModuleType, example: str, key: str, result: Result, args: dict) -> str:
+    try:
+        svg = getattr(module, function_name(FIGURE_PREFIX, key))(result, **args)
+    except Exception as error:  # a bug in a figure: name it, the runs are fine
+        raise FidleError(
+            f"La figure « {key} » de l'explorateur de l'exemple « {example} » n'a pas pu "
+            f"être dessinée pour {args or 'ce point'} ({error.__class__.__name__} : "
+            f"{error}). Les résultats des entraînements sont intacts.") from error
+    if not isinstance(svg, str) or "<svg" not in svg[:2000]:
+        raise FidleError(f"La fonction de la figure « {key} » de l'exemple « {example} » "
+                         "doit renvoyer un texte SVG.")
+    return svg
+
+
+def _numbers(hook, example: str, result: Result, args: dict) -> list:
+    try:
+        return list(hook(result, **args))
+    except Exception as error:  # a bug in the example's hook: name it
+        raise FidleError(
+            f"La fonction « {HOOK} » de l'exemple « {example} » a échoué pour {args} "
+            f"({error.__class__.__name__} : {error}). Les résultats des entraînements sont "
+            "intacts.") from error
+
+
+def _load(folder: Path, names: set[str]) -> dict[str, str] | None:
+    try:
+        return {name: (folder / name).read_text(encoding="utf-8") for name in names}
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _store(folder: Path, svgs: dict[str, str]) -> None:
+    """Into a temporary folder, then renamed; older drawings of the entry are removed.
+    A failure only costs drawing them again next time."""
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{FOLDER}-", dir=folder.parent))
+        for name, svg in svgs.items():
+            (staging / name).write_text(svg, encoding="utf-8")
+        for old in folder.parent.glob(f"{FOLDER}-*"):
+            shutil.rmtree(old, ignore_errors=True)
+        os.replace(staging, folder)
+    except OSError as error:
+        log.warning("Figures de l'explorateur non gardées dans le cache « %s » (%s) : elles "
+                    "seront redessinées à la prochaine construction.", folder.parent, error)
+
+
+def prepare(entry, module: ModuleType, results: cache.ResultsCache, profile: str) -> View:
+    """The view of the explorer of `entry` (loading.Loaded, with its grid points), its
+    figures read from the cache or drawn from the stored results; kept in entry.explorer."""
+    explorer: Explorer = module.EXPLORER
+    example = entry.contract.example
+    controls = [(k, c, explorer.values(k, profile)) for k, c in explorer.controls.items()]
+    shown = captions(explorer, entry.contract.figures)
+    functions = {key: getattr(module, function_name(FIGURE_PREFIX, key)) for key in shown}
+    hook = getattr(module, HOOK, None)
+    points = {_slug(overrides): (overrides, result, key)
+              for overrides, result, key in entry.points}
+    if not any(not c.figure_arg for _, c, _ in controls):
+        points = {_slug({}): ({}, entry.result, entry.key)}  # figure controls only: one run
+    spec = registry.get(example)
+
+    # Which file each state shows, and which drawing makes each file, point by point.
+    states, wanted = [], {slug: {} for slug in points}
+    for values in grid(explorer, profile):
+        overrides, args = trained_part(explorer, values), figure_part(explorer, values)
+        slug = _slug(overrides)
+        if slug not in points:
+            raise FidleError(f"L'explorateur de « {example} » n'a pas le résultat du point "
+                             f"{overrides} : relancez la construction.")
+        _, result, _ = points[slug]
+        files = {}
+        for key, function in functions.items():
+            drawn_with = _accepted(function, args)
+            name = f"{_slug({**overrides, **drawn_with})}-{key}.svg"
+            wanted[slug][name] = (key, drawn_with)
+            files[key] = name
+        numbers = [(entry.contract.metrics[k], result.metrics[k]) for k in explorer.metrics]
+        if hook is not None:
+            numbers += _numbers(hook, example, result, args)
+        choice = tuple(grid_values.index(values[k]) for k, _, grid_values in controls)
+        states.append(State(choice, values, overrides, files,
+                            [(m.label_for(result.config), format_metric(m, v))
+                             for m, v in numbers],
+                            list(result.extra.get("warnings", []))))
+
+    svgs: dict[str, str] = {}
+    for slug, (overrides, result, key) in points.items():
+        slot = buildworker.slot(profile, None, overrides)
+        fkey = cache.figure_key(spec, f"{key}:{FOLDER}")
+        folder = results.entry(example, slot, key) / f"{FOLDER}-{fkey[:32]}"
+        stored = _load(folder, set(wanted[slug]))
+        if stored is None:
+            plain = dataclasses.replace(result, reference=None)  # no reference band here
+            stored = {name: _draw(module, example, figure, plain, args)
+                      for name, (figure, args) in wanted[slug].items()}
+            log.info("« %s » : %d figures de l'explorateur dessinées (%s).", example,
+                     len(stored), ", ".join(f"{k} = {v}" for k, v in overrides.items())
+                     or "exécution unique")
+            _store(folder, stored)
+        svgs.update(stored)
+
+    config = entry.result.config
+    first = initial_choice(controls, config)
+    initial = next(s for s in states if s.choice == first)
+    view = View(example, profile, controls, shown, states, initial, svgs)
+    entry.explorer = view
+    return view
+
+
+def files(entry) -> dict[str, str]:
+    """{"explorer/<file>" (under generated/NAME/, without .svg): SVG} of the entry."""
+    view = getattr(entry, "explorer", None)
+    if view is None:
+        return {}
+    return {f"{FOLDER}/{name.removesuffix('.svg')}": svg for name, svg in view.svgs.items()}
+
+
+def render(entry, figure_srcs: dict[str, str]) -> str:
+    """The HTML of `{{ fidle:explorer NAME }}` (explorerhtml.py)."""
+    from fidle_examples.plugin import explorerhtml
+
+    return explorerhtml.render(entry.explorer, figure_srcs)
