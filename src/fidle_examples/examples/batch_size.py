@@ -83,6 +83,30 @@ FIGURES = {
     "loss_per_epoch": "Perte de validation par époque, selon la taille des lots",
     "loss_per_second": "Perte de validation selon le temps de calcul",
 }
+# The claims compare the batch sizes of the full profile (8, 32, 128, 512 and the full
+# batch); durations only where the gap is several-fold, as machines and loads differ.
+CLAIMS = {
+    "small_batches_ahead_per_epoch": "après la première époque, la perte de validation des "
+                                     "lots de 8 et de 32 est plus basse que celle des lots de "
+                                     "128, elle-même plus basse que celle des lots de 512, "
+                                     "elle-même plus basse que celle du lot complet",
+    "full_batch_lags": "à la dernière époque, la perte de validation du lot complet est au "
+                       "moins trois fois celle de chacune des autres tailles",
+    "small_batches_most_agitated": "la courbe de validation des lots de 8 est la plus "
+                                   "irrégulière\u00a0: ses remontées, additionnées, font au moins "
+                                   "le double de celles de toute autre taille",
+    "small_batches_rise_again": "les courbes de validation des lots de 8 et de 32 finissent "
+                                "au-dessus de leur minimum",
+    "small_batches_cost_more_per_epoch": "une époque par lots de 8 dure au moins deux fois plus "
+                                         "qu'une époque par lots de 128, qui dure plus qu'une "
+                                         "époque par lots de 512",
+    "intermediate_fastest_in_time": "en temps de calcul, ce sont des lots intermédiaires (32, "
+                                    "128 ou 512) qui atteignent les premiers une perte basse "
+                                    "(la plus haute des meilleures pertes des lots de 8 à 512), "
+                                    "avant les lots de 8\u00a0; le lot complet ne l'atteint pas",
+    "mini_batches_close_in_accuracy": "les exactitudes de validation finales des lots de 8 à "
+                                      "512 restent à moins de quatre points les unes des autres",
+}
 
 
 # --8<-- [start:data]
@@ -190,3 +214,98 @@ def figure_loss_per_second(result: Result) -> str:
     return plots.xy_curves(per_second, "Perte de validation et temps de calcul",
                            "secondes de calcul (entraînement seul, cumulées)",
                            "perte (validation, échelle log)", log=True)
+
+
+# --- claims: what the pages say of these curves -------------------------------------
+
+def _claim_sizes() -> tuple[str, ...]:
+    """The batch sizes of the full profile, smallest first (a function: a module-level
+    constant would change the training key, which claims leave alone)."""
+    return ("8", "32", "128", "512", "full")
+
+
+def _claim_missing(result: Result) -> str:
+    """Why the claims cannot be read on this run (other batch sizes), or ""."""
+    sizes = {str(b) for b in result.config["batch_sizes"]}
+    return "" if {"8", "32", "128", "512"} <= sizes else (
+        "ces affirmations portent sur les lots de 8, 32, 128 et 512, pas sur ceux de cette "
+        "exécution")
+
+
+def _claim_by_size(values: dict[str, float], fmt=lambda v: frenchfmt.number(v, 3)) -> str:
+    """« lots de 8 : 0,317 ; lots de 32 : 0,283 ; ... » (no-break spaces of French)."""
+    return "\u00a0; ".join(f"{'lot complet' if k == 'full' else f'lots de {k}'}\u00a0: "
+                           f"{fmt(v)}" for k, v in values.items())
+
+
+def claim_small_batches_ahead_per_epoch(result: Result):
+    if why := _claim_missing(result):
+        return False, why
+    first = {k: result.history[f"{k}:val_loss"][0] for k in _claim_sizes()}
+    holds = max(first["8"], first["32"]) < first["128"] < first["512"] < first["full"]
+    return holds, "perte de validation après une époque, " + _claim_by_size(first)
+
+
+def claim_full_batch_lags(result: Result):
+    if why := _claim_missing(result):
+        return False, why
+    last = {k: result.history[f"{k}:val_loss"][-1] for k in _claim_sizes()}
+    holds = all(last["full"] >= 3 * last[k] for k in _claim_sizes()[:-1])
+    return holds, "perte de validation finale, " + _claim_by_size(last)
+
+
+def _claim_rises(curve: list[float]) -> float:
+    """The sum of the rises of a curve from one epoch to the next."""
+    return float(sum(max(b - a, 0.0) for a, b in zip(curve, curve[1:])))
+
+
+def claim_small_batches_most_agitated(result: Result):
+    if why := _claim_missing(result):
+        return False, why
+    rises = {k: _claim_rises(result.history[f"{k}:val_loss"]) for k in _claim_sizes()}
+    holds = all(rises["8"] >= 2 * rises[k] for k in _claim_sizes()[1:])
+    return holds, "remontées additionnées de la perte de validation, " + _claim_by_size(rises)
+
+
+def claim_small_batches_rise_again(result: Result):
+    if why := _claim_missing(result):
+        return False, why
+    curves = {k: result.history[f"{k}:val_loss"] for k in ("8", "32")}
+    holds = all(curve[-1] > min(curve) for curve in curves.values())
+    return holds, "\u00a0; ".join(
+        f"lots de {k}\u00a0: minimum {frenchfmt.number(min(c), 3)}, "
+        f"{frenchfmt.number(c[-1], 3)} à la fin" for k, c in curves.items())
+
+
+def claim_small_batches_cost_more_per_epoch(result: Result):
+    if why := _claim_missing(result):
+        return False, why
+    seconds = {k: result.metrics[f"epoch_seconds_{k}"] for k in ("8", "128", "512")}
+    holds = seconds["8"] >= 2 * seconds["128"] and seconds["128"] > seconds["512"]
+    return holds, "durée d'une époque, " + _claim_by_size(seconds, frenchfmt.duration)
+
+
+def claim_intermediate_fastest_in_time(result: Result):
+    if why := _claim_missing(result):
+        return False, why
+    history = result.history
+    target = max(min(history[f"{k}:val_loss"]) for k in _claim_sizes()[:-1])
+    reached = {}
+    for k in _claim_sizes():
+        times = [t for t, v in zip(history[f"{k}:seconds"], history[f"{k}:val_loss"])
+                 if v <= target]
+        reached[k] = times[0] if times else float("inf")
+    first = min(reached, key=reached.get)
+    holds = first in ("32", "128", "512") and reached["full"] == float("inf")
+    return holds, (f"perte {frenchfmt.number(target, 3)} atteinte après, "
+                   + _claim_by_size(reached, lambda t: "jamais" if t == float("inf")
+                                    else frenchfmt.duration(t)))
+
+
+def claim_mini_batches_close_in_accuracy(result: Result):
+    if why := _claim_missing(result):
+        return False, why
+    accuracy = {k: result.metrics[f"val_accuracy_{k}"] for k in _claim_sizes()[:-1]}
+    spread = max(accuracy.values()) - min(accuracy.values())
+    return spread < 0.04, "exactitude de validation finale, " + _claim_by_size(
+        accuracy, lambda v: frenchfmt.percent(v, 1))

@@ -276,3 +276,62 @@ def explorer_metrics(result: Result, variant: str) -> list[tuple[Metric, float]]
     """The numbers of the variant the explorer shows."""
     return [(METRICS[f"{key}_{variant}"], result.metrics[f"{key}_{variant}"])
             for key in ("slope", "intercept", "loss", "updates")]
+
+
+# --- claims: what the page says of the three descents -------------------------------
+
+CLAIMS = {
+    "all_reach_the_solution": "les trois variantes finissent à moins de 0,05 de la pente et "
+                              "de l'ordonnée à l'origine exactes, avec une perte à moins de "
+                              "1\u202f% au-dessus du minimum",
+    "full_batch_descends_steadily": "la perte du lot complet baisse à chaque époque",
+    "stochastic_ahead_at_first": "après la première époque, l'écart au minimum des deux "
+                                 "variantes stochastiques est au moins dix fois plus petit "
+                                 "que celui du lot complet",
+    "stochastic_fluctuates": "la perte des deux variantes stochastiques remonte d'une époque à "
+                             "l'autre au moins vingt fois au cours de l'entraînement",
+}
+
+
+def _claim_number(value: float) -> str:
+    """A value of a claim's detail, written the French way (imported here: a module-level
+    import would change the training key, which claims leave alone)."""
+    from fidle_examples.core import frenchfmt
+
+    return frenchfmt.scientific(value) if abs(value) < 0.01 else frenchfmt.number(value, 3)
+
+
+def claim_all_reach_the_solution(result: Result):
+    m = result.metrics
+    far = [_NAMES[v] for v in VARIANTS
+           if abs(m[f"slope_{v}"] - m["slope_exact"]) >= 0.05
+           or abs(m[f"intercept_{v}"] - m["intercept_exact"]) >= 0.05
+           or m[f"loss_{v}"] >= 1.01 * m["loss_exact"]]
+    return not far, "\u00a0; ".join(
+        f"{_NAMES[v]}\u00a0: a = {_claim_number(m[f'slope_{v}'])}, "
+        f"b = {_claim_number(m[f'intercept_{v}'])}" for v in VARIANTS) + (
+        f" (exactes\u00a0: a = {_claim_number(m['slope_exact'])}, "
+        f"b = {_claim_number(m['intercept_exact'])})")
+
+
+def claim_full_batch_descends_steadily(result: Result):
+    loss = result.history["loss_batch"]
+    rises = [epoch + 1 for epoch in range(1, len(loss)) if loss[epoch] > loss[epoch - 1]]
+    return not rises, ("la perte remonte aux époques " + ", ".join(map(str, rises))
+                       if rises else f"la perte ne remonte à aucune des {len(loss)} époques")
+
+
+def claim_stochastic_ahead_at_first(result: Result):
+    best = result.metrics["loss_exact"]
+    gap = {v: result.history[f"loss_{v}"][0] - best for v in VARIANTS}
+    ahead = all(10 * gap[v] < gap["batch"] for v in ("stochastic", "minibatch"))
+    return ahead, "écart au minimum après une époque, " + "\u00a0; ".join(
+        f"{_NAMES[v]}\u00a0: {_claim_number(gap[v])}" for v in VARIANTS)
+
+
+def claim_stochastic_fluctuates(result: Result):
+    rises = {v: sum(b > a for a, b in zip(result.history[f"loss_{v}"],
+                                          result.history[f"loss_{v}"][1:]))
+             for v in ("stochastic", "minibatch")}
+    return all(n >= 20 for n in rises.values()), "époques où la perte remonte, " + (
+        "\u00a0; ".join(f"{_NAMES[v]}\u00a0: {n}" for v, n in rises.items()))

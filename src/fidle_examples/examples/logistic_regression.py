@@ -183,3 +183,70 @@ def explorer_metrics(result: Result, epoch: int) -> list[tuple[Metric, float]]:
     accuracy = float(np.mean((x @ np.array([w1, w2]) + bias > 0) == y))
     return [(Metric("Exactitude sur le jeu de test", "percent", 1), accuracy),
             (Metric("Poids w₁"), w1), (Metric("Poids w₂"), w2), (Metric("Biais b"), bias)]
+
+
+# --- claims: what the page says of this run -----------------------------------------
+
+CLAIMS = {
+    "loss_falls_then_plateaus": "la perte d'entraînement fait au moins les deux tiers de sa "
+                                "baisse pendant les cinq premières époques, puis ne baisse plus "
+                                "que de moins de 0,01 sur les dix dernières",
+    "curves_stay_close": "après les cinq premières époques, les pertes d'entraînement et de "
+                         "validation restent à moins de 0,1 l'une de l'autre, et la perte de "
+                         "validation ne remonte pas (sa valeur finale dépasse son minimum de "
+                         "moins de 0,01)",
+    "near_ideal_boundary": "la frontière apprise est proche de celle du classifieur idéal, "
+                           "x₁ + x₂ = 0\u00a0: sa direction en diffère de moins de 10 degrés, "
+                           "et elle passe à moins de 0,15 de l'origine",
+    "accuracy_near_ceiling": "l'exactitude de test est à moins de 5 points du plafond "
+                             "théorique de 92,1\u202f%",
+}
+
+
+def _claim_number(value: float, digits: int = 3) -> str:
+    """A value of a claim's detail, written the French way (imported here: a module-level
+    import would change the training key, which claims leave alone)."""
+    from fidle_examples.core import frenchfmt
+
+    return frenchfmt.number(value, digits)
+
+
+def claim_loss_falls_then_plateaus(result: Result):
+    loss = result.history["loss"]
+    if len(loss) < 15:
+        return False, f"{len(loss)} époques seulement\u00a0: trop peu pour en juger"
+    total, early, late = loss[0] - loss[-1], loss[0] - loss[4], loss[-11] - loss[-1]
+    return early >= 2 / 3 * total and abs(late) < 0.01, (
+        f"baisse totale {_claim_number(total)}, dont {_claim_number(early)} pendant les cinq "
+        f"premières époques et {_claim_number(late)} pendant les dix dernières")
+
+
+def claim_curves_stay_close(result: Result):
+    loss, val_loss = result.history["loss"], result.history["val_loss"]
+    if len(loss) < 10:
+        return False, f"{len(loss)} époques seulement\u00a0: trop peu pour en juger"
+    gap = max(abs(v - t) for v, t in zip(val_loss[5:], loss[5:]))
+    rise = val_loss[-1] - min(val_loss)
+    return gap < 0.1 and rise < 0.01, (f"plus grand écart après la cinquième époque\u00a0: "
+                                       f"{_claim_number(gap)}\u00a0; remontée finale de la "
+                                       f"perte de validation\u00a0: {_claim_number(rise)}")
+
+
+def claim_near_ideal_boundary(result: Result):
+    w1, w2, bias = result.metrics["w1"], result.metrics["w2"], result.metrics["bias"]
+    norm = float(np.hypot(w1, w2))
+    # Angle between (w₁, w₂) and (1, 1), the ideal direction; distance of the line
+    # w₁·x₁ + w₂·x₂ + b = 0 to the origin, through which the ideal boundary passes.
+    angle = float(np.degrees(np.arccos(np.clip((w1 + w2) / (norm * np.sqrt(2)), -1, 1))))
+    distance = abs(bias) / norm
+    return angle < 10 and distance < 0.15, (f"écart de direction\u00a0: "
+                                            f"{_claim_number(angle, 1)}°\u00a0; distance "
+                                            f"à l'origine\u00a0: {_claim_number(distance, 2)}")
+
+
+def claim_accuracy_near_ceiling(result: Result):
+    from fidle_examples.core import frenchfmt
+
+    accuracy = result.metrics["test_accuracy"]
+    return abs(accuracy - 0.921) < 0.05, (f"exactitude de test\u00a0: "
+                                          f"{frenchfmt.percent(accuracy)}")

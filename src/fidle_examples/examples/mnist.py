@@ -70,8 +70,8 @@ CLAIMS = {
     "split_as_stated": "les réglages mettent 10 000 images de côté pour la validation et en "
                        "gardent 50 000 pour l'entraînement, soit 98 mises à jour par époque "
                        "avec des lots de 512",
-    "not_better_than_svm": "l'exactitude de test reste sous 98,5 %, celle des SVM à noyau "
-                           "publiés les moins bons (1,5 % d'erreur)",
+    "not_better_than_svm": "l'exactitude de test reste sous 98,5\u202f%, celle des SVM à noyau "
+                           "publiés les moins bons (1,5\u202f% d'erreur)",
 }
 
 

@@ -74,6 +74,35 @@ FIGURES = {
     "curves": "Perte d'entraînement et de validation, pour chaque variante",
     "comparison": "Perte de validation des quatre variantes",
 }
+CLAIMS = {
+    "validation_loss_rises": "sans remède, la perte de validation baisse pendant les premières "
+                             "époques (son minimum vient à la troisième au plus tôt), puis "
+                             "remonte\u00a0: à la dernière époque, elle dépasse ce minimum d'au "
+                             "moins 20\u202f%",
+    "accuracy_moves_less": "sans remède, de l'époque de ce minimum à la dernière, l'exactitude "
+                           "de validation varie, en proportion, au moins dix fois moins que la "
+                           "perte de validation",
+    "training_loss_collapses": "sans remède, la perte d'entraînement tombe presque à zéro "
+                               "(sous 0,01)",
+    "remedies_keep_training_loss_up": "avec le dropout ou la pénalité L2, la perte "
+                                      "d'entraînement ne s'effondre pas\u00a0: elle reste au moins "
+                                      "dix fois au-dessus de celle du réseau sans remède",
+    "early_stopping_follows_no_remedy": "l'arrêt précoce suit exactement la courbe de "
+                                        "validation du réseau sans remède, puis s'arrête avant "
+                                        "la dernière époque",
+    "remedies_lower_validation_loss": "la meilleure perte de validation est plus basse avec le "
+                                      "dropout et avec la pénalité L2 que sans remède",
+    "remedies_drift_less": "avec le dropout et avec la pénalité L2, la perte de validation "
+                           "remonte moins, de son minimum à la dernière époque, que sans "
+                           "remède",
+    "l2_curve_more_agitated": "la courbe de validation de la pénalité L2 est plus agitée que "
+                              "celle du réseau sans remède (variation moyenne d'une époque à "
+                              "l'autre, après la dixième)",
+    "test_accuracy_barely_moves": "aucun remède ne relève l'exactitude de test de plus de "
+                                  "trois points par rapport au réseau sans remède, et les "
+                                  "quatre exactitudes restent à moins de six points les unes "
+                                  "des autres",
+}
 
 
 # --8<-- [start:data]
@@ -182,3 +211,99 @@ def figure_comparison(result: Result) -> str:
                 for v, label in VARIANTS.items()}
     return plots.xy_curves(compared, "Perte de validation (entropie croisée)",
                            "époque", "perte (validation)")
+
+
+# --- claims: what the pages say of these curves -------------------------------------
+
+def _claim_number(value: float, digits: int = 3) -> str:
+    """A value of a claim's detail, written the French way (imported here: a module-level
+    import would change the training key, which claims leave alone)."""
+    from fidle_examples.core import frenchfmt
+
+    if 0 < abs(value) < 0.01:
+        return frenchfmt.scientific(value)
+    return frenchfmt.number(value, digits)
+
+
+def _claim_rise(result: Result, variant: str) -> float:
+    """How far the validation loss ends above its minimum."""
+    return result.metrics[f"final_val_ce_{variant}"] - result.metrics[f"best_val_ce_{variant}"]
+
+
+def _claim_by_variant(values: dict[str, float], digits: int = 3) -> str:
+    """« sans remède : 0,463 ; dropout : 0,387 » (no-break spaces of French typography)."""
+    return "\u00a0; ".join(f"{VARIANTS[v]}\u00a0: {_claim_number(x, digits)}"
+                           for v, x in values.items())
+
+
+def claim_validation_loss_rises(result: Result):
+    best, final = result.metrics["best_val_ce_none"], result.metrics["final_val_ce_none"]
+    epoch = int(result.metrics["best_epoch_none"])
+    return epoch >= 3 and final >= 1.2 * best, (f"minimum {_claim_number(best)} à l'époque "
+                                                f"{epoch}, {_claim_number(final)} à la dernière")
+
+
+def claim_accuracy_moves_less(result: Result):
+    loss, accuracy = result.history["none:val_ce"], result.history["none:val_accuracy"]
+    best = loss.index(min(loss))
+    moves = {"perte": abs(loss[-1] / loss[best] - 1),
+             "exactitude": abs(accuracy[-1] / accuracy[best] - 1)}
+    return moves["exactitude"] * 10 <= moves["perte"], (
+        f"de l'époque {best + 1} à la dernière, variation relative de la perte de validation"
+        f"\u00a0: {_claim_number(100 * moves['perte'], 1)} %, de l'exactitude\u00a0: "
+        f"{_claim_number(100 * moves['exactitude'], 1)} %").replace(" %", "\u202f%")
+
+
+def claim_training_loss_collapses(result: Result):
+    final = result.history["none:ce"][-1]
+    return final < 0.01, f"perte d'entraînement finale\u00a0: {_claim_number(final)}"
+
+
+def claim_remedies_keep_training_loss_up(result: Result):
+    lowest = {"none": result.history["none:ce"][-1],
+              **{v: min(result.history[f"{v}:ce"]) for v in ("dropout", "l2")}}
+    return all(lowest[v] >= 10 * lowest["none"] for v in ("dropout", "l2")), (
+        "perte d'entraînement au plus bas, " + _claim_by_variant(lowest))
+
+
+def claim_early_stopping_follows_no_remedy(result: Result):
+    stopped, free = result.history["early_stopping:val_ce"], result.history["none:val_ce"]
+    same = stopped == free[: len(stopped)]
+    return same and len(stopped) < result.config["epochs"], (
+        f"arrêt après {len(stopped)} époques sur {result.config['epochs']}, courbes "
+        + ("identiques" if same else "différentes") + " jusque-là")
+
+
+def claim_remedies_lower_validation_loss(result: Result):
+    best = {v: result.metrics[f"best_val_ce_{v}"] for v in ("none", "dropout", "l2")}
+    return best["dropout"] < best["none"] and best["l2"] < best["none"], (
+        "meilleure perte de validation, " + _claim_by_variant(best))
+
+
+def claim_remedies_drift_less(result: Result):
+    rise = {v: _claim_rise(result, v) for v in ("none", "dropout", "l2")}
+    return rise["dropout"] < rise["none"] and rise["l2"] < rise["none"], (
+        "remontée de la perte de validation, " + _claim_by_variant(rise))
+
+
+def _claim_agitation(curve: list[float]) -> float:
+    """Mean change of a curve from one epoch to the next, after the tenth."""
+    return float(np.mean(np.abs(np.diff(curve[10:]))))
+
+
+def claim_l2_curve_more_agitated(result: Result):
+    if len(result.history["l2:val_ce"]) < 15:
+        return False, "trop peu d'époques pour en juger"
+    agitation = {v: _claim_agitation(result.history[f"{v}:val_ce"]) for v in ("l2", "none")}
+    return agitation["l2"] > agitation["none"], (
+        "variation moyenne de la perte de validation, " + _claim_by_variant(agitation, 4))
+
+
+def claim_test_accuracy_barely_moves(result: Result):
+    from fidle_examples.core import frenchfmt
+
+    accuracies = {v: result.metrics[f"test_accuracy_{v}"] for v in VARIANTS}
+    gain = max(accuracies.values()) - accuracies["none"]
+    spread = max(accuracies.values()) - min(accuracies.values())
+    return gain < 0.03 and spread < 0.06, "exactitude de test, " + "\u00a0; ".join(
+        f"{VARIANTS[v]}\u00a0: {frenchfmt.percent(x, 1)}" for v, x in accuracies.items())

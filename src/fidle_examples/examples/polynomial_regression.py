@@ -197,3 +197,74 @@ def explorer_metrics(result: Result, degree: int) -> list[tuple[Metric, float]]:
              extra["train_mse"][degree - 1]),
             (Metric(f"MSE de validation, degré {degree}", digits=2),
              extra["val_mse"][degree - 1])]
+
+
+# --- claims: what the page says of these errors -------------------------------------
+
+CLAIMS = {
+    "training_error_decreases": "l'erreur d'entraînement diminue du degré 1 au bon compromis, "
+                                "puis au degré maximal",
+    "training_error_below_noise": "au degré maximal, l'erreur d'entraînement descend sous la "
+                                  "variance du bruit",
+    "validation_error_dips": "l'erreur de validation dessine un creux\u00a0: plus basse au bon "
+                             "compromis qu'au degré 1 et qu'au degré maximal, et la plus "
+                             "basse de toutes à un degré intermédiaire",
+    "validation_error_explodes": "au degré maximal, l'erreur de validation dépasse mille fois "
+                                 "celle du bon compromis",
+    "good_degree_near_noise": "au bon compromis, les erreurs d'entraînement et de validation "
+                              "sont de l'ordre du bruit\u00a0: à moins d'un facteur 3 de sa "
+                              "variance",
+}
+
+
+def _claim_number(value: float) -> str:
+    """A value of a claim's detail, written the French way (imported here: a module-level
+    import would change the training key, which claims leave alone)."""
+    from fidle_examples.core import frenchfmt
+
+    return frenchfmt.scientific(value) if abs(value) >= 1e4 else frenchfmt.number(value, 2)
+
+
+def _claim_errors(result: Result, kind: str) -> str:
+    m, config = result.metrics, result.config
+    degrees = {"line": 1, "good": config["good_degree"], "high": config["max_degree"]}
+    return "\u00a0; ".join(f"degré {d}\u00a0: {_claim_number(m[f'{kind}_mse_{role}'])}"
+                           for role, d in degrees.items())
+
+
+def claim_training_error_decreases(result: Result):
+    m = result.metrics
+    holds = m["train_mse_line"] > m["train_mse_good"] > m["train_mse_high"]
+    return holds, "MSE d'entraînement, " + _claim_errors(result, "train")
+
+
+def claim_training_error_below_noise(result: Result):
+    m = result.metrics
+    return m["train_mse_high"] < m["noise_mse"], (
+        f"MSE d'entraînement au degré {result.config['max_degree']}\u00a0: "
+        f"{_claim_number(m['train_mse_high'])}, variance du bruit\u00a0: "
+        f"{_claim_number(m['noise_mse'])}")
+
+
+def claim_validation_error_dips(result: Result):
+    m = result.metrics
+    holds = (m["val_mse_good"] < m["val_mse_line"] and m["val_mse_good"] < m["val_mse_high"]
+             and 1 < m["best_degree"] < result.config["max_degree"])
+    return holds, (f"MSE de validation, {_claim_errors(result, 'val')}\u00a0; la plus basse au "
+                   f"degré {m['best_degree']:.0f}")
+
+
+def claim_validation_error_explodes(result: Result):
+    m = result.metrics
+    return m["val_mse_high"] > 1000 * m["val_mse_good"], (
+        "MSE de validation, " + _claim_errors(result, "val"))
+
+
+def claim_good_degree_near_noise(result: Result):
+    m = result.metrics
+    noise = m["noise_mse"]
+    errors = (m["train_mse_good"], m["val_mse_good"])
+    return all(noise / 3 < e < 3 * noise for e in errors), (
+        f"au degré {result.config['good_degree']}, MSE d'entraînement "
+        f"{_claim_number(errors[0])} et de validation {_claim_number(errors[1])}, variance du "
+        f"bruit {_claim_number(noise)}")

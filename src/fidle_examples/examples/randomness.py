@@ -77,6 +77,17 @@ FIGURES = {
     "spread": "Exactitude de validation par époque : la dispersion des entraînements",
     "final": "Exactitude finale sur le jeu de test, graine par graine",
 }
+CLAIMS = {
+    "same_seeds_same_run": "le même entraînement refait avec les mêmes graines donne les mêmes "
+                           "nombres, au bit près (écart nul)",
+    "training_seed_moves_accuracy": "changer la seule graine de l'entraînement change "
+                                    "l'exactitude de test de quelques dixièmes de point (entre "
+                                    "0,1 et 2 points de la plus faible à la plus forte)",
+    "data_seed_moves_accuracy": "changer la seule graine des données change l'exactitude de test",
+    "spread_from_first_to_last_epoch": "les exactitudes de validation des entraînements diffèrent "
+                                       "dès la première époque et encore à la dernière, pour "
+                                       "chaque source de hasard",
+}
 
 
 # --8<-- [start:train]
@@ -151,3 +162,51 @@ def figure_final(result: Result) -> str:
     return plots.dot_groups({FAMILIES[f]: v for f, v in finals.items()},
                             "Exactitude de test de chaque entraînement",
                             "exactitude (test)", [str(s) for s in seeds])
+
+
+# The claims format their values with frenchfmt, imported where used: a module-level
+# import would change the training key, which claims must leave alone.
+
+def claim_same_seeds_same_run(result: Result):
+    gap = result.metrics["same_seed_gap"]
+    return gap == 0, f"plus grand écart entre les deux entraînements\u00a0: {gap:g}"
+
+
+def claim_training_seed_moves_accuracy(result: Result):
+    from fidle_examples.core import frenchfmt
+
+    low, high = result.metrics["init_min"], result.metrics["init_max"]
+    return 0.001 <= high - low <= 0.02, (f"de {frenchfmt.percent(low, 2)} à "
+                                         f"{frenchfmt.percent(high, 2)}")
+
+
+def claim_data_seed_moves_accuracy(result: Result):
+    from fidle_examples.core import frenchfmt
+
+    low, high = result.metrics["data_min"], result.metrics["data_max"]
+    return high > low, f"de {frenchfmt.percent(low, 2)} à {frenchfmt.percent(high, 2)}"
+
+
+def claim_spread_from_first_to_last_epoch(result: Result):
+    from fidle_examples.core import frenchfmt
+
+    seed, runs = result.config["seed"], result.config["runs"]
+    seeds = [seed + i for i in range(runs)]
+    spreads = {}
+    for family in FAMILIES:
+        # The reference run (first seed) belongs to both families; it is stored as "init".
+        curves = [result.history[f"{'init' if s == seed else family}-{s}:val_accuracy"]
+                  for s in seeds]
+        spreads[family] = [max(c[epoch] for c in curves) - min(c[epoch] for c in curves)
+                           for epoch in (0, -1)]
+    holds = all(first > 0 and last > 0 for first, last in spreads.values())
+    return holds, "\u00a0; ".join(
+        f"{FAMILIES[f]}\u00a0: écart de {_claim_points(a)} à la première époque, "
+        f"{_claim_points(b)} à la dernière" for f, (a, b) in spreads.items())
+
+
+def _claim_points(fraction: float) -> str:
+    """A gap between two accuracies, in percentage points: "0,45 point"."""
+    from fidle_examples.core import frenchfmt
+
+    return f"{frenchfmt.number(100 * fraction, 2)} point" + ("s" if fraction >= 0.02 else "")

@@ -77,6 +77,21 @@ METRICS = {
 FIGURES = {
     "comparison": "Exactitude et temps d'entraînement selon le nombre d'images",
 }
+# Durations depend on the machine and on what else runs on it: the claims on time only
+# state what holds by a wide margin (a factor of several).
+CLAIMS = {
+    "svm_more_accurate": "à chaque taille essayée, le SVM est plus exact que le réseau dense",
+    "both_improve_with_data": "l'exactitude des deux modèles croît avec le nombre d'images",
+    "svm_faster_on_small_sets": "sur les deux plus petits sous-ensembles, le SVM s'entraîne au "
+                                "moins cinq fois plus vite que le réseau",
+    "svm_time_grows_faster": "du plus petit au plus grand sous-ensemble, le temps "
+                             "d'entraînement du SVM est multiplié par un facteur au moins "
+                             "cinq fois plus grand que celui du réseau",
+    "support_vectors_grow": "le nombre de vecteurs de support augmente avec le nombre d'images",
+    "svm_predicts_slower": "sur le plus grand sous-ensemble, la prédiction des images de test "
+                           "prend plus de temps au SVM qu'au réseau, et cinq fois plus de temps "
+                           "qu'au SVM du plus petit sous-ensemble",
+}
 
 
 # --8<-- [start:data]
@@ -169,3 +184,67 @@ def figure_comparison(result: Result) -> str:
             {"SVM (noyau RBF)": [r["svm_seconds"] for r in rows],
              "réseau dense": [r["dnn_seconds"] for r in rows]}, True)},
         "images d'entraînement (échelle log)")
+
+
+# --- claims: what the pages say of these measures -----------------------------------
+
+def _claim_ranks(result: Result) -> range:
+    return range(1, len(result.config["sizes"]) + 1)
+
+
+def _claim_row(result: Result, name: str, kind: str = "percent") -> str:
+    """« 500 images : 89,8 % ; 1 000 images : 93,4 % ; ... » for one measure."""
+    return "\u00a0; ".join(
+        f"{frenchfmt.number(n, 0)} images\u00a0: "
+        + (frenchfmt.percent(result.metrics[f"{name}_{rank}"], 1) if kind == "percent"
+           else frenchfmt.duration(result.metrics[f"{name}_{rank}"]) if kind == "seconds"
+           else frenchfmt.number(result.metrics[f"{name}_{rank}"], 0))
+        for rank, n in zip(_claim_ranks(result), result.config["sizes"]))
+
+
+def claim_svm_more_accurate(result: Result):
+    m = result.metrics
+    holds = all(m[f"svm_accuracy_{r}"] > m[f"dnn_accuracy_{r}"] for r in _claim_ranks(result))
+    return holds, (f"SVM, {_claim_row(result, 'svm_accuracy')}\u00a0; réseau, "
+                   f"{_claim_row(result, 'dnn_accuracy')}")
+
+
+def claim_both_improve_with_data(result: Result):
+    m, ranks = result.metrics, list(_claim_ranks(result))
+    holds = all(m[f"{model}_accuracy_{b}"] > m[f"{model}_accuracy_{a}"]
+                for model in ("svm", "dnn") for a, b in zip(ranks, ranks[1:]))
+    return holds, (f"SVM, {_claim_row(result, 'svm_accuracy')}\u00a0; réseau, "
+                   f"{_claim_row(result, 'dnn_accuracy')}")
+
+
+def claim_svm_faster_on_small_sets(result: Result):
+    m = result.metrics
+    holds = all(m[f"dnn_seconds_{r}"] >= 5 * m[f"svm_seconds_{r}"] for r in (1, 2))
+    return holds, (f"SVM, {_claim_row(result, 'svm_seconds', 'seconds')}\u00a0; réseau, "
+                   f"{_claim_row(result, 'dnn_seconds', 'seconds')}")
+
+
+def claim_svm_time_grows_faster(result: Result):
+    m, last = result.metrics, len(result.config["sizes"])
+    growth = {model: m[f"{model}_seconds_{last}"] / m[f"{model}_seconds_1"]
+              for model in ("svm", "dnn")}
+    return growth["svm"] >= 5 * growth["dnn"], (
+        f"temps multiplié par {frenchfmt.number(growth['svm'], 1)} pour le SVM, par "
+        f"{frenchfmt.number(growth['dnn'], 1)} pour le réseau")
+
+
+def claim_support_vectors_grow(result: Result):
+    m, ranks = result.metrics, list(_claim_ranks(result))
+    holds = all(m[f"support_vectors_{b}"] > m[f"support_vectors_{a}"]
+                for a, b in zip(ranks, ranks[1:]))
+    return holds, "vecteurs de support, " + _claim_row(result, "support_vectors", "integer")
+
+
+def claim_svm_predicts_slower(result: Result):
+    m, last = result.metrics, len(result.config["sizes"])
+    svm, dnn, first = (m[f"svm_predict_seconds_{last}"], m[f"dnn_predict_seconds_{last}"],
+                       m["svm_predict_seconds_1"])
+    return svm > dnn and svm >= 5 * first, (
+        f"prédiction du SVM\u00a0: {frenchfmt.duration(first)} pour le plus petit "
+        f"sous-ensemble, {frenchfmt.duration(svm)} pour le plus grand\u00a0; du réseau\u00a0: "
+        f"{frenchfmt.duration(dnn)}")

@@ -61,6 +61,18 @@ FIGURES = {
     "mae": "Erreur absolue moyenne par époque",
     "predictions": "Qualité prédite et vraie qualité (jeu de test)",
 }
+CLAIMS = {
+    "beats_naive_baseline": "la MAE de test du réseau est inférieure d'au moins 15\u202f% à "
+                            "celle de la référence naïve, qui prédit toujours la qualité "
+                            "moyenne",
+    "training_error_keeps_falling": "l'erreur absolue moyenne d'entraînement ne remonte qu'à "
+                                    "cinq époques au plus",
+    "validation_plateaus": "dans la seconde moitié de l'entraînement, l'erreur de validation "
+                           "baisse moins de moitié autant que l'erreur d'entraînement, et "
+                           "remonte à cinq époques au moins",
+    "gap_opens": "l'écart entre l'erreur de validation et l'erreur d'entraînement est plus grand "
+                 "d'au moins 0,1 à la dernière époque qu'à la dixième",
+}
 
 
 def run(config: Config, ctx: RunContext) -> Result:
@@ -148,3 +160,48 @@ def figure_predictions(result: Result) -> str:
     return plots.predicted_vs_true(result.data["y_test"], result.data["y_pred"],
                                    "Qualité prédite et vraie qualité (test)",
                                    "vraie qualité", "qualité prédite")
+
+
+# --- claims: what the page says of this run -----------------------------------------
+
+def _claim_number(value: float) -> str:
+    """A value of a claim's detail, written the French way (imported here: a module-level
+    import would change the training key, which claims leave alone)."""
+    from fidle_examples.core import frenchfmt
+
+    return frenchfmt.number(value, 3).replace("-", "\u2212")
+
+
+def _claim_rises(curve: list[float]) -> int:
+    return sum(b > a for a, b in zip(curve, curve[1:]))
+
+
+def claim_beats_naive_baseline(result: Result):
+    mae, naive = result.metrics["test_mae"], result.metrics["baseline_mae"]
+    return mae <= 0.85 * naive, (f"MAE de test du réseau\u00a0: {_claim_number(mae)}\u00a0; "
+                                 f"de la référence naïve\u00a0: {_claim_number(naive)}")
+
+
+def claim_training_error_keeps_falling(result: Result):
+    rises = _claim_rises(result.history["mae"])
+    return rises <= 5, (f"l'erreur d'entraînement remonte à {rises} époque(s)" if rises
+                        else "l'erreur d'entraînement ne remonte à aucune époque")
+
+
+def claim_validation_plateaus(result: Result):
+    train, val = result.history["mae"], result.history["val_mae"]
+    half = len(train) // 2
+    drops = {"train": train[half] - train[-1], "val": val[half] - val[-1]}
+    rises = _claim_rises(val[half:])
+    return drops["val"] < drops["train"] / 2 and rises >= 5, (
+        f"seconde moitié\u00a0: baisse de {_claim_number(drops['train'])} pour l'erreur "
+        f"d'entraînement, de {_claim_number(drops['val'])} pour l'erreur de validation, qui "
+        f"remonte à {rises} époques")
+
+
+def claim_gap_opens(result: Result):
+    gap = [v - t for v, t in zip(result.history["val_mae"], result.history["mae"])]
+    if len(gap) < 20:
+        return False, f"{len(gap)} époques seulement\u00a0: trop peu pour en juger"
+    return gap[-1] - gap[9] >= 0.1, (f"écart de {_claim_number(gap[9])} à la dixième époque, "
+                                     f"de {_claim_number(gap[-1])} à la dernière")
