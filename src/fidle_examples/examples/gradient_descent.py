@@ -89,7 +89,7 @@ FIGURES = {
 # The page's explorer: each learning rate is a run; the variant only picks what is drawn.
 EXPLORER = Explorer(
     controls={
-        "learning_rate": Control("Pas d'apprentissage initial η",
+        "learning_rate": Control("Taux d'apprentissage initial η",
                                  (0.003, 0.01, 0.03, 0.1, 0.3, 0.5, 1.0),
                                  quick_values=(0.01, 0.1, 1.0)),
         "variant": Control("Variante", tuple(VARIANTS), figure_arg=True,
