@@ -21,6 +21,10 @@ NOT_LOOPBACK = r"^(?!https?://(127\.0\.0\.1|localhost)[:/])[a-z][a-z0-9+.-]*:"
 # fetch and a parse of its page; the browser audit checks every same-page
 # anchor instead (pageaudit._SAME_PAGE_ANCHORS_JS).
 CODE_LINE_ANCHOR = r"#__codelineno-"
+# The print page (mkdocs-print-site-plugin) holds the whole course: every link in it
+# is a same-page anchor, hundreds of them, each a fetch and a parse of a 3 MB page.
+# The browser audit checks them all (test_print.py, pageaudit._SAME_PAGE_ANCHORS_JS).
+PRINT_PAGE_ANCHOR = r"/imprimer/#"
 
 
 class LinkCheck:
@@ -33,7 +37,7 @@ class LinkCheck:
         config.chmod(0o644)  # LinkChecker drops root privileges to "nobody"
         cmd = [str(LINKCHECKER), "--config", str(config), "--no-status", "--no-robots",
                "--output", "csv/utf-8", "--ignore-url", NOT_LOOPBACK,
-               "--ignore-url", CODE_LINE_ANCHOR,
+               "--ignore-url", CODE_LINE_ANCHOR, "--ignore-url", PRINT_PAGE_ANCHOR,
                # A page#anchor URL is checked for its anchor; its links are
                # followed from the page itself, once.
                "--no-follow-url", "#", "--threads", "4", *urls]
