@@ -1,9 +1,9 @@
 """`python -m bench`: every measure in one run, then the JSON report and the French tables.
 
-    python -m bench                     # full profile: cold build trains everything
+    python -m bench                     # full profile: cold builds train everything
     python -m bench --profile quick     # fast iterations (labelled as such)
     python -m bench --skip-cold         # warm and disabled builds only
-    python -m bench --before OTHER.json  # compare with another run than bench/reference/avant.json
+    python -m bench --cold-repeats 1    # one cold build with 1 process, one with the pool
     python -m bench --from-json bench/results/latest.json  # tables only, no measure
 """
 
@@ -18,11 +18,10 @@ import sys
 import time
 from pathlib import Path
 
-from bench import ab, machine, report, sitebuild, worker
+from bench import machine, report, sitebuild, worker
 
 RESULTS = machine.ROOT / "bench" / "results"
 TABLE = machine.ROOT / "bench" / "resultats.md"
-REFERENCE = machine.ROOT / "bench" / "reference" / "avant.json"  # the run before the changes
 
 
 def run_backend(backend: str, env: dict, profile: str, repeats: int, skip: str) -> dict:
@@ -55,23 +54,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backends", default=",".join(machine.BACKENDS),
                         help="Keras backends to measure, comma-separated")
     parser.add_argument("--skip", default="",
-                        help="worker parts to skip, comma-separated: wine, overhead")
-    parser.add_argument("--skip-ab", action="store_true",
-                        help="no before/after measure of the optimised examples")
+                        help="worker parts to skip, comma-separated: wine, overhead, "
+                             "before (MNIST1 with steps_per_execution=1)")
     parser.add_argument("--repeats", type=int, default=3,
                         help="repetitions of the warm builds and of the overhead runs")
+    parser.add_argument("--cold-repeats", type=int, default=2,
+                        help="cold builds with 1 process and with the default pool, "
+                             "alternated (each this many times)")
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
     parser.add_argument("--table", type=Path, default=TABLE,
                         help="where to write the French tables ('-' for none)")
-    parser.add_argument("--before", type=Path, default=REFERENCE,
-                        help="an earlier JSON report to compare with ('-' for none)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("--from-json", type=Path, metavar="JSON",
                         help="measure nothing: write the tables of an earlier JSON report")
     args = parser.parse_args(argv)
     if args.from_json:
         data = json.loads(args.from_json.read_text(encoding="utf-8"))
-        return write_table(data, args.before, args.table)
+        return write_table(data, args.table)
 
     workdir = machine.workdir()
     data: dict = {"profile": args.profile, "machine": machine.describe()}
@@ -82,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
             log(f"construction du site (profil {args.profile}"
                 f"{', sans construction à froid' if args.skip_cold else ''})…")
             data["site"] = sitebuild.measure(workdir / "site", env, args.profile,
-                                             args.repeats, cold=not args.skip_cold)
+                                             args.repeats, cold=not args.skip_cold,
+                                             cold_repeats=args.cold_repeats, log=log)
             log("site : " + ", ".join(f"{k} {v:.2f}" for k, v in data["site"].items()
                                       if isinstance(v, float)))
         installed = machine.installed_backends()
@@ -100,9 +100,6 @@ def main(argv: list[str] | None = None) -> int:
                                                     args.repeats, args.skip)
             data["backends"][backend]["load"] = [load, machine.load_average()]
             log(f"{backend} : terminé")
-        if not args.skip_ab:
-            log(f"avant/après : {', '.join(ab.OPTIMISED)} avec l'ancien et le nouveau code…")
-            data["ab"] = ab.measure(workdir, env, args.profile, args.repeats, log)
         data["machine"]["load_average_at_end"] = machine.load_average()
     finally:
         if not args.keep:
@@ -111,13 +108,11 @@ def main(argv: list[str] | None = None) -> int:
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
     log(f"rapport JSON : {args.output}")
-    return write_table(data, args.before, args.table)
+    return write_table(data, args.table)
 
 
-def write_table(data: dict, before_path: Path | None, table: Path) -> int:
-    use = before_path and str(before_path) != "-" and before_path.is_file()
-    before = json.loads(before_path.read_text(encoding="utf-8")) if use else None
-    text = report.markdown(data, before)
+def write_table(data: dict, table: Path) -> int:
+    text = report.markdown(data)
     if str(table) == "-":
         print(text)
     else:

@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 from fidle_examples.core import frenchfmt, registry
+from fidle_examples.plugin.pagehtml import french_date
 
 NNBSP = frenchfmt.NNBSP
 # Fidle's published reference runs of the original notebooks (course repository).
 FIDLE = {"mnist": {"metric": "test_accuracy", "low": 0.9772, "high": 0.9778,
                    "seconds": (44, 77)},
          "wine": {"metric": "test_mae", "value": 0.537}}
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-          "septembre", "octobre", "novembre", "décembre")
 BACKEND_NAMES = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}
-
-
-def french_date(iso: str) -> str:
-    date = dt.datetime.fromisoformat(iso)
-    return f"{date.day} {MONTHS[date.month - 1]} {date.year} à {date:%H h %M}"
 
 
 def num(value: float, digits: int = 1) -> str:
@@ -32,13 +25,6 @@ def sec(value: float) -> str:
         return f"{num(1000 * value, 2)}{NNBSP}ms"
     digits = 3 if value < 1 else 2 if value < 10 else 1
     return f"{num(value, digits)}{NNBSP}s"
-
-
-def change(old: float, new: float) -> str:
-    """Relative change, signed: "−18 %", "+4 %"."""
-    percent = 100 * (new - old) / old
-    sign = "+" if percent > 0.5 else "\u2212" if percent < -0.5 else ""
-    return f"{sign}{num(abs(percent), 0)}{NNBSP}%"
 
 
 def ratio(value: float) -> str:
@@ -71,20 +57,33 @@ def context(data: dict) -> list[str]:
 
 def site_section(site: dict) -> list[str]:
     rows = []
-    if "cold_s" in site:
-        rows.append(["Construction à froid (cache vide, tout est entraîné)", sec(site["cold_s"])])
-        rows.append(["dont somme des durées d'entraînement des exemples",
-                     sec(site["training_sum_s"])])
+    if "cold_one_s" in site:
+        k, workers = len(site["cold_one_s"]), site["workers"]
+        median = f" ; médiane de {k}" if k > 1 else ""
+        rows += [
+            [f"Construction à froid, 1 processus d'entraînement (cache vide{median})",
+             sec(site["cold_one_median_s"])],
+            [f"Construction à froid, {workers} processus (le défaut sur cette machine"
+             f"{median})", sec(site["cold_pool_median_s"])],
+            [f"Rapport {workers} processus / 1 processus", ratio(site["pool_over_one"])],
+            [f"Somme des durées des {site['trainings']} entraînements (exemples et points "
+             "des explorateurs)", sec(site["training_sum_s"])],
+            ["Mesures finales, 1 processus contre le défaut", same_scores(
+                site["max_metric_difference"])],
+        ]
     n = site["repeats"]
     rows.append([f"Construction à chaud (tout vient du cache ; médiane de {n})",
                  sec(site["warm_median_s"])])
     rows.append([f"Construction, greffon désactivé (médiane de {n})",
                  sec(site["disabled_median_s"])])
     rows.append(["Rapport chaud / désactivé", ratio(site["warm_over_disabled"])])
-    if "cold_s" in site:
-        rows.append(["Rapport froid / (entraînements + désactivé)",
-                     ratio(site["cold_over_training_plus_disabled"])])
     return _table(["Mesure", "Valeur"], rows)
+
+
+def same_scores(difference: float) -> str:
+    if difference == 0:
+        return "identiques"
+    return f"écart relatif ≤ {frenchfmt.scientific(difference)}"
 
 
 def _metrics_text(metrics: dict, limit: int = 3) -> str:
@@ -156,6 +155,14 @@ def backends_section(backends: dict) -> list[str]:
         row("MNIST1 : débit de calcul",
             lambda v: f"{num(thr(v)['gflops'], 1)}{NNBSP}GFLOP/s"),
         row("MNIST1 : fraction de la crête", lambda v: frenchfmt.percent(thr(v)["fraction_of_peak"], 1)),
+    ]
+    if any("mnist_before" in v for v in present.values()):
+        rows.append(row(
+            "MNIST1 : fraction de la crête, un pas par appel comme avant l'optimisation "
+            "(`steps_per_execution=1`)", lambda v: frenchfmt.percent(
+                v["mnist_before"]["throughput"]["fraction_of_peak"], 1)
+            if "mnist_before" in v else "—"))
+    rows += [
         row("MNIST1 : exécution complète (données, entraînement, test, figures)",
             lambda v: sec(v["mnist"]["total_s"])),
         row("MNIST1 : exactitude de test",
@@ -185,52 +192,6 @@ def backends_section(backends: dict) -> list[str]:
     return lines
 
 
-def ab_section(ab: dict) -> list[str]:
-    """Old and new code of the optimised examples, alternated in the same run."""
-    rows = []
-    for name, entry in ab["examples"].items():
-        spec = registry.get(name)
-        diff = entry["max_metric_difference"]
-        same = "identiques" if diff == 0 else f"écart relatif ≤ {frenchfmt.scientific(diff)}"
-        rows.append([f"{spec.fidle_id} `{name}`", sec(entry["before_median_s"]),
-                     sec(entry["after_median_s"]),
-                     change(entry["before_median_s"], entry["after_median_s"]), same])
-    lines = [f"Chaque exemple est entraîné {ab['repeats']} fois avec son code d'avant "
-             f"(commit `{ab['rev'][:7]}`) et {ab['repeats']} fois avec son code actuel, en "
-             f"alternance, dans la même exécution (profil {ab['profile']}) ; durées "
-             "médianes.", ""]
-    return lines + _table(["Exemple", "Avant", "Après", "Écart", "Mesures finales"], rows,
-                          "lrrrl")
-
-
-def before_after(before: dict, after: dict) -> list[str]:
-    """The cold build and its training times, in an earlier run and in this one."""
-    def get(data, *path):
-        for key in path:
-            if not isinstance(data, dict) or key not in data:
-                return None
-            data = data[key]
-        return data
-
-    measures = [
-        ("Construction à froid", ("site", "cold_s"), sec),
-        ("dont somme des entraînements", ("site", "training_sum_s"), sec),
-        ("Construction à chaud", ("site", "warm_median_s"), sec),
-    ]
-    for name in ("wine", "overfitting", "randomness", "mnist"):
-        spec = registry.get(name)
-        witness = " (code inchangé : témoin du bruit)" if name == "mnist" else ""
-        measures.append((f"Entraînement de {spec.fidle_id} `{name}`{witness}",
-                         ("site", "examples", name, "duration_s"), sec))
-    rows = []
-    for label, path, fmt in measures:
-        old, new = get(before, *path), get(after, *path)
-        if old is None or new is None:
-            continue
-        rows.append([label, fmt(old), fmt(new), change(old, new)])
-    return _table(["Mesure", "Avant", "Après", "Écart"], rows)
-
-
 def french_spaces(text: str) -> str:
     """No-break space before « : ; ? ! » and after « (outside `code`), as on the pages."""
     def fix(part: str) -> str:
@@ -241,7 +202,7 @@ def french_spaces(text: str) -> str:
     return "".join(p if i % 2 else fix(p) for i, p in enumerate(pieces))
 
 
-def markdown(data: dict, before: dict | None = None) -> str:
+def markdown(data: dict) -> str:
     lines = ["<!-- Généré par `python -m bench` (make bench) : ne pas modifier à la main. -->",
              "", *context(data)]
     if "site" in data:
@@ -253,13 +214,4 @@ def markdown(data: dict, before: dict | None = None) -> str:
                       *fidle_section(data["site"])]
     lines += ["### Moteurs de calcul (backends) de Keras", "",
               *backends_section(data["backends"])]
-    if "ab" in data:
-        lines += ["### Avant et après les optimisations", "", *ab_section(data["ab"])]
-    if before:
-        lines += ["### La construction à froid, avant et après", "",
-                  f"Avant : exécution du {french_date(before['machine']['date'])} "
-                  f"(profil {before['profile']}) ; après : celle de cette page. Deux "
-                  "exécutions séparées subissent des charges différentes de la machine : "
-                  "l'exemple MNIST1, dont le code n'a pas changé, donne l'ordre de grandeur "
-                  "de ce bruit.", "", *before_after(before, data)]
     return french_spaces("\n".join(lines).rstrip() + "\n")

@@ -1,115 +1,119 @@
-"""The results cache of the site build: what the key depends on, atomic entries, locks."""
+"""The results cache of the site build: what the keys depend on, atomic entries, locks."""
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import threading
 from pathlib import Path
 
 import pytest
 
-from fidle_examples.plugin import cache
 from fidle_examples.core import registry
-from fidle_examples.plugin.cache import ResultsCache
 from fidle_examples.core.datasets import MNIST, WINE_RED
-from fidle_examples.core.results import Result
+from fidle_examples.core.results import Figure, Result
+from fidle_examples.plugin import cache
+from fidle_examples.plugin.cache import ResultsCache
+from support import fake_result
 
 VERSIONS = {"python": "3.11.0", "numpy": "2.0.0", "keras": "3.0.0", "backend": "tensorflow",
             "tensorflow": "2.0.0"}
+EXAMPLES = "fidle_examples.examples."
 
 
 @pytest.fixture
 def package(tmp_path) -> Path:
     """A private copy of the package sources, to edit."""
     copy = tmp_path / "fidle_examples"
-    shutil.copytree(cache.package_dir(), copy,
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(cache.package_dir(), copy, ignore=shutil.ignore_patterns("__pycache__"))
     return copy
 
 
 def _fingerprints(root: Path, **overrides) -> dict[str, str]:
     args = {"profile": "quick", "versions": VERSIONS, **overrides}
-    return {spec.name: cache.fingerprint(spec, root=root, **args)
-            for spec in registry.EXAMPLES if (root / "examples" / f"{spec.module}.py").exists()}
+    return {spec.name: cache.fingerprint(spec, root=root, **args) for spec in registry.EXAMPLES}
 
 
-def _append(path: Path, text: str = "\n# edited\n") -> None:
+def _figure_keys(root: Path) -> dict[str, str]:
+    return {spec.name: cache.figure_key(spec, "0" * 64, root=root) for spec in registry.EXAMPLES}
+
+
+def _append(path: Path, text: str = "\nEDITED = True\n") -> None:
     path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
 
 
-def _result(accuracy: float = 0.9) -> Result:
-    result = Result(history={"loss": [1.0, 0.5]}, example="mnist", title="MNIST",
-                    profile="quick", config={"epochs": 2}, date="2025-01-01T10:00:00+01:00")
-    result.add_metric("test_accuracy", "Exactitude", accuracy, "percent", 2)
-    result.add_figure("loss", "Perte", f"<svg><!-- {accuracy} --></svg>")
-    return result
-
-
-# --- what the key depends on --------------------------------------------------------
-
-def test_closure_holds_the_modules_a_run_executes_and_nothing_else():
-    closure = cache.source_closure("fidle_examples.examples.mnist")
-    for needed in ("fidle_examples", "fidle_examples.examples", "fidle_examples.examples.mnist",
-                   "fidle_examples.core.runner", "fidle_examples.core.results", "fidle_examples.core.plots",
-                   "fidle_examples.core.datasets", "fidle_examples.core.context", "fidle_examples.core.config",
-                   "fidle_examples.core.runtime", "fidle_examples.core.store", "fidle_examples.core.frenchfmt",
-                   "fidle_examples.core.errors"):
-        assert needed in closure, needed
-    for unrelated in ("fidle_examples.cli", "fidle_examples.core.registry",
-                      "fidle_examples.plugin", "fidle_examples.examples.wine"):
-        assert unrelated not in closure, unrelated
-    assert closure["fidle_examples.core.plots"].name == "plots.py"
-
-
 def _users(root: Path, module: str) -> set[str]:
-    """Examples whose run imports `module`."""
+    """Examples whose training imports `module`."""
     return {spec.name for spec in registry.EXAMPLES
-            if (root / "examples" / f"{spec.module}.py").exists()
-            and module in cache.source_closure(f"fidle_examples.examples.{spec.module}", root)}
+            if module in cache.source_closure(EXAMPLES + spec.module, root)}
 
 
 def _changed(before: dict[str, str], after: dict[str, str]) -> set[str]:
     return {name for name in before if after[name] != before[name]}
 
 
+# --- what the training key depends on ---------------------------------------------------
+
+def test_closure_holds_the_modules_a_training_executes_and_nothing_else():
+    closure = cache.source_closure(EXAMPLES + "randomness")
+    for needed in ("fidle_examples", "fidle_examples.examples", EXAMPLES + "randomness",
+                   EXAMPLES + "mnist_dense", "fidle_examples.core.runner",
+                   "fidle_examples.core.datasets", "fidle_examples.core.context",
+                   "fidle_examples.core.config", "fidle_examples.core.runtime"):
+        assert needed in closure, needed
+    # Drawing, storing, declaring and wording results change no number.
+    for unrelated in ("fidle_examples.cli", "fidle_examples.core.registry",
+                      "fidle_examples.core.plots", "fidle_examples.core.figures",
+                      "fidle_examples.core.results", "fidle_examples.core.store",
+                      "fidle_examples.core.contract", "fidle_examples.core.frenchfmt",
+                      "fidle_examples.plugin", "fidle_examples.notebooks", EXAMPLES + "mnist"):
+        assert unrelated not in closure, unrelated
+    assert closure[EXAMPLES + "mnist_dense"].name == "mnist_dense.py"
+
+
 def test_editing_one_example_changes_only_the_examples_that_run_it(package):
     before = _fingerprints(package)
-    assert len(before) >= 2 and len(set(before.values())) == len(before)
+    assert len(set(before.values())) == len(before)
     _append(package / "examples" / "mnist.py")
     changed = _changed(before, _fingerprints(package))
-    assert changed == _users(package, "fidle_examples.examples.mnist")
-    assert "mnist" in changed and "linear-regression" not in changed
+    assert changed == _users(package, EXAMPLES + "mnist") == {"mnist"}
 
 
-def test_editing_shared_code_changes_the_examples_that_use_it(package):
+def test_editing_lesson_code_changes_the_examples_that_use_it(package):
     before = _fingerprints(package)
-    _append(package / "plots.py")
+    _append(package / "examples" / "mnist_dense.py")
     changed = _changed(before, _fingerprints(package))
-    assert changed == _users(package, "fidle_examples.core.plots")
-    assert "mnist" in changed  # mnist draws its curves with plots
+    assert changed == _users(package, EXAMPLES + "mnist_dense")
+    assert "randomness" in changed and "mnist" not in changed
 
 
-def test_cli_and_registry_edits_retrain_nothing(package):
-    before = _fingerprints(package)
+def test_editing_drawing_formatting_cli_or_registry_retrains_nothing(package):
+    """Plotting code, number formats, titles and duration estimates change no number
+    (issue 17.3)."""
+    before, figures_before = _fingerprints(package), _figure_keys(package)
+    _append(package / "core" / "plots.py")
+    _append(package / "core" / "figures.py")
+    _append(package / "core" / "frenchfmt.py")
     _append(package / "cli.py")
-    _append(package / "registry.py")  # e.g. a new example added to the list
+    _append(package / "core" / "registry.py")  # e.g. a new example added to the list
     assert _fingerprints(package) == before
+    # ...but every figure is drawn again: each figure key covers the plotting modules.
+    assert _changed(figures_before, _figure_keys(package)) == set(figures_before)
 
 
-def test_profile_versions_and_registry_entry_are_in_the_fingerprint(package):
+def test_profile_versions_and_the_example_module_are_in_the_fingerprint(package):
     base = _fingerprints(package)["mnist"]
     assert _fingerprints(package, profile="full")["mnist"] != base
-    newer = {**VERSIONS, "keras": "3.0.1"}
-    assert _fingerprints(package, versions=newer)["mnist"] != base
+    assert _fingerprints(package, versions={**VERSIONS, "keras": "3.0.1"})["mnist"] != base
     spec = registry.get("mnist")
-    renamed = type(spec)(spec.name, spec.module, spec.fidle_id, "Autre titre", spec.duration)
+    retitled = dataclasses.replace(spec, title="Autre titre", summary="autre", cost_s=99)
+    assert cache.fingerprint(retitled, "quick", VERSIONS, package) == base
+    renamed = dataclasses.replace(spec, name="mnist-bis")
     assert cache.fingerprint(renamed, "quick", VERSIONS, package) != base
 
 
 def test_key_depends_on_config_and_datasets():
     key = cache.result_key("f" * 64, {"epochs": 3}, [MNIST])
-    assert len(key) == 64
-    assert cache.result_key("f" * 64, {"epochs": 3}, [MNIST]) == key
     assert cache.result_key("f" * 64, {"epochs": 4}, [MNIST]) != key
     assert cache.result_key("f" * 64, {"epochs": 3}, [MNIST, WINE_RED]) != key
     assert cache.result_key("e" * 64, {"epochs": 3}, [MNIST]) != key
@@ -139,40 +143,64 @@ def test_cache_root_follows_the_environment(monkeypatch, tmp_path):
 
 # --- entries ------------------------------------------------------------------------
 
+def _accuracy(results: ResultsCache, profile: str, key: str) -> float | None:
+    loaded = results.load("mnist", profile, key)
+    return loaded and loaded.metrics["test_accuracy"]
+
+
 def test_store_then_load_by_fingerprint(tmp_path):
     results = ResultsCache(tmp_path)
     key, fp = "a" * 64, "b" * 64
     assert results.key_for("mnist", "quick", fp) is None
     with results.lock("mnist", "quick", key):
-        results.store("mnist", "quick", key, fp, _result(0.9))
+        results.store("mnist", "quick", key, fp, fake_result(0.9, figures={}))
     assert results.key_for("mnist", "quick", fp) == key
     loaded = results.load("mnist", "quick", key)
-    assert loaded.metrics["test_accuracy"].value == pytest.approx(0.9)
-    assert loaded.figures["loss"].svg == "<svg><!-- 0.9 --></svg>"
+    assert loaded.metrics["test_accuracy"] == 0.9
+    assert loaded.data["y_pred"].tolist() == [3, 1, 4]
+
+
+def test_figures_are_stored_apart_and_replaced_by_a_new_drawing(tmp_path):
+    results = ResultsCache(tmp_path)
+    key = "a" * 64
+    results.store("mnist", "quick", key, "b" * 64, fake_result(figures={}))
+    captions = {"loss": "Perte", "accuracy": "Exactitude"}
+    assert results.load_figures("mnist", "quick", key, "1" * 64, captions) is None
+    drawn = {k: Figure(k, c, f"<svg>{k} v1</svg>") for k, c in captions.items()}
+    results.store_figures("mnist", "quick", key, "1" * 64, drawn)
+    loaded = results.load_figures("mnist", "quick", key, "1" * 64, captions)
+    assert {k: (f.title, f.svg) for k, f in loaded.items()} == \
+        {k: (f.title, f.svg) for k, f in drawn.items()}
+    # A figure the stored drawing lacks (a figure declared since): drawn again.
+    assert results.load_figures("mnist", "quick", key, "1" * 64,
+                                {**captions, "confusion": "Matrice"}) is None
+    results.store_figures("mnist", "quick", key, "2" * 64, drawn)  # plotting code edited
+    assert results.load_figures("mnist", "quick", key, "1" * 64, captions) is None
+    assert results.load("mnist", "quick", key) is not None  # the training result stays
 
 
 def test_new_entry_prunes_the_old_one_of_the_same_profile_only(tmp_path):
     results = ResultsCache(tmp_path)
-    results.store("mnist", "quick", "1" * 64, "a" * 64, _result(0.1))
-    results.store("mnist", "full", "2" * 64, "b" * 64, _result(0.2))
-    results.store("mnist", "quick", "3" * 64, "c" * 64, _result(0.3))
+    results.store("mnist", "quick", "1" * 64, "a" * 64, fake_result(0.1))
+    results.store("mnist", "full", "2" * 64, "b" * 64, fake_result(0.2))
+    results.store("mnist", "quick", "3" * 64, "c" * 64, fake_result(0.3))
     assert results.load("mnist", "quick", "1" * 64) is None
     assert results.key_for("mnist", "quick", "a" * 64) is None
-    assert results.load("mnist", "full", "2" * 64) is not None
-    assert results.load("mnist", "quick", "3" * 64) is not None
+    assert _accuracy(results, "full", "2" * 64) == 0.2
+    assert _accuracy(results, "quick", "3" * 64) == 0.3
 
 
 def test_entry_in_use_by_another_build_is_not_pruned(tmp_path):
     results = ResultsCache(tmp_path)
-    results.store("mnist", "quick", "1" * 64, "a" * 64, _result(0.1))
+    results.store("mnist", "quick", "1" * 64, "a" * 64, fake_result(0.1))
     with results.lock("mnist", "quick", "1" * 64):  # another build holds it
-        results.store("mnist", "quick", "3" * 64, "c" * 64, _result(0.3))
-        assert results.load("mnist", "quick", "1" * 64) is not None
+        results.store("mnist", "quick", "3" * 64, "c" * 64, fake_result(0.3))
+        assert _accuracy(results, "quick", "1" * 64) == 0.1
 
 
 def test_interrupted_save_keeps_the_previous_entry(tmp_path, monkeypatch):
     results = ResultsCache(tmp_path)
-    results.store("mnist", "quick", "1" * 64, "a" * 64, _result(0.1))
+    results.store("mnist", "quick", "1" * 64, "a" * 64, fake_result(0.1))
     real_save = Result.save
 
     def save_then_interrupt(self, folder):
@@ -182,12 +210,11 @@ def test_interrupted_save_keeps_the_previous_entry(tmp_path, monkeypatch):
     monkeypatch.setattr(Result, "save", save_then_interrupt)
     with pytest.raises(KeyboardInterrupt):
         with results.lock("mnist", "quick", "3" * 64):
-            results.store("mnist", "quick", "3" * 64, "c" * 64, _result(0.3))
+            results.store("mnist", "quick", "3" * 64, "c" * 64, fake_result(0.3))
     monkeypatch.setattr(Result, "save", real_save)
     assert results.load("mnist", "quick", "3" * 64) is None
     assert results.key_for("mnist", "quick", "c" * 64) is None
-    previous = results.load("mnist", "quick", "1" * 64)
-    assert previous.metrics["test_accuracy"].value == pytest.approx(0.1)
+    assert _accuracy(results, "quick", "1" * 64) == 0.1
     assert results.key_for("mnist", "quick", "a" * 64) == "1" * 64
 
 
@@ -200,14 +227,16 @@ def test_leftover_of_a_killed_save_is_ignored_then_cleaned(tmp_path):
     assert results.load("mnist", "quick", "3" * 64) is None
     with results.lock("mnist", "quick", "3" * 64):
         assert not stray.exists()
-        results.store("mnist", "quick", "3" * 64, "c" * 64, _result(0.3))
-    assert results.load("mnist", "quick", "3" * 64) is not None
+        results.store("mnist", "quick", "3" * 64, "c" * 64, fake_result(0.3))
+    assert _accuracy(results, "quick", "3" * 64) == 0.3
 
 
-def test_damaged_entry_reads_as_missing(tmp_path):
+@pytest.mark.parametrize("damaged", ["result.json", "data.npz"])
+def test_damaged_entry_reads_as_missing(tmp_path, damaged):
+    """It is then trained again and replaced."""
     results = ResultsCache(tmp_path)
-    results.store("mnist", "quick", "1" * 64, "a" * 64, _result(0.1))
-    (results.entry("mnist", "quick", "1" * 64) / "loss.svg").unlink()
+    results.store("mnist", "quick", "1" * 64, "a" * 64, fake_result(0.1))
+    (results.entry("mnist", "quick", "1" * 64) / damaged).unlink()
     assert results.load("mnist", "quick", "1" * 64) is None
 
 
@@ -221,16 +250,16 @@ def test_second_builder_waits_then_reuses_the_entry(tmp_path):
     def other_build():
         holding.wait()
         with second.lock("mnist", "quick", key, on_wait=waited.set):
-            seen.append(second.load("mnist", "quick", key))
+            seen.append(_accuracy(second, "quick", key))
 
     thread = threading.Thread(target=other_build)
     thread.start()
     with first.lock("mnist", "quick", key):
         holding.set()
         assert waited.wait(timeout=60), "the second builder did not notice the lock"
-        first.store("mnist", "quick", key, "a" * 64, _result(0.7))
+        first.store("mnist", "quick", key, "a" * 64, fake_result(0.7))
     thread.join(timeout=60)
-    assert seen and seen[0].metrics["test_accuracy"].value == pytest.approx(0.7)
+    assert seen == [0.7]
 
 
 def test_lock_file_removed_by_a_pruner_is_not_trusted(tmp_path):

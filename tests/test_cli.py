@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 
 import pytest
@@ -11,7 +10,6 @@ from fidle_examples import cli
 from fidle_examples.core import reference, registry
 from fidle_examples.core.errors import FidleError, TrainingError, UsageError
 from fidle_examples.core.results import DATA_FILE, RESULT_FILE
-from fidle_examples.core.frenchfmt import NNBSP
 from support import run_cli
 
 
@@ -154,40 +152,30 @@ def test_reference_refuses_unknown_examples_and_too_few_seeds():
 
 # --- is my run normal? the committed reference ------------------------------------------
 
-def fake_mnist_reference(folder) -> None:
-    """Three seeds of the full profile, in the range the real reference/mnist.json
-    gives (97,6 to 97,9 %): a run of one epoch falls below it."""
-    from fidle_examples.examples import mnist
-
-    config = dataclasses.asdict(mnist.PROFILES["full"])
-    del config["seed"]
-    runs = [{"seed": seed, "history": {"loss": [0.3, 0.1]}, "duration_s": 14.0,
-             "metrics": {"test_accuracy": accuracy, "test_loss": 0.07 + seed / 100,
-                         "errors": round(10_000 * (1 - accuracy)), "parameters": 199_210}}
-            for seed, accuracy in ((1, 0.9761), (2, 0.9774), (3, 0.9787))]
-    reference.save(reference.Reference("mnist", "full", [1, 2, 3], config, runs,
-                                       {"device": "CPU", "versions": {}}), folder)
-
-
 @pytest.mark.slow
 def test_compare_says_a_one_epoch_mnist_falls_below_the_reference(tmp_path):
-    """`run mnist --epochs 1` then `compare`: the accuracy is below the range of the
-    reference seeds, and the report names the likely cause; a verdict, not an error."""
-    fake_mnist_reference(tmp_path / "reference")
-    env = {reference.ENV_DIR: str(tmp_path / "reference")}
+    """`run mnist --epochs 1` then `compare`, against the committed reference/mnist.json:
+    the accuracy is below the range of its seeds, and the report names the likely
+    cause; a verdict, not an error."""
+    ref = reference.load("mnist")
+    assert ref is not None, f"{reference.path_for('mnist')} manque : make reference"
     output = tmp_path / "mnist"
-    done = run_cli("run", "mnist", "--epochs", "1", "--quiet", "--output", str(output), env=env)
+    done = run_cli("run", "mnist", "--epochs", "1", "--quiet", "--output", str(output))
     assert done.returncode == 0, done.stderr
-    compared = run_cli("compare", str(output), env=env)
+    compared = run_cli("compare", str(output))
     assert compared.returncode == 0, compared.stderr
     text = compared.stdout
-    assert text.startswith("Comparaison avec les résultats de référence (3 graines, "
-                           "profil complet) :")
+    assert text.startswith(f"Comparaison avec les résultats de référence ({len(ref.seeds)} "
+                           "graines, profil complet) :")
+    metric = registry.get("mnist").load().METRICS["test_accuracy"]
+    low, _, high = ref.range("test_accuracy")
     accuracy = next(line for line in text.splitlines()
-                    if line.strip().startswith("Exactitude sur le jeu de test"))
-    assert f"référence 97,61{NNBSP}% à 97,87{NNBSP}% : EN DESSOUS de la plage" in accuracy
-    assert "  --epochs = 1 ici, 20 dans la référence" in text
-    assert "  - moins d'époques (1 au lieu de 20)" in text
+                    if line.strip().startswith(metric.label))
+    assert (f"référence {metric.format(low)} à {metric.format(high)} : EN DESSOUS de la plage"
+            in accuracy)
+    epochs = ref.config["epochs"]
+    assert f"  --epochs = 1 ici, {epochs} dans la référence" in text
+    assert f"  - moins d'époques (1 au lieu de {epochs})" in text
     assert done.stdout.rstrip().endswith(text.strip())  # `run` ends with the same report
 
 

@@ -12,19 +12,15 @@ from fidle_examples.core import registry
 from fidle_examples.core.errors import UsageError
 
 
-COURSE_EXAMPLES = ["linear-regression", "gradient-descent", "polynomial-regression",
-                   "logistic-regression", "wine", "mnist"]
-
-
 def _module(name: str):
     return registry.get(name).load()
 
 
-@pytest.mark.parametrize("name", COURSE_EXAMPLES)
-@pytest.mark.parametrize("profile", ["full", "quick"])
-def test_every_profile_is_valid(name, profile):
+@pytest.mark.parametrize("name", registry.names())
+@pytest.mark.parametrize("profile", config_mod.PROFILES)
+def test_every_profile_passes_the_checks_of_its_options(name, profile):
     module = _module(name)
-    assert config_mod.resolve(module, profile) == module.PROFILES[profile]
+    assert config_mod.resolve(module, profile) == module.PROFILES[profile]  # else UsageError
 
 
 def test_overrides_are_converted_to_the_field_type():
@@ -99,10 +95,3 @@ def test_a_field_that_is_not_a_number_cannot_be_overridden():
     module = types.SimpleNamespace(NAME="demo", PROFILES={"full": Config(), "quick": Config()})
     with pytest.raises(UsageError, match="--degrees ne peut pas être changé en ligne de commande"):
         config_mod.resolve(module, "quick", {"degrees": "1,2"})
-
-
-def test_gradient_descent_shares_the_points_of_linear_regression():
-    linear = _module("linear-regression").PROFILES["full"]
-    descent = _module("gradient-descent").PROFILES["full"]
-    for field in dataclasses.fields(linear):
-        assert getattr(descent, field.name) == getattr(linear, field.name), field.name

@@ -3,9 +3,9 @@ and the fix, a non-zero exit, and loses nothing (previous results, cache entry, 
 
 Cases already covered elsewhere are not repeated here (unknown example and bad option
 values: test_cli.py and test_config.py; missing or damaged dataset: test_datasets.py;
-interrupted cache write, concurrent builders: test_cache.py; unknown example or figure
-in a marker, two builds at once, killed build: test_plugin.py). docs/performances.md
-and the report of issue #9 list which test covers which case.
+interrupted cache write, damaged entry, concurrent builders: test_cache.py; misspelt
+marker, failing example in a worker pool, two builds at once, killed build:
+test_plugin.py). docs/performances.md lists which test covers which case.
 """
 
 from __future__ import annotations
@@ -17,12 +17,10 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
 from fidle_examples import cli
 from fidle_examples.core import runner
 from fidle_examples.core.context import RunContext
@@ -30,17 +28,14 @@ from fidle_examples.core.errors import FidleError, TrainingError, UsageError
 from fidle_examples.examples import linear_regression
 from fidle_examples.core.results import RESULT_FILE, Result
 from fidle_examples.core.store import save_atomically
+from support import ROOT, build_site, fake_result, make_project, training_started
 
 NOBODY = 65534
 
 
 def previous_results(folder: Path) -> dict[str, bytes]:
     """A folder holding the results of an earlier, good run; returns its files."""
-    result = Result(history={"loss": [1.0, 0.5]}, example="wine", title="Vin",
-                    profile="quick", seed=1)
-    result.add_metric("test_mae", "MAE", 0.5)
-    result.add_figure("loss", "Perte", "<svg>ancienne</svg>")
-    save_atomically(result, folder)
+    save_atomically(fake_result(0.5), folder)
     return files_of(folder)
 
 
@@ -162,7 +157,7 @@ def test_ctrl_c_while_the_results_are_written_keeps_the_previous_ones(capsys, tm
     assert code == 130
     assert "Interrompu : aucun résultat partiel n'a été enregistré." in err
     assert files_of(output) == before and strays(output) == []
-    assert Result.load(output).metrics["test_mae"].value == 0.5
+    assert Result.load(output).metrics["test_accuracy"] == 0.5
 
 
 # --- where results cannot be written ----------------------------------------------------
@@ -251,52 +246,42 @@ plugins:
 """
 
 
-def mkdocs_build(project: Path, cache_dir: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "FIDLE_EXAMPLES_CACHE": str(cache_dir),
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "src"),
-                                                       os.environ.get("PYTHONPATH")]))}
-    return subprocess.run([sys.executable, "-m", "mkdocs", "build", "-f",
-                           str(project / "mkdocs.yml")], capture_output=True, text=True,
-                          cwd=project, env=env, timeout=600)
-
-
 def site_files(site: Path) -> dict[str, bytes]:
     return {str(p.relative_to(site)): p.read_bytes() for p in sorted(site.rglob("*"))
             if p.is_file()}
 
 
 def test_failed_builds_keep_the_previous_site_and_cache(tmp_path):
-    project, cache_dir = tmp_path / "projet", tmp_path / "cache"
-    page = project / "docs" / "index.md"
-    page.parent.mkdir(parents=True)
-    (project / "mkdocs.yml").write_text(SITE_YML, encoding="utf-8")
-    page.write_text("# Essai\n\n{{ fidle:results linear-regression }}\n", encoding="utf-8")
-    first = mkdocs_build(project, cache_dir)
-    assert first.returncode == 0, first.stderr
+    cache_dir = tmp_path / "cache"
+    page = "# Essai\n\n{{ fidle:results linear-regression }}\n"
+    project = make_project(tmp_path / "projet", {"index.md": page}, SITE_YML)
+    src = ROOT / "src"
+    first = build_site(project, cache_dir, src, strict=False)
+    assert first.returncode == 0, first.stdout
     site = site_files(project / "site")
     cache = site_files(cache_dir)
     assert "generated/linear-regression/fit.svg" in site
 
     # A marker naming an example that does not exist: page and line, site kept.
-    page.write_text("# Essai\n\nTexte.\n{{ fidle:figure linear-regresion/fit }}\n",
-                    encoding="utf-8")
-    bad_marker = mkdocs_build(project, cache_dir)
+    (project / "docs" / "index.md").write_text(
+        "# Essai\n\nTexte.\n{{ fidle:figure linear-regresion/fit }}\n", encoding="utf-8")
+    bad_marker = build_site(project, cache_dir, src, strict=False)
     assert bad_marker.returncode != 0
     assert "docs/index.md, ligne 4 : Exemple inconnu : « linear-regresion »" in \
-        bad_marker.stderr
+        bad_marker.stdout
     assert site_files(project / "site") == site
 
     # A results cache that cannot be written (a path below a file): a French message
     # naming the variable to change, raised before training; site and old cache kept.
-    page.write_text("# Essai\n\n{{ fidle:results linear-regression }}\n", encoding="utf-8")
+    (project / "docs" / "index.md").write_text(page, encoding="utf-8")
     blocker = tmp_path / "fichier"
     blocker.write_text("x", encoding="utf-8")
-    unwritable = mkdocs_build(project, blocker / "cache")
+    unwritable = build_site(project, blocker / "cache", src, strict=False)
     assert unwritable.returncode != 0
-    log = unwritable.stderr
+    log = unwritable.stdout
     assert (f"Impossible d'écrire dans le cache des résultats « {blocker / 'cache'} » "
             "(un élément du chemin est un fichier, pas un dossier)") in log
     assert "FIDLE_EXAMPLES_CACHE" in log and "Traceback" not in log
-    assert "entraînement (profil" not in log  # it stopped before training
+    assert not training_started(log)
     assert site_files(project / "site") == site
     assert site_files(cache_dir) == cache

@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import re
-import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlparse
@@ -25,9 +22,8 @@ from mkdocs.config import load_config
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.nav import get_navigation
 from mkdocs.structure.files import get_files
-from support import load_hook
+from support import ROOT, build_site, load_hook, training_started
 
-ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 
 # Plain links (<a href>) to other sites that the pages may hold. Anything that
@@ -139,15 +135,13 @@ def _local_file(site: Path, referrer: Path, url: str) -> Path | None:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    """The site built once for the module, as `make build` does, quick profile."""
+def site(tmp_path_factory, quick_results) -> Path:
+    """The site built once for the module, as `make build` does, quick profile, with
+    the session's results cache: every example and explorer point is already there."""
     out = tmp_path_factory.mktemp("site")
-    proc = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--clean",
-         "--config-file", str(ROOT / "mkdocs.yml"), "--site-dir", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=3600,
-        env={**os.environ, "FIDLE_EXAMPLES_PROFILE": "quick"})
-    assert proc.returncode == 0, f"mkdocs build --strict a échoué :\n{proc.stdout}\n{proc.stderr}"
+    proc = build_site(ROOT, site_dir=out, timeout=3600)
+    assert proc.returncode == 0, f"mkdocs build --strict a échoué :\n{proc.stdout}"
+    assert not training_started(proc.stdout), "the session cache was not used"
     return out
 
 
@@ -399,7 +393,12 @@ def test_a_page_without_diagram_transfers_under_600_kb(site, pages):
     """The search index (full text of the site), Material's CSS and JS and the
     pre-typeset formulas make well over 600 KB uncompressed on a long page: the
     limit is on what a compressing server sends."""
-    light = {p: page for p, page in pages.items() if not page.has("pre", "mermaid")}
+    # The print page is the whole course on one page, for printing and `make pdf`: it
+    # weighs what all the others weigh together, and nobody browses it.
+    printing = load_config(str(ROOT / "mkdocs.yml")).plugins.get("print-site")
+    whole = site / printing.config["print_page_basename"] / "index.html" if printing else None
+    light = {p: page for p, page in pages.items()
+             if not page.has("pre", "mermaid") and p != whole}
     assert light, "Aucune page sans diagramme ?"
     files = {p: _page_files(site, p, page) for p, page in light.items()}
     weights = {p: sum(_transferred(f) for f in fs) for p, fs in files.items()}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import zipfile
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -60,6 +61,7 @@ class Result:
         data = asdict(_Plain(data))["value"]
         data["figures"] = {name: {"title": fig.title, "file": f"{name}.svg"}
                            for name, fig in self.figures.items()}
+        data["arrays"] = sorted(self.data)  # so that a lost data.npz is noticed
         return data
 
     def save(self, folder: Path) -> None:
@@ -84,13 +86,13 @@ class Result:
                 name: Figure(name, fig["title"],
                              (folder / fig["file"]).read_text(encoding="utf-8"))
                 for name, fig in data["figures"].items()}
-            arrays = folder / DATA_FILE
-            if arrays.exists():
-                with np.load(arrays, allow_pickle=False) as stored:
-                    data["data"] = {k: stored[k] for k in stored.files}
+            arrays = data.pop("arrays", None)  # None: saved before the list was kept
+            if arrays or (arrays is None and (folder / DATA_FILE).exists()):
+                with np.load(folder / DATA_FILE, allow_pickle=False) as stored:
+                    data["data"] = {k: stored[k] for k in arrays or stored.files}
             data.pop("reference", None)
             return cls(**data)
-        except (OSError, ValueError, KeyError, TypeError) as error:
+        except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as error:
             raise FidleError(
                 f"Le résultat enregistré dans « {folder} » est illisible ou incomplet "
                 f"({error.__class__.__name__} : {error}). Supprimez ce dossier pour "

@@ -168,8 +168,8 @@ class Loader:
             drawn = figures.draw(module, result)
         except FidleError as error:
             raise PluginError(str(error)) from None
-        log.info("« %s » : %d figures dessinées à partir du résultat enregistré.",
-                 name, len(drawn))
+        log.info("« %s » : %s à partir du résultat enregistré.", name,
+                 "1 figure dessinée" if len(drawn) == 1 else f"{len(drawn)} figures dessinées")
         self.results.store_figures(name, self.profile, key, fkey, drawn)
         return drawn
 
