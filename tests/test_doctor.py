@@ -88,7 +88,7 @@ def test_versions_other_than_the_lock_are_a_warning(tmp_path):
     import keras
 
     lock = tmp_path / "requirements.lock"
-    lock.write_text(f"# a comment\nkeras==0.0.1\nnot-installed-anywhere==1.0\n", encoding="utf-8")
+    lock.write_text("# a comment\nkeras==0.0.1\nnot-installed-anywhere==1.0\n", encoding="utf-8")
     check = doctor.check_packages(lock)
     assert check.status is doctor.Status.WARNING
     assert f"keras {keras.__version__} au lieu de 0.0.1" in check.message

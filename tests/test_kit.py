@@ -118,6 +118,9 @@ def test_offline_install_then_a_quick_example(extracted, tmp_path):
     assert (target / "site" / "index.html").is_file()
     assert sorted(p.name for p in (target / "carnets").glob("*.ipynb")) == \
         sorted(p.name for p in (ROOT / "docs" / "carnets").glob("*.ipynb"))
+    if (ROOT / "reference").is_dir():  # compared with by `run`, from the working directory
+        assert sorted(p.name for p in (target / "reference").iterdir()) == \
+            sorted(p.name for p in (ROOT / "reference").iterdir())
 
 
 def test_a_corrupted_kit_stops_before_installing_anything(extracted, tmp_path):
