@@ -145,9 +145,11 @@ def run(config: Config, ctx: RunContext) -> Result:
 
 
 def figure_loss(result: Result) -> str:
+    # Log scale: the first epochs (MSE near 20) would flatten the rest on a linear axis,
+    # and hide the gap between training and validation that the page discusses.
     return plots.history_curves(result.history, ["loss", "val_loss"],
-                                "Perte (erreur quadratique moyenne)", "MSE",
-                                reference=result.reference)
+                                "Perte (erreur quadratique moyenne, échelle log)", "MSE",
+                                log=True, reference=result.reference)
 
 
 def figure_mae(result: Result) -> str:
