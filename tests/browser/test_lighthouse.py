@@ -68,7 +68,8 @@ def audit(name: str, path: str, site_url, chromium_path, node_tools, artifacts) 
 
 def problems_of(entry: dict) -> list[str]:
     problems = []
-    if any(s["accessibility"] < ACCESSIBILITY_MIN for s in entry["runs"]):
+    # Lighthouse gives no score (None) when a category could not be measured.
+    if any((s["accessibility"] or 0) < ACCESSIBILITY_MIN for s in entry["runs"]):
         problems.append(f"{entry['page']} : accessibilité "
                         f"{[s['accessibility'] for s in entry['runs']]}")
     return problems
