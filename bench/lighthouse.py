@@ -84,16 +84,20 @@ class PlainServer:
 def _run_summary(report_file: Path) -> dict:
     report = json.loads(report_file.read_text(encoding="utf-8"))
     audits = report["audits"]
+    problems = [f"{aid} : {audits[aid]['errorMessage']}" for aid, _, _ in METRICS
+                if aid in audits and audits[aid].get("errorMessage")]
     return {"scores": {cid: cat["score"] for cid, cat in report["categories"].items()},
+            "problem": "; ".join(problems) or None,
             "metrics": {aid: audits[aid]["numericValue"] for aid, _, _ in METRICS
                         if aid in audits and "numericValue" in audits[aid]},
             "bytes": audits.get("total-byte-weight", {}).get("numericValue")}
 
 
 def measure(site_dir: Path, runs: int = 3, reports: Path | None = None,
-            pages: list[str] | None = None, log=print, gzip: bool = False) -> dict:
-    """{"pages": {path: {"runs": [...], "best": {...}}}, ...}; raises RuntimeError
-    when a tool is missing."""
+            pages: list[str] | None = None, log=print, gzip: bool = False,
+            on_page=None) -> dict:
+    """{"pages": {path: {"runs": [...], "errors": [...], "best": {...} or None}}, ...};
+    on_page(path, entry) after each page. Raises RuntimeError when a tool is missing."""
     nodetools, sitetools, pageaudit = _load("nodetools"), _load("sitetools"), _load("pageaudit")
     chromium, node, npm = find_chromium(), shutil.which("node"), shutil.which("npm")
     if not chromium:
@@ -110,38 +114,59 @@ def measure(site_dir: Path, runs: int = 3, reports: Path | None = None,
         handler = sitetools._GzipHandler if gzip else _QuietHandler
         with PlainServer(site_dir, handler) as server:
             for number, path in enumerate(pages, 1):
-                entry = {"runs": [], "errors": []}
-                # A run that fails (Chrome crashing under load...) is retried, once.
-                for run in range(1, runs + 1 + 1):
-                    if len(entry["runs"]) == runs or len(entry["errors"]) > 1:
-                        break
-                    base = folder / f"{path.strip('/').replace('/', '-') or 'accueil'}-{run}"
-                    try:
-                        nodetools.run_lighthouse(node, modules, server.url + path, base,
-                                                 chromium, pageaudit.CHROMIUM_ARGS)
-                    except RuntimeError as exc:
-                        entry["errors"].append(str(exc)[-500:])
-                        log(f"/{path} : essai {run} en échec : {str(exc).splitlines()[0]}")
-                        continue
-                    entry["runs"].append(_run_summary(base.with_name(base.name + ".report.json")))
-                    if entry["runs"][-1]["scores"]["performance"] >= 1:
-                        break
-                if not entry["runs"]:
-                    raise RuntimeError(f"Lighthouse a échoué sur /{path} :\n"
-                                       + "\n".join(entry["errors"]))
-                entry["best"] = max(entry["runs"], key=lambda r: r["scores"]["performance"])
+                def one_run(base: Path) -> dict:
+                    nodetools.run_lighthouse(node, modules, server.url + path, base,
+                                             chromium, pageaudit.CHROMIUM_ARGS)
+                    return _run_summary(base.with_name(base.name + ".report.json"))
+
+                entry = measure_page(path, runs, folder, one_run, log)
                 results[path] = entry
-                best = entry["best"]["scores"]
-                log(f"[{number}/{len(pages)}] /{path} : performance "
-                    f"{round(100 * best['performance'])}, accessibilité "
-                    f"{round(100 * min(r['scores']['accessibility'] for r in entry['runs']))} "
-                    f"({len(entry['runs'])} essai(s))")
+                if entry["best"]:
+                    log(f"[{number}/{len(pages)}] /{path} : performance "
+                        f"{round(100 * entry['best']['scores']['performance'])}, accessibilité "
+                        f"{round(100 * _accessibility(entry))} ({len(entry['runs'])} essai(s))")
+                else:
+                    log(f"[{number}/{len(pages)}] /{path} : aucune mesure ({entry['errors'][-1]})")
+                if on_page:
+                    on_page(path, entry)
     finally:
         if reports is None:
             shutil.rmtree(folder, ignore_errors=True)
     return {"site": str(site_dir), "runs": runs, "gzip": gzip, "pages": results,
             "duration_s": time.monotonic() - started,
             "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None}
+
+
+def measure_page(path: str, runs: int, folder: Path, one_run, log) -> dict:
+    """Up to `runs` Lighthouse runs of one page (one_run(report base) -> summary);
+    a run that fails or gives no performance score (Chrome crashing under load,
+    no largest paint...) is retried once. best is None when no run counted."""
+    entry: dict = {"runs": [], "errors": [], "best": None}
+    run = 0
+    while len(entry["runs"]) < runs and len(entry["errors"]) < 2:
+        run += 1
+        base = folder / f"{path.strip('/').replace('/', '-') or 'accueil'}-{run}"
+        try:
+            summary = one_run(base)
+        except RuntimeError as exc:
+            entry["errors"].append(str(exc).splitlines()[0][:300])
+            log(f"/{path} : essai {run} en échec : {entry['errors'][-1]}")
+            continue
+        if summary["scores"].get("performance") is None:
+            entry["errors"].append("pas de note de performance : "
+                                   + (summary.get("problem") or "raison inconnue"))
+            log(f"/{path} : essai {run} sans note : {entry['errors'][-1]}")
+            continue
+        entry["runs"].append(summary)
+        if summary["scores"]["performance"] >= 1:
+            break  # nothing can beat it
+    if entry["runs"]:
+        entry["best"] = max(entry["runs"], key=lambda r: r["scores"]["performance"])
+    return entry
+
+
+def _accessibility(entry: dict) -> float:
+    return min(r["scores"]["accessibility"] for r in entry["runs"])
 
 
 def _metric(value: float | None, unit: str) -> str:
@@ -153,6 +178,10 @@ def _metric(value: float | None, unit: str) -> str:
     return frenchfmt.number(value, 3)
 
 
+def _perf(entry: dict) -> float:
+    return entry["best"]["scores"]["performance"]
+
+
 def markdown(data: dict) -> str:
     """The French table: one line per page (best run), then the minimum."""
     pages = data["pages"]
@@ -161,36 +190,43 @@ def markdown(data: dict) -> str:
     rows = []
     for path, entry in pages.items():
         best = entry["best"]
-        access = min(r["scores"]["accessibility"] for r in entry["runs"])
+        if best is None:
+            rows.append([f"`/{path}`", "—", *("—" for _ in METRICS), "—",
+                         f"aucune mesure : {entry['errors'][-1]}"])
+            continue
         weight = best.get("bytes")
-        rows.append([f"`/{path}`", str(round(100 * best["scores"]["performance"])),
+        rows.append([f"`/{path}`", str(round(100 * _perf(entry))),
                      *(_metric(best["metrics"].get(aid), unit) for aid, _, unit in METRICS),
                      f"{frenchfmt.number(weight / 1e6, 2)}{NNBSP}Mo" if weight else "—",
-                     str(round(100 * access))])
-    tries = "un essai par page" if data["runs"] == 1 else f"meilleur de {data['runs']} essais par page"
-    lines = [f"Lighthouse (préréglage ordinateur, « desktop ») sur chacune des "
-             f"{len(pages)} pages, servies {'compressées (gzip)' if data.get('gzip') else 'sans compression'} "
-             "par un serveur statique local ; "
-             f"{tries} (la note de performance dépend de "
-             "la charge de la machine). FCP : premier affichage de contenu ; LCP : plus grand "
-             "élément affiché ; TBT : temps de blocage du fil principal ; CLS : décalage "
-             "cumulé de la mise en page ; poids : octets transférés.", "",
+                     str(round(100 * _accessibility(entry)))])
+    tries = ("un essai par page" if data["runs"] == 1
+             else f"meilleur de {data['runs']} essais par page")
+    served = "compressées (gzip)" if data.get("gzip") else "sans compression"
+    lines = [f"Lighthouse (préréglage ordinateur, « desktop ») sur chacune des {len(pages)} "
+             f"pages, servies {served} par un serveur statique local ; {tries} (la note de "
+             "performance dépend de la charge de la machine). FCP : premier affichage de "
+             "contenu ; LCP : plus grand élément affiché ; TBT : temps de blocage du fil "
+             "principal ; CLS : décalage cumulé de la mise en page ; poids : octets "
+             "transférés.", "",
              "| " + " | ".join(header) + " |",
              "| --- | " + " | ".join("---:" for _ in header[1:]) + " |",
              *("| " + " | ".join(row) + " |" for row in rows), ""]
-    if pages:
-        worst_path, worst = min(pages.items(),
-                                key=lambda item: item[1]["best"]["scores"]["performance"])
-        low = worst["best"]["scores"]["performance"]
-        below = [p for p, e in pages.items() if e["best"]["scores"]["performance"] < TARGET]
-        access = min(r["scores"]["accessibility"] for e in pages.values() for r in e["runs"])
-        lines.append(f"Note de performance minimale : **{round(100 * low)}** (`/{worst_path}`) ; "
-                     f"pages sous {round(100 * TARGET)} : {len(below)}"
+    measured = {p: e for p, e in pages.items() if e["best"]}
+    if measured:
+        worst_path, worst = min(measured.items(), key=lambda item: _perf(item[1]))
+        below = [p for p, e in measured.items() if _perf(e) < TARGET]
+        access = min(_accessibility(e) for e in measured.values())
+        lines.append(f"Note de performance minimale : **{round(100 * _perf(worst))}** "
+                     f"(`/{worst_path}`) ; pages sous {round(100 * TARGET)} : {len(below)}"
                      + (f" ({', '.join(f'`/{p}`' for p in below)})" if below else "")
                      + f". Accessibilité minimale : {round(100 * access)}.")
+        failed = [p for p in pages if p not in measured]
+        if failed:
+            lines[-1] += (" Sans note (Lighthouse n'a pas pu mesurer la page) : "
+                          + ", ".join(f"`/{p}`" for p in failed) + ".")
         lines.append("")
     text = "\n".join(lines)
-    # French typography: no-break space before « : ; » outside `code`.
+    # French typography: no-break space before « : ; » and inside « », outside `code`.
     parts = text.split("`")
     return "`".join(p.replace(" :", "\u00a0:").replace(" ;", "\u00a0;").replace("« ", "«\u00a0")
                     .replace(" »", "\u00a0»") if i % 2 == 0 else p
@@ -212,9 +248,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not (args.site / "index.html").is_file():
         parser.error(f"{args.site} n'est pas un site construit (pas d'index.html)")
+    done: dict = {}
+
+    def save(path: str, entry: dict) -> None:  # each page as it comes: a long run may stop
+        done[path] = entry
+        if args.json:
+            args.json.write_text(json.dumps({"site": str(args.site), "runs": args.runs,
+                                             "gzip": args.gzip, "pages": done},
+                                            ensure_ascii=False, indent=1), encoding="utf-8")
+
     try:
         data = measure(args.site, args.runs, args.reports, args.pages,
-                       log=lambda m: print(m, file=sys.stderr, flush=True), gzip=args.gzip)
+                       log=lambda m: print(m, file=sys.stderr, flush=True), gzip=args.gzip,
+                       on_page=save)
     except RuntimeError as exc:
         print(exc, file=sys.stderr)
         return 1
