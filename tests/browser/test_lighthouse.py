@@ -28,7 +28,8 @@ ACCESSIBILITY_MIN = 1.0
 # recorded here (scores.json) but asserted nowhere; `python -m bench.lighthouse` measures
 # it on every page (best of 3, quiet machine) for the Performances page.
 # Named pages, audited first; fallbacks keep the test meaningful if one moves.
-NAMED = {"accueil": "", "exemple": "exemples/mnist/", "chapitre": "cours/retropropagation/"}
+NAMED = {"accueil": "", "exemple": "exemples/mnist/", "chapitre": "cours/retropropagation/",
+         "explorateur": "exemples/descente-de-gradient/"}  # quizzes on the last three
 
 
 def audited_page(name: str, pages: list[str]) -> str:
