@@ -123,7 +123,7 @@ def prepare(config: Config):
 # --8<-- [start:train]
 def epoch_clock():
     """A Keras callback that records, for each epoch, the updates made and the seconds
-    spent on them. Not counted: the very first update, which also builds the
+    spent on them. Not counted: the very first call, which also builds the
     computation graph, and the validation pass after each epoch (both cost the
     same whatever the batch size)."""
     import keras
@@ -132,18 +132,21 @@ def epoch_clock():
         def __init__(self):
             super().__init__()
             self.updates, self.seconds = [], []
+            self._timing = False  # the first call also builds the graph: not timed
 
         def on_epoch_begin(self, epoch, logs=None):
-            self._steps, self._start = 0, time.perf_counter()
+            self._first = int(self.model.optimizer.iterations)  # updates made so far
+            self._start = time.perf_counter()
 
         def on_train_batch_end(self, batch, logs=None):
-            self._steps += 1  # one mini-batch = one update of the weights
+            # Called once per group of batches (steps_per_execution).
             self._end = time.perf_counter()
-            if not self.updates and self._steps == 1:
-                self._start = self._end  # the clock starts after the graph is built
+            if not self._timing:
+                self._start, self._timing = self._end, True
 
         def on_epoch_end(self, epoch, logs=None):
-            self.updates.append(self._steps)
+            # One mini-batch = one update of the weights.
+            self.updates.append(int(self.model.optimizer.iterations) - self._first)
             self.seconds.append(self._end - self._start)
 
     return EpochClock()

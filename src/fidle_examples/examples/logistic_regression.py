@@ -107,7 +107,10 @@ def run(config: Config, ctx: RunContext) -> Result:
                   loss="binary_crossentropy",
                   metrics=["accuracy",
                            keras.metrics.Precision(name="precision"),
-                           keras.metrics.Recall(name="recall")])
+                           keras.metrics.Recall(name="recall")],
+                  # 16 batches per call: the same result, less fixed cost per step
+                  # (the PyTorch backend of Keras only accepts 1).
+                  steps_per_execution=1 if keras.backend.backend() == "torch" else 16)
     # --8<-- [end:model]
     # (w₁, w₂, b) before training and after each epoch, for the page's explorer.
     def weights_now():

@@ -46,6 +46,9 @@ def dense_network(hidden_units: int = 100, input_shape=(28, 28)):
         keras.layers.Dense(10, activation="softmax"),
     ])
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+                  metrics=["accuracy"],
+                  # 16 batches per call: the same result, less fixed cost per step
+                  # (the PyTorch backend of Keras only accepts 1).
+                  steps_per_execution=1 if keras.backend.backend() == "torch" else 16)
     return model
 # --8<-- [end:model]

@@ -135,7 +135,10 @@ def big_network(config: Config, variant: str):
     # "loss" includes the L2 penalty; "ce" is the cross-entropy alone, comparable
     # between all the variants.
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy", keras.metrics.SparseCategoricalCrossentropy(name="ce")])
+                  metrics=["accuracy", keras.metrics.SparseCategoricalCrossentropy(name="ce")],
+                  # 16 batches per call: the same result, less fixed cost per step
+                  # (the PyTorch backend of Keras only accepts 1).
+                  steps_per_execution=1 if keras.backend.backend() == "torch" else 16)
     return model
 # --8<-- [end:model]
 

@@ -106,7 +106,10 @@ def run(config: Config, ctx: RunContext) -> Result:
     ])
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate),
                   loss="mse",       # mean squared error: what is minimised
-                  metrics=["mae"])  # mean absolute error: what a person reads
+                  metrics=["mae"],  # mean absolute error: what a person reads
+                  # 16 batches per call: the same result, less fixed cost per step
+                  # (the PyTorch backend of Keras only accepts 1).
+                  steps_per_execution=1 if keras.backend.backend() == "torch" else 16)
     # --8<-- [end:model]
 
     # --8<-- [start:train]
