@@ -14,7 +14,8 @@ import pytest
 
 from fidle_examples.core import contract, registry, runner
 from fidle_examples.core.contract import Metric
-from fidle_examples.plugin import buildworker, cache, checks, explorer, explorerhtml, markers
+from fidle_examples.plugin import (buildworker, cache, checks, drawing, explorer,
+                                   explorerhtml, markers)
 from fidle_examples.plugin.loading import Loaded
 
 EXPLORERS = ("gradient-descent", "polynomial-regression", "logistic-regression")
@@ -146,14 +147,12 @@ def test_each_state_has_its_own_numbers(poly):
             f"{noise ** 2:.3f}".replace(".", ",")
 
 
-def test_a_warm_build_draws_nothing(poly, monkeypatch):
+def test_a_warm_build_draws_nothing(poly):
     entry, view, results, _ = poly
-
-    def no_drawing(*args):
-        raise AssertionError("figure dessinée alors qu'elle est dans le cache")
-
-    monkeypatch.setattr(explorer, "_draw", no_drawing)
-    again = explorer.prepare(entry, module_of("polynomial-regression"), results, "quick")
+    batch = drawing.Batch()
+    again = explorer.prepare(entry, module_of("polynomial-regression"), results, "quick",
+                             batch)
+    assert len(batch) == 0, "figures à dessiner alors qu'elles sont dans le cache"
     assert again.svgs == view.svgs
 
 

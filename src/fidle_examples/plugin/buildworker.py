@@ -155,9 +155,10 @@ THREAD_ENV = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1",
                            "intra_op_parallelism_threads=1"}
 
 
-def pool_size(jobs: int) -> int:
-    """FIDLE_EXAMPLES_WORKERS, else one worker per GPU, else one per core; never more
-    than there are jobs."""
+def pool_size(jobs: int, gpus: bool = True) -> int:
+    """FIDLE_EXAMPLES_WORKERS, else one worker per GPU (unless `gpus` is False: work
+    for the processor only, such as drawing), else one per core; never more than there
+    are jobs."""
     value = os.environ.get(ENV_WORKERS, "").strip()
     if value:
         if not value.isdigit() or int(value) < 1:
@@ -167,7 +168,7 @@ def pool_size(jobs: int) -> int:
                              "processus d'entraînement, au moins 1, est attendu.")
         wanted = int(value)
     else:
-        wanted = _gpu_count() or len(os.sched_getaffinity(0))
+        wanted = (gpus and _gpu_count()) or len(os.sched_getaffinity(0))
     return max(1, min(wanted, jobs))
 
 

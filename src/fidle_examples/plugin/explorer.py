@@ -3,10 +3,11 @@
 A state is one value per control (every combination of the profile's values). Its
 trained controls pick a grid point (trained by loading.Loader, on the worker pool); its
 figure controls are passed to the figure functions: `figure_boundary(result, epoch=5)`.
-The figures of each point are drawn once and kept in the results cache, under the
-point's entry (`explorer-<figure key>/<state>-<figure>.svg`), so a warm build draws
-nothing. The page gets them as generated files, `generated/NAME/explorer/...`; the HTML
-is written by explorerhtml.py.
+The figures of each point are drawn once (with the build's other figures: drawing.py)
+and kept in the results cache, under the point's entry
+(`explorer-<figure key>/<state>-<figure>.svg`), so a warm build draws nothing. The page
+gets them as generated files, `generated/NAME/explorer/...`; the HTML is written by
+explorerhtml.py.
 
 An example may define `explorer_metrics(result, **figure_args)`, returning
 [(Metric, value)]: the numbers of a state that depend on a figure control (the weights
@@ -26,6 +27,7 @@ import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -34,7 +36,7 @@ from fidle_examples.core import frenchfmt, registry
 from fidle_examples.core.contract import Control, Explorer, function_name, FIGURE_PREFIX
 from fidle_examples.core.errors import FidleError
 from fidle_examples.core.results import Result
-from fidle_examples.plugin import buildworker, cache
+from fidle_examples.plugin import buildworker, cache, drawing
 
 log = logging.getLogger("mkdocs.plugins.fidle_examples")
 
@@ -158,18 +160,16 @@ def _slug(values: dict[str, Any]) -> str:
     return _UNSAFE.sub("-", text).strip("-") or "tout"
 
 
-def _draw(module: ModuleType, example: str, key: str, result: Result, args: dict) -> str:
-    try:
-        svg = getattr(module, function_name(FIGURE_PREFIX, key))(result, **args)
-    except Exception as error:  # a bug in a figure: name it, the runs are fine
-        raise FidleError(
-            f"La figure « {key} » de l'explorateur de l'exemple « {example} » n'a pas pu "
-            f"être dessinée pour {args or 'ce point'} ({error.__class__.__name__} : "
-            f"{error}). Les résultats des entraînements sont intacts.") from error
-    if not isinstance(svg, str) or "<svg" not in svg[:2000]:
-        raise FidleError(f"La fonction de la figure « {key} » de l'exemple « {example} » "
-                         "doit renvoyer un texte SVG.")
-    return svg
+def _failure(example: str, key: str, args: dict, why: str | None) -> FidleError:
+    """The error of a figure of the explorer (drawing.Task.failure)."""
+    function = function_name(FIGURE_PREFIX, key)
+    if why is None:
+        return FidleError(f"La fonction de la figure « {key} » de l'exemple « {example} » "
+                          f"(« {function} ») doit renvoyer un texte SVG.")
+    return FidleError(
+        f"La figure « {key} » de l'explorateur de l'exemple « {example} » n'a pas pu "
+        f"être dessinée pour {args or 'ce point'} ({why}). Les résultats des "
+        f"entraînements sont intacts : corrigez la fonction « {function} ».")
 
 
 def _numbers(hook, example: str, result: Result, args: dict) -> list:
@@ -204,9 +204,11 @@ def _store(folder: Path, svgs: dict[str, str]) -> None:
                     "seront redessinées à la prochaine construction.", folder.parent, error)
 
 
-def prepare(entry, module: ModuleType, results: cache.ResultsCache, profile: str) -> View:
+def prepare(entry, module: ModuleType, results: cache.ResultsCache, profile: str,
+            batch: drawing.Batch | None = None) -> View:
     """The view of the explorer of `entry` (loading.Loaded, with its grid points), its
-    figures read from the cache or drawn from the stored results; kept in entry.explorer."""
+    figures read from the cache or drawn from the stored results: by `batch`, into
+    view.svgs once it has run, or by this call without one; kept in entry.explorer."""
     explorer: Explorer = module.EXPLORER
     example = entry.contract.example
     controls = [(k, c, explorer.values(k, profile)) for k, c in explorer.controls.items()]
@@ -243,28 +245,37 @@ def prepare(entry, module: ModuleType, results: cache.ResultsCache, profile: str
                              for m, v in numbers],
                             list(result.extra.get("warnings", []))))
 
-    svgs: dict[str, str] = {}
+    first = initial_choice(controls, entry.result.config)
+    initial = next(s for s in states if s.choice == first)
+    view = View(example, profile, controls, shown, states, initial)
+    entry.explorer = view
+    own = batch is None
+    batch = drawing.Batch() if own else batch
     for slug, (overrides, result, key) in points.items():
         slot = buildworker.slot(profile, None, overrides)
         fkey = cache.figure_key(spec, f"{key}:{FOLDER}")
         folder = results.entry(example, slot, key) / f"{FOLDER}-{fkey[:32]}"
         stored = _load(folder, set(wanted[slug]))
-        if stored is None:
-            plain = dataclasses.replace(result, reference=None)  # no reference band here
-            stored = {name: _draw(module, example, figure, plain, args)
-                      for name, (figure, args) in wanted[slug].items()}
-            log.info("« %s » : %d figures de l'explorateur dessinées (%s).", example,
-                     len(stored), ", ".join(f"{k} = {v}" for k, v in overrides.items())
-                     or "exécution unique")
-            _store(folder, stored)
-        svgs.update(stored)
-
-    config = entry.result.config
-    first = initial_choice(controls, config)
-    initial = next(s for s in states if s.choice == first)
-    view = View(example, profile, controls, shown, states, initial, svgs)
-    entry.explorer = view
+        if stored is not None:
+            view.svgs.update(stored)
+            continue
+        plain = dataclasses.replace(result, reference=None)  # no reference band here
+        tasks = {name: drawing.Task(example, module, function_name(FIGURE_PREFIX, figure),
+                                    plain, partial(_failure, example, figure, args), args)
+                 for name, (figure, args) in wanted[slug].items()}
+        batch.add(tasks, partial(_drawn, view, folder, overrides))
+    if own:
+        batch.run()
     return view
+
+
+def _drawn(view: View, folder: Path, overrides: dict, svgs: dict[str, str]) -> None:
+    """The figures of one point, drawn: logged, kept in the cache and in the view."""
+    log.info("« %s » : %d figures de l'explorateur dessinées (%s).", view.example,
+             len(svgs), ", ".join(f"{k} = {v}" for k, v in overrides.items())
+             or "exécution unique")
+    _store(folder, svgs)
+    view.svgs.update(svgs)
 
 
 def files(entry) -> dict[str, str]:

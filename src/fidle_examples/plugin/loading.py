@@ -1,11 +1,13 @@
 """Loading the examples a build needs: from the cache, or trained by the worker pool;
-then their figures, from the figure cache or drawn from the stored result."""
+then their figures, from the figure cache or drawn from the stored result (all those
+of the build at once, on a pool of processes: drawing.py)."""
 
 from __future__ import annotations
 
 import logging
 import math
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from types import ModuleType
 
@@ -14,9 +16,10 @@ from mkdocs.exceptions import PluginError
 from fidle_examples.core import claims as claims_mod
 from fidle_examples.core import contract as contract_mod
 from fidle_examples.core import figures, frenchfmt, reference, registry
+from fidle_examples.core.contract import FIGURE_PREFIX, function_name
 from fidle_examples.core.errors import FidleError
-from fidle_examples.core.results import Result
-from fidle_examples.plugin import buildworker, cache, explorer
+from fidle_examples.core.results import Figure, Result
+from fidle_examples.plugin import buildworker, cache, drawing, explorer
 
 log = logging.getLogger("mkdocs.plugins.fidle_examples")
 
@@ -58,27 +61,32 @@ class Loader:
 
     def load(self, modules: dict[str, ModuleType]) -> dict[str, Loaded]:
         """{name: Loaded} for the examples of `modules`, in the registry's order, with
-        the points of their explorers (trained on the same pool, in the same call)."""
+        the points of their explorers (trained on the same pool, in the same call), and
+        their figures (those missing from the cache drawn together, at the end)."""
         names = [n for n in registry.names() if n in modules]
         grids = {name: explorer_points(modules[name], self.profile) for name in names}
         jobs = names + [buildworker.job(n, overrides=p) for n in names for p in grids[n]]
         found = self._results(jobs)
-        loaded = {}
+        loaded, batch = {}, drawing.Batch()
         for name in names:
             result, key, fresh = found[name]
             module = modules[name]
             contract = contract_mod.read(module)
             ref = self._reference(name)
             result.reference = ref
-            result.figures = self._figures(name, module, result, key, contract)
+            self._figures(name, module, result, key, contract, batch)
             verdicts = claims_mod.evaluate_all(module, contract, result)
             entry = Loaded(result, key, fresh, contract, ref, verdicts)
             for point in grids[name]:
                 point_result, point_key, _ = found[buildworker.job(name, overrides=point)]
                 entry.points.append((point, point_result, point_key))
             if getattr(module, "EXPLORER", None) is not None:
-                explorer.prepare(entry, module, self.results, self.profile)
+                explorer.prepare(entry, module, self.results, self.profile, batch)
             loaded[name] = entry
+        try:
+            batch.run()
+        except FidleError as error:
+            raise PluginError(str(error)) from None
         return loaded
 
     # --- training results ---------------------------------------------------------
@@ -157,21 +165,27 @@ class Loader:
             return None  # a reference of the full profile says nothing of a quick run
         return ref
 
-    def _figures(self, name, module, result: Result, key: str, contract) -> dict:
+    def _figures(self, name, module, result: Result, key: str, contract,
+                 batch: drawing.Batch) -> None:
+        """result.figures: from the figure cache, or once `batch` has drawn them."""
         spec = registry.get(name)
         ref_file = result.reference.path.read_bytes() if result.reference else b""
         fkey = cache.figure_key(spec, key + cache.sha256(ref_file))
         stored = self.results.load_figures(name, self.profile, key, fkey, contract.figures)
         if stored is not None:
-            return stored
-        try:
-            drawn = figures.draw(module, result)
-        except FidleError as error:
-            raise PluginError(str(error)) from None
-        log.info("« %s » : %s à partir du résultat enregistré.", name,
-                 "1 figure dessinée" if len(drawn) == 1 else f"{len(drawn)} figures dessinées")
-        self.results.store_figures(name, self.profile, key, fkey, drawn)
-        return drawn
+            result.figures = stored
+            return
+
+        def drawn(svgs: dict[str, str]) -> None:
+            result.figures = {k: Figure(k, contract.figures[k], svg) for k, svg in svgs.items()}
+            log.info("« %s » : %s à partir du résultat enregistré.", name,
+                     "1 figure dessinée" if len(svgs) == 1 else f"{len(svgs)} figures dessinées")
+            self.results.store_figures(name, self.profile, key, fkey, result.figures)
+
+        tasks = {k: drawing.Task(name, module, function_name(FIGURE_PREFIX, k), result,
+                                 partial(figures.failure, contract.example, k))
+                 for k in contract.figures}
+        batch.add(tasks, drawn)
 
 
 class _EventLogger:

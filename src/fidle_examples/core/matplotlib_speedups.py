@@ -1,0 +1,65 @@
+"""Same drawings, less repeated work: two patches of matplotlib's SVG output path.
+
+Imported by core.plots. matplotlib is pinned (requirements.lock): these rely on its
+internals, and tests/test_drawing_pool.py checks that they change no byte.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from matplotlib import font_manager, mathtext, textpath
+from matplotlib.backends import backend_svg
+
+# Profiling the site's ~240 figures showed matplotlib (3.11) redoing, for every figure,
+# work whose answer never changes (about 40 % of a log-scale figure, 15 % of the others):
+# - the math text of the log-scale tick labels (10⁻³) is parsed again by each renderer:
+#   the parse cache is per parser, and each renderer makes its own parser;
+# - each text layout looks its font up again and reads its height from the font's tables,
+#   unless the renderer provides `_get_font_height_metrics` (the PDF one does).
+# One parser for the process, and the SVG renderer given those font metrics, computed as
+# Text._get_layout computes them, once per font. The SVG written is the same, byte for
+# byte (tests/test_drawing_pool.py draws figures with and without).
+
+_MATH_PARSER = mathtext.MathTextParser("path")
+# matplotlib's own (this module is imported again when `mkdocs serve` sees it edited).
+_STOCK_TEXT_TO_PATH_INIT = getattr(textpath.TextToPath.__init__, "stock",
+                                   textpath.TextToPath.__init__)
+
+
+def _text_to_path_init(self, *args, **kwargs):
+    _STOCK_TEXT_TO_PATH_INIT(self, *args, **kwargs)
+    self.mathtext_parser = _MATH_PARSER
+
+
+_text_to_path_init.stock = _STOCK_TEXT_TO_PATH_INIT
+
+
+@functools.lru_cache(maxsize=256)
+def _font_height_metrics(prop) -> tuple:
+    """(ascent, descent, line gap) of the font of `prop` (a FontProperties copy), as
+    Text._get_layout reads them when the renderer does not provide them, at the 72 dpi
+    the SVG backend draws at (print_svg sets the figure's dpi to it)."""
+    dpi = backend_svg.FigureCanvasSVG.fixed_dpi
+    font = font_manager.get_font(font_manager.fontManager._find_fonts_by_props(prop))
+    for table_name, gap_key, ascent_key, descent_key in (
+            ("OS/2", "sTypoLineGap", "sTypoAscender", "sTypoDescender"),
+            ("hhea", "lineGap", "ascent", "descent")):
+        table = font.get_sfnt_table(table_name)
+        if table is None:
+            continue
+        fontsize = prop.get_size_in_points()
+        units_per_em = font.get_sfnt_table("head")["unitsPerEm"]
+        scale = 1 / units_per_em * fontsize * dpi / 72  # the same float operations
+        return table[ascent_key] * scale, -table[descent_key] * scale, table[gap_key] * scale
+    return None, None, None  # Text._get_layout then measures the text "lp" itself
+
+
+def _svg_font_height_metrics(self, prop):
+    return _font_height_metrics(prop.copy())  # a copy: the caller may change `prop`
+
+
+textpath.TextToPath.__init__ = _text_to_path_init
+_installed = getattr(backend_svg.RendererSVG, "_get_font_height_metrics", None)
+if _installed is None or _installed.__name__ == _svg_font_height_metrics.__name__:
+    backend_svg.RendererSVG._get_font_height_metrics = _svg_font_height_metrics  # not its own

@@ -1,0 +1,168 @@
+"""The build draws its figures on a pool of processes (plugin/drawing.py): the same bytes
+with one process or two, the same French error for a figure that fails, and matplotlib's
+repeated work cut (core/matplotlib_speedups.py) without a byte of difference."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+import pytest
+from mkdocs.exceptions import PluginError
+
+from fidle_examples.core import plots, reference, registry
+from fidle_examples.plugin import buildworker
+from fidle_examples.plugin.cache import ResultsCache, default_root
+from fidle_examples.plugin.loading import Loader
+from support import ROOT
+
+NAME = "polynomial-regression"  # quick: 2 main figures, 20 of its explorer, in seconds
+LOGGER = "mkdocs.plugins.fidle_examples"
+
+
+@pytest.fixture(scope="module")
+def session_cache() -> Path:
+    """The session's results cache, holding the quick runs of NAME and of its explorer
+    points (trained here if no other test did)."""
+    root = default_root(ROOT)
+    Loader(ResultsCache(root), "quick", reference.default_dir(ROOT)).load(
+        {NAME: registry.get(NAME).load()})
+    return root
+
+
+def _without_figures(root: Path, to: Path) -> Path:
+    """A copy of the training entries of NAME, without any drawn figure."""
+    shutil.copytree(root / NAME, to / NAME,
+                    ignore=shutil.ignore_patterns("figures-*", "explorer-*", "*.lock"))
+    return to
+
+
+def _load(root: Path, module, workers: int, monkeypatch):
+    monkeypatch.setenv(buildworker.ENV_WORKERS, str(workers))
+    loader = Loader(ResultsCache(root), "quick", reference.default_dir(ROOT))
+    return loader.load({NAME: module})[NAME]
+
+
+def test_one_or_two_processes_draw_the_same_bytes(session_cache, tmp_path, monkeypatch,
+                                                  caplog):
+    module = registry.get(NAME).load()
+    drawn = {}
+    for workers in (1, 2):
+        root = _without_figures(session_cache, tmp_path / f"cache-{workers}")
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger=LOGGER):
+            entry = _load(root, module, workers, monkeypatch)
+        assert "22 figures dessinées en" in caplog.text
+        assert f"({workers} processus)" in caplog.text
+        assert ("Figures à dessiner : 22, sur 2 processus." in caplog.text) == (workers == 2)
+        drawn[workers] = {**{key: figure.svg for key, figure in entry.result.figures.items()},
+                          **entry.explorer.svgs}
+        # Kept in the figure cache: the next build draws nothing.
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger=LOGGER):
+            again = _load(root, module, workers, monkeypatch)
+        assert "dessinée" not in caplog.text
+        assert again.explorer.svgs == entry.explorer.svgs
+    assert len(drawn[1]) == 22 and all("<svg" in svg[:2000] for svg in drawn[1].values())
+    assert drawn[1].keys() == drawn[2].keys()
+    assert [name for name in drawn[1] if drawn[1][name] != drawn[2][name]] == []
+
+
+# A copy of the example whose figure function fails: for the page's figure, or for one
+# state of the explorer. The drawing processes import it by name, from tmp_path.
+BROKEN = {
+    "page": ('''
+def figure_errors(result, degree=None):
+    if degree is None:
+        raise ValueError("axe introuvable")
+    return _figure_errors(result, degree)
+''', "La figure « errors » de l'exemple « polynomial-regression » n'a pas pu être "
+        "dessinée (ValueError : axe introuvable). Les résultats de l'entraînement sont "
+        "intacts : corrigez la fonction « figure_errors »."),
+    "explorer": ('''
+def figure_fits(result, degree=None):
+    if degree == 5:
+        raise ValueError("axe introuvable")
+    return _figure_fits(result, degree)
+''', "La figure « fits » de l'explorateur de l'exemple « polynomial-regression » n'a pas "
+        "pu être dessinée pour {'degree': 5} (ValueError : axe introuvable). Les résultats "
+        "des entraînements sont intacts : corrigez la fonction « figure_fits »."),
+}
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("where", BROKEN)
+def test_a_failing_figure_gives_its_french_error(session_cache, tmp_path, monkeypatch,
+                                                 caplog, where, workers):
+    code, message = BROKEN[where]
+    source = (ROOT / "src" / "fidle_examples" / "examples" / "polynomial_regression.py")
+    name = f"broken_figures_{where}_{workers}"
+    (tmp_path / f"{name}.py").write_text(
+        source.read_text("utf-8") + "\n_figure_errors, _figure_fits = figure_errors, "
+        "figure_fits\n" + code, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))  # the drawing processes get sys.path
+    module = __import__(name)
+    root = _without_figures(session_cache, tmp_path / "cache")
+    with caplog.at_level(logging.INFO, logger=LOGGER), pytest.raises(PluginError) as error:
+        _load(root, module, workers, monkeypatch)
+    assert str(error.value) == message
+    # The traceback of the bug, for whoever fixes it: where it was raised.
+    assert "Trace de l'erreur de « polynomial-regression »" in caplog.text
+    assert f"{name}.py" in caplog.text and 'raise ValueError("axe introuvable")' in caplog.text
+
+
+def test_speedups_write_the_same_bytes_as_matplotlib(monkeypatch):
+    """The shared math-text parser and the cached font metrics of
+    core/matplotlib_speedups.py change no byte: log scales (math text), several font
+    sizes, a title on two lines."""
+    from matplotlib import textpath
+    from matplotlib.backends import backend_svg
+
+    from fidle_examples.core import matplotlib_speedups as speedups
+
+    def figures():
+        drawn = [plots.line_chart([1, 2, 3, 4], {"perte": [3e-4, 2e-2, 0.5, 40.0],
+                                                 "validation": [1e-3, 0.1, 1.0, 90.0]},
+                                  "Perte\nsur deux lignes", "époque", "perte", log=True,
+                                  dashed=("validation",))]
+        fig, axes = plots.new_figure(8, 3, ncols=2)
+        axes[0].plot([0.5, 1.5, 2.5], [1, 2, 4], label="β₁ = 0,5")
+        axes[0].set_title("Petit titre", fontsize=8)
+        axes[0].legend(fontsize=7)
+        axes[1].loglog([1, 10, 100], [1e-5, 1e-2, 1e3])
+        axes[1].set_xlabel("$n$ points", fontsize=12)
+        drawn.append(plots.to_svg(fig))
+        return drawn
+
+    assert textpath.TextToPath().mathtext_parser is speedups._MATH_PARSER  # in effect
+    assert backend_svg.RendererSVG._get_font_height_metrics is speedups._svg_font_height_metrics
+    fast = figures()
+    monkeypatch.setattr(textpath.TextToPath, "__init__", speedups._STOCK_TEXT_TO_PATH_INIT)
+    monkeypatch.delattr(backend_svg.RendererSVG, "_get_font_height_metrics")
+    assert textpath.TextToPath().mathtext_parser is not speedups._MATH_PARSER
+    stock = figures()
+    assert all("<svg" in svg[:2000] for svg in stock) and fast == stock
+
+
+def test_a_few_figures_are_drawn_in_this_process(monkeypatch, caplog):
+    """Starting a drawing process costs about ten figures: below that, no pool."""
+    import os
+    import types
+
+    from fidle_examples.plugin import drawing
+
+    module = types.ModuleType("fidle_test_figures")  # importable by no other process
+    module.figure_pid = lambda result, n=0: f"<svg>{os.getpid()} {n}</svg>"
+    monkeypatch.setenv(buildworker.ENV_WORKERS, "2")
+    batch, received = drawing.Batch(), []
+    tasks = {f"f{n}": drawing.Task("essai", module, "figure_pid", None, None, {"n": n})
+             for n in range(drawing.FIGURES_PER_PROCESS * 2 - 1)}
+    batch.add(tasks, received.append)
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        batch.run()
+    assert received == [{name: f"<svg>{os.getpid()} {n}</svg>"
+                         for n, name in enumerate(tasks)}]
+    assert f"{len(tasks)} figures dessinées en" in caplog.text
+    assert "(1 processus)" in caplog.text
+    assert len(batch) == 0
