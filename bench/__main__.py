@@ -55,7 +55,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="Keras backends to measure, comma-separated")
     parser.add_argument("--skip", default="",
                         help="worker parts to skip, comma-separated: wine, overhead, "
-                             "before (MNIST1 with steps_per_execution=1)")
+                             "before (MNIST1 with steps_per_execution=1), profile (the "
+                             "step profile of MNIST1 on TensorFlow)")
     parser.add_argument("--repeats", type=int, default=3,
                         help="repetitions of the warm builds and of the overhead runs")
     parser.add_argument("--cold-repeats", type=int, default=2,

@@ -12,12 +12,17 @@ def dense_params(sizes: list[int]) -> int:
     return sum(n_in * n_out + n_out for n_in, n_out in zip(sizes, sizes[1:]))
 
 
-def training_flops(params: int, n_train: int, n_val: int) -> float:
-    """FLOPs of one epoch of a dense network: a multiply-add per weight and per sample is
-    2 operations forward and about 4 backward (gradients of the inputs and of the
-    weights); validation samples go forward only. Activations, loss and the optimizer
+def training_flops(sizes: list[int], n_train: int, n_val: int) -> float:
+    """FLOPs of the matrix products of one epoch of a dense network, sizes = [inputs,
+    hidden..., outputs]: a multiply-add (2 operations) per weight and per image forward;
+    backward, the same again for the weights' gradients, and for the gradients of each
+    layer's inputs except the first (the images' gradient is never computed).
+    Validation images go forward only. Biases, activations, loss and the optimizer
     step (a few operations per weight and per batch) are left out: under 1 % here."""
-    return 6.0 * params * n_train + 2.0 * params * n_val
+    weights = [n_in * n_out for n_in, n_out in zip(sizes, sizes[1:])]
+    forward = 2.0 * sum(weights)
+    backward = 2.0 * sum(weights) + 2.0 * sum(weights[1:])
+    return (forward + backward) * n_train + forward * n_val
 
 
 def peak_matmul(size: int = PEAK_SIZE, repeats: int = 5) -> dict:

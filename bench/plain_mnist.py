@@ -5,17 +5,9 @@ steps_per_execution=1, the state before the optimisation of issue 14."""
 
 from __future__ import annotations
 
-import inspect
-import re
 import time
 
-
-def package_steps_per_execution() -> int:
-    """The value examples/mnist.py compiles its model with (1 if it sets none)."""
-    from fidle_examples.examples import mnist
-
-    found = re.search(r"steps_per_execution=(\d+)", inspect.getsource(mnist))
-    return int(found.group(1)) if found else 1
+from bench.step_profile import mnist_steps_per_execution
 
 
 def run(config, verbose: int = 0, steps_per_execution: int | None = None,
@@ -43,7 +35,7 @@ def run(config, verbose: int = 0, steps_per_execution: int | None = None,
     ])
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"],
-                  steps_per_execution=steps_per_execution or package_steps_per_execution())
+                  steps_per_execution=steps_per_execution or mnist_steps_per_execution())
     callbacks = []
     if on_epoch:
         callbacks.append(keras.callbacks.LambdaCallback(

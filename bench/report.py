@@ -192,6 +192,121 @@ def backends_section(backends: dict) -> list[str]:
     return lines
 
 
+PROFILE_PARTS = {
+    "matmul": "Produits matriciels du pas, seuls (a) : 3 vers l'avant, 3 gradients des "
+              "poids, 2 gradients des entrées",
+    "other_ops": "Autres opérations du pas (b moins a) : biais, ReLU, softmax, perte, "
+                 "mise à jour d'Adam",
+    "keras_step": "Suivi de la perte et de l'exactitude par Keras (`train_step` moins b)",
+    "fit_loop": "Boucle de `fit` et données (c moins `train_step`) : découpage en lots, "
+                "mélange, appels groupés, rappels",
+    "validation": "Validation (d)",  # completed with the number of images
+}
+PROFILE_REST = {"other_ops": "aux autres opérations du pas",
+                "keras_step": "au suivi des métriques",
+                "fit_loop": "à la boucle de `fit` et aux données",
+                "validation": "à la validation"}
+GOAL = 0.5  # the fraction of the peak the issue asks for
+
+
+def _threads_text(threads: dict) -> str:
+    wanted = threads.get("env_intra_op") or threads.get("intra_op")
+    if wanted and str(wanted) != "0":
+        return f"{wanted} (TF_NUM_INTRAOP_THREADS)"
+    cores = threads.get("cores")
+    return f"défaut de TensorFlow ({cores} cœurs)" if cores else "défaut de TensorFlow"
+
+
+def _signed_percent(fraction: float) -> str:
+    """A percentage with a true minus sign: noise can make a difference negative."""
+    return frenchfmt.percent(fraction).replace("-", "\u2212")
+
+
+def _enumeration(keys: list[str], fractions: dict) -> str:
+    items = [f"{PROFILE_REST[k]} ({_signed_percent(fractions[k])})" for k in keys]
+    return ", ".join(items[:-1]) + " et " + items[-1]
+
+
+def profile_conclusion(profile: dict) -> str:
+    """One sentence drawn from the numbers: the products' share and ceiling, then the
+    other parts, largest first."""
+    b = profile["breakdown"]
+    fractions = b["fractions"]
+    pct = frenchfmt.percent
+    ceiling = b["ceiling_fraction_of_peak"]
+    verdict = (f"sous l'objectif de {pct(GOAL, 0)}, qu'aucun réglage de Keras ne peut donc "
+               "atteindre à ces formes" if ceiling < GOAL
+               else f"au-dessus de l'objectif de {pct(GOAL, 0)}")
+    rest = sorted(PROFILE_REST, key=lambda k: fractions[k], reverse=True)
+    text = (f"En bref : les produits matriciels occupent {pct(fractions['matmul'])} de "
+            f"l'époque. À ces formes (lots de {profile['batch_size']} images, couches de "
+            f"{profile['hidden_units']} neurones), ils tournent à "
+            f"{pct(b['matmul_fraction_of_peak'])} de la crête mesurée sur 4096×4096 : une "
+            f"époque réduite à ces seuls produits plafonnerait, selon le compte du banc, à "
+            f"{pct(ceiling)} de la crête, {verdict}. Le reste va {_enumeration(rest, fractions)}.")
+    if abs(b["gap"]) > 0.05:
+        text += (f" La somme des postes s'écarte de {pct(abs(b['gap']))} de l'époque "
+                 "mesurée : la machine était sans doute chargée, mesure à refaire.")
+    return text
+
+
+def profile_section(profile: dict) -> list[str]:
+    """Where the time of an MNIST1 epoch goes (bench/step_profile.py), in two tables
+    and a sentence."""
+    if "error" in profile:
+        return [f"Profil non mesuré : {profile['error']}", ""]
+    b, t = profile["breakdown"], profile["timings"]
+    steps, epoch = b["steps"], b["epoch_s"]
+    per_step = {"matmul": t["matmul_step_s"],
+                "other_ops": t["bare_step_s"] - t["matmul_step_s"],
+                "keras_step": t["keras_step_s"] - t["bare_step_s"],
+                "fit_loop": b["parts_s"]["fit_loop"] / steps}
+
+    def signed_sec(value: float) -> str:  # noise can make a difference negative
+        return sec(value) if value >= 0 else f"−{sec(-value)}"
+
+    pct = frenchfmt.percent
+    how = ("comme `fit` la fait à chaque époque" if profile["validation_method"] == "fit"
+           else "par `evaluate()`")
+    labels = {**PROFILE_PARTS, "validation": f"Validation (d) : {num(profile['n_val'], 0)} "
+                                             f"images, {how}"}
+    rows = [[label, signed_sec(per_step[key]) if key in per_step else "—",
+             signed_sec(b["parts_s"][key]), _signed_percent(b["fractions"][key])]
+            for key, label in labels.items()]
+    rows.append(["Somme des postes", "—", sec(b["total_s"]), pct(b["total_s"] / epoch)])
+    rows.append([f"Époque mesurée : `fit` avec validation (médiane de {profile['epochs']})",
+                 "—", sec(epoch), pct(1)])
+    lines = _table(["Poste", f"Par pas de {profile['batch_size']} images", "Par époque",
+                    "Part de l'époque"], rows)
+    facts = [
+        ["Crête : produit 4096×4096 float32, dans le même processus",
+         f"{num(profile['peak_gflops'], 0)}{NNBSP}GFLOP/s"],
+        [f"Produits matriciels d'un pas (a) : {num(b['matmul_flops_per_step'] / 1e6, 0)}"
+         f"{NNBSP}MFLOP", f"{num(b['matmul_gflops'], 1)}{NNBSP}GFLOP/s, soit "
+         f"{pct(b['matmul_fraction_of_peak'])} de la crête"],
+        ["Fraction de la crête de MNIST1 (compte du banc, époque mesurée ici)",
+         pct(b["fraction_of_peak"])],
+        ["Plafond de cette fraction : une époque réduite à ses produits matriciels "
+         "(a, et les 3 produits vers l'avant pour la validation)",
+         pct(b["ceiling_fraction_of_peak"])],
+        ["Validation par un simple `evaluate()` (lots refaits à chaque appel)",
+         sec(t["evaluate_s"])],
+    ]
+    if "fit_validation_s" in t:
+        facts.append(["Validation chronométrée dans `fit` (contrôle de d)",
+                      sec(t["fit_validation_s"])])
+    if profile.get("bench_epoch_s"):
+        facts.append(["Époque de MNIST1 par le paquet (mesure de débit ci-dessus)",
+                      sec(profile["bench_epoch_s"])])
+    facts += [
+        ["Fils de calcul de TensorFlow", _threads_text(profile["threads"])],
+        ["Pas par appel (`steps_per_execution`) ; compilation XLA",
+         f"{profile['steps_per_execution']} ; {'oui' if profile['jit_compile'] else 'non'}"],
+    ]
+    lines += _table(["Mesure", "Valeur"], facts)
+    return lines + [profile_conclusion(profile), ""]
+
+
 def french_spaces(text: str) -> str:
     """No-break space before « : ; ? ! » and after « (outside `code`), as on the pages."""
     def fix(part: str) -> str:
@@ -214,4 +329,8 @@ def markdown(data: dict) -> str:
                       *fidle_section(data["site"])]
     lines += ["### Moteurs de calcul (backends) de Keras", "",
               *backends_section(data["backends"])]
+    profile = data["backends"].get("tensorflow", {}).get("step_profile")
+    if profile:
+        lines += ["### Où passe le temps d'un pas d'entraînement de MNIST1", "",
+                  *profile_section(profile)]
     return french_spaces("\n".join(lines).rstrip() + "\n")

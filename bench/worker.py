@@ -67,13 +67,14 @@ def mnist_throughput(run: dict) -> dict:
     n_val = round(n_total * config["validation_fraction"])
     n_train = n_total - n_val
     units = config["hidden_units"]
-    params = flops.dense_params([28 * 28, units, units, 10])
+    sizes = [28 * 28, units, units, 10]
+    params = flops.dense_params(sizes)
     steady = run["epoch_s"][1:] or run["epoch_s"]
     epoch = statistics.median(steady)
     return {"params": params, "n_train": n_train, "n_val": n_val,
             "first_epoch_s": run["epoch_s"][0], "epoch_s": epoch,
             "samples_per_s": n_train / epoch,
-            "gflops": flops.training_flops(params, n_train, n_val) / epoch / 1e9}
+            "gflops": flops.training_flops(sizes, n_train, n_val) / epoch / 1e9}
 
 
 def overhead(profile: str, repeats: int) -> dict:
@@ -103,11 +104,29 @@ def overhead(profile: str, repeats: int) -> dict:
             "test_accuracy": accuracy}
 
 
+def step_profile(out: dict, profile: str) -> dict:
+    """bench/step_profile.py against the peak measured above; MNIST1's epoch of this
+    run alongside when it had the same shapes (the full profile). A failure is
+    reported in the table rather than losing the other measures."""
+    from bench import step_profile as profiler
+
+    try:
+        result = profiler.measure(peak=out["peak"], repeats=5 if profile == "full" else 3)
+    except Exception as error:  # noqa: BLE001 - any failure goes into the report
+        return {"error": f"{type(error).__name__} : {error}"}
+    config, throughput = out["mnist"]["config"], out["mnist"]["throughput"]
+    shapes = ("batch_size", "hidden_units", "n_train", "n_val")
+    if [{**config, **throughput}[k] for k in shapes] == [result[k] for k in shapes]:
+        result["bench_epoch_s"] = throughput["epoch_s"]
+    return result
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.worker")
     parser.add_argument("--profile", default="full")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--skip", default="", help="comma-separated parts to skip")
+    parser.add_argument("--skip", default="", help="comma-separated parts to skip: "
+                        "before, profile (TensorFlow only), wine, overhead")
     args = parser.parse_args(argv)
     skip = set(filter(None, args.skip.split(",")))
 
@@ -128,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
         throughput = mnist_throughput(before)
         throughput["fraction_of_peak"] = throughput["gflops"] / out["peak"]["gflops"]
         out["mnist_before"] = {**before, "throughput": throughput}
+    if out["backend"] == "tensorflow" and "profile" not in skip:
+        out["step_profile"] = step_profile(out, args.profile)
     if "wine" not in skip:
         out["wine"] = run_package("wine", args.profile)
     if "overhead" not in skip:
