@@ -43,12 +43,19 @@ def context(data: dict) -> list[str]:
     machine = data["machine"]
     versions = ", ".join(f"{k} {v}" for k, v in machine["versions"].items())
     load = machine.get("load_average_at_start")
-    lines = [f"Mesures du {french_date(machine['date'])} ; processeur : {machine['cpu']} "
-             f"(aucun GPU) ; Python {machine['python']} ; {versions}."]
+    # The device each backend reported (runtime.device_description(): "CPU (...)" or
+    # the GPU's name); nothing is said about GPUs when no backend reported one.
+    devices = {v["device"] for v in data.get("backends", {}).values()
+               if isinstance(v, dict) and v.get("device")}
+    gpus = sorted(d for d in devices if not d.startswith("CPU"))
+    device = (f" ; GPU : {', '.join(gpus)}" if gpus else " (aucun GPU)" if devices else "")
+    lines = [f"Mesures du {french_date(machine['date'])} ; processeur : {machine['cpu']}"
+             f"{device} ; Python {machine['python']} ; {versions}."]
     if load:
         lines.append(f"Charge moyenne de la machine au départ (1, 5 et 15{NNBSP}min) : "
-                     f"{' ; '.join(num(v, 2) for v in load)}. Au-delà de 2, d'autres "
-                     "processus se partageaient les deux cœurs et allongent les durées.")
+                     f"{' ; '.join(num(v, 2) for v in load)}. Une charge supérieure au "
+                     "nombre de cœurs signifie que d'autres processus se disputaient les "
+                     "cœurs : les durées en sont allongées.")
     if data["profile"] != "full":
         lines.append(f"**Profil {data['profile']}** : mesures d'essai, pas celles du profil "
                      "complet de référence.")
@@ -66,8 +73,9 @@ def site_section(site: dict) -> list[str]:
             [f"Construction à froid, {workers} processus (le défaut sur cette machine"
              f"{median})", sec(site["cold_pool_median_s"])],
             [f"Rapport {workers} processus / 1 processus", ratio(site["pool_over_one"])],
-            [f"Somme des durées des {site['trainings']} entraînements (exemples et points "
-             "des explorateurs)", sec(site["training_sum_s"])],
+            [f"Somme des durées des {site['trainings']} entraînements de la construction à "
+             "1 processus (exemples et points des explorateurs)",
+             sec(site["training_sum_s"])],
             ["Mesures finales, 1 processus contre le défaut", same_scores(
                 site["max_metric_difference"])],
         ]
@@ -104,7 +112,7 @@ def examples_section(site: dict) -> list[str]:
                      sec(entry["duration_s"]), per_epoch, _metrics_text(entry["metrics"])])
     if not rows:
         return []
-    return _table(["Exemple", "Époques", "Entraînement", "Par époque", "Premières mesures"],
+    return _table(["Exemple", "Époques", "Durée", "Par époque", "Premières mesures finales"],
                   rows, "lrrrl")
 
 
@@ -145,11 +153,12 @@ def backends_section(backends: dict) -> list[str]:
     rows = [
         row("Version", lambda v: v["versions"].get(v["backend"], "?")),
         row("Import de Keras et du moteur", lambda v: sec(v["import_s"])),
-        row(f"Crête mesurée : produit {4096}×{4096} float32",
+        row(f"Crête mesurée : produit 4096{NNBSP}×{NNBSP}4096 en float32",
             lambda v: f"{num(v['peak']['gflops'], 0)}{NNBSP}GFLOP/s"),
-        row("MNIST1 : première époque (avec la construction du graphe)",
+        row("MNIST1 : première époque (avec le chargement des données et la construction "
+            "du graphe)",
             lambda v: sec(thr(v)["first_epoch_s"])),
-        row("MNIST1 : époque suivante (médiane)", lambda v: sec(thr(v)["epoch_s"])),
+        row("MNIST1 : époques après la première (médiane)", lambda v: sec(thr(v)["epoch_s"])),
         row("MNIST1 : images d'entraînement par seconde",
             lambda v: num(thr(v)["samples_per_s"], 0)),
         row("MNIST1 : débit de calcul",
@@ -159,7 +168,7 @@ def backends_section(backends: dict) -> list[str]:
     if any("mnist_before" in v for v in present.values()):
         rows.append(row(
             "MNIST1 : fraction de la crête, un pas par appel comme avant l'optimisation "
-            "(`steps_per_execution=1`)", lambda v: frenchfmt.percent(
+            "(`steps_per_execution=1`, script simple)", lambda v: frenchfmt.percent(
                 v["mnist_before"]["throughput"]["fraction_of_peak"], 1)
             if "mnist_before" in v else "—"))
     rows += [
@@ -171,12 +180,12 @@ def backends_section(backends: dict) -> list[str]:
     if all("wine" in v for v in present.values()):
         rows += [
             row("WINE1 : exécution complète", lambda v: sec(v["wine"]["total_s"])),
-            row("WINE1 : époque (médiane)",
+            row("WINE1 : époques après la première (médiane)",
                 lambda v: sec(sorted(v["wine"]["epoch_s"][1:])[len(v["wine"]["epoch_s"][1:]) // 2])),
             row("WINE1 : MAE de test", lambda v: num(v["wine"]["metrics"]["test_mae"], 3)),
         ]
     if all(v.get("load") and all(v["load"]) for v in present.values()):
-        rows.append(row("Charge de la machine sur 1 min, au début puis à la fin",
+        rows.append(row("Charge moyenne de la machine sur 1 min, au début puis à la fin",
                         lambda v: f"{num(v['load'][0][0], 1)} puis {num(v['load'][1][0], 1)}"))
     if all("overhead" in v for v in present.values()):
         rows += [
@@ -199,7 +208,7 @@ PROFILE_PARTS = {
                  "mise à jour d'Adam",
     "keras_step": "Suivi de la perte et de l'exactitude par Keras (`train_step` moins b)",
     "fit_loop": "Boucle de `fit` et données (c moins `train_step`) : découpage en lots, "
-                "mélange, appels groupés, rappels",
+                "mélange, appels groupés, fonctions de rappel",
     "validation": "Validation (d)",  # completed with the number of images
 }
 PROFILE_REST = {"other_ops": "aux autres opérations du pas",
@@ -234,19 +243,23 @@ def profile_conclusion(profile: dict) -> str:
     fractions = b["fractions"]
     pct = frenchfmt.percent
     ceiling = b["ceiling_fraction_of_peak"]
-    verdict = (f"sous l'objectif de {pct(GOAL, 0)}, qu'aucun réglage de Keras ne peut donc "
-               "atteindre à ces formes" if ceiling < GOAL
+    verdict = (f"sous l'objectif de {pct(GOAL, 0)} ; tant que ces produits gardent cette "
+               "vitesse, aucun réglage de la boucle d'entraînement ne peut donc l'atteindre"
+               if ceiling < GOAL
                else f"au-dessus de l'objectif de {pct(GOAL, 0)}")
     rest = sorted(PROFILE_REST, key=lambda k: fractions[k], reverse=True)
     text = (f"En bref : les produits matriciels occupent {pct(fractions['matmul'])} de "
             f"l'époque. À ces formes (lots de {profile['batch_size']} images, couches de "
             f"{profile['hidden_units']} neurones), ils tournent à "
-            f"{pct(b['matmul_fraction_of_peak'])} de la crête mesurée sur 4096×4096 : une "
+            f"{pct(b['matmul_fraction_of_peak'])} de la crête mesurée sur le produit "
+            f"4096{NNBSP}×{NNBSP}4096 : une "
             f"époque réduite à ces seuls produits plafonnerait, selon le compte du banc, à "
             f"{pct(ceiling)} de la crête, {verdict}. Le reste va {_enumeration(rest, fractions)}.")
     if abs(b["gap"]) > 0.05:
         text += (f" La somme des postes s'écarte de {pct(abs(b['gap']))} de l'époque "
-                 "mesurée : la machine était sans doute chargée, mesure à refaire.")
+                 "mesurée : la charge de la machine a pu varier pendant la mesure, ou une "
+                 "part du temps n'est attribuée à aucun poste ; les parts sont à lire avec "
+                 "cette marge, mesure à refaire sur une machine au repos.")
     return text
 
 
@@ -279,7 +292,7 @@ def profile_section(profile: dict) -> list[str]:
     lines = _table(["Poste", f"Par pas de {profile['batch_size']} images", "Par époque",
                     "Part de l'époque"], rows)
     facts = [
-        ["Crête : produit 4096×4096 float32, dans le même processus",
+        [f"Crête : produit 4096{NNBSP}×{NNBSP}4096 en float32, dans le même processus",
          f"{num(profile['peak_gflops'], 0)}{NNBSP}GFLOP/s"],
         [f"Produits matriciels d'un pas (a) : {num(b['matmul_flops_per_step'] / 1e6, 0)}"
          f"{NNBSP}MFLOP", f"{num(b['matmul_gflops'], 1)}{NNBSP}GFLOP/s, soit "
@@ -327,7 +340,7 @@ def markdown(data: dict) -> str:
             lines += ["### Entraînement de chaque exemple", "", *examples]
             lines += ["### Comparaison avec les exécutions de référence de Fidle", "",
                       *fidle_section(data["site"])]
-    lines += ["### Moteurs de calcul (backends) de Keras", "",
+    lines += ["### Moteurs de calcul de Keras", "",
               *backends_section(data["backends"])]
     profile = data["backends"].get("tensorflow", {}).get("step_profile")
     if profile:
