@@ -10,9 +10,9 @@ import time
 from bench.step_profile import mnist_steps_per_execution
 
 
-def run(config, verbose: int = 0, steps_per_execution: int | None = None,
-        on_epoch=None) -> dict:
-    """`on_epoch(example, epoch, epochs, logs)` is called at the end of each epoch."""
+def prepare(config, steps_per_execution: int | None = None):
+    """Seeded split of MNIST1 (training, validation, test) and its compiled model, as
+    examples/mnist.py makes them (steps_per_execution: the example's by default)."""
     import keras
     import numpy as np
 
@@ -36,6 +36,17 @@ def run(config, verbose: int = 0, steps_per_execution: int | None = None,
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"],
                   steps_per_execution=steps_per_execution or mnist_steps_per_execution())
+    return (x_train, y_train), (x_val, y_val), (x_test, y_test), model
+
+
+def run(config, verbose: int = 0, steps_per_execution: int | None = None,
+        on_epoch=None) -> dict:
+    """`on_epoch(example, epoch, epochs, logs)` is called at the end of each epoch."""
+    import keras
+    import numpy as np
+
+    (x_train, y_train), (x_val, y_val), (x_test, y_test), model = prepare(
+        config, steps_per_execution)
     callbacks = []
     if on_epoch:
         callbacks.append(keras.callbacks.LambdaCallback(

@@ -270,9 +270,8 @@ def measure(peak: dict | None = None, repeats: int = 5, epochs: int | None = Non
     rounds after a warm-up round."""
     import numpy as np
 
-    from bench import flops
+    from bench import flops, plain_mnist
     from fidle_examples.core import runner, runtime
-    from fidle_examples.core.datasets import load_mnist
 
     keras = runtime.import_keras()
     if keras.backend.backend() != "tensorflow":
@@ -288,25 +287,8 @@ def measure(peak: dict | None = None, repeats: int = 5, epochs: int | None = Non
     spe = mnist_steps_per_execution()
     epochs = epochs or repeats
 
-    runtime.set_seed(config.seed)
-    (x_all, y_all), _ = load_mnist()
-    x_all = x_all[: config.train_size].astype("float32") / 255
-    y_all = y_all[: config.train_size]
-    n_val = round(len(x_all) * config.validation_fraction)
-    order = np.random.permutation(len(x_all))
-    x_val, y_val = x_all[order[:n_val]], y_all[order[:n_val]]
-    x_train, y_train = x_all[order[n_val:]], y_all[order[n_val:]]
-
-    # The model of examples/mnist.py, compiled the same way.
-    model = keras.Sequential([
-        keras.Input(shape=(28, 28)),
-        keras.layers.Flatten(),
-        keras.layers.Dense(units, activation="relu"),
-        keras.layers.Dense(units, activation="relu"),
-        keras.layers.Dense(CLASSES, activation="softmax"),
-    ])
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"], steps_per_execution=spe)
+    # The data and model of examples/mnist.py, as the plain script makes them.
+    (x_train, y_train), (x_val, y_val), _, model = plain_mnist.prepare(config, spe)
     # The epoch as the bench sees it, and c: one fit whose epochs alternate without
     # and with validation (validation_freq=2), so that a change in the machine's load
     # touches both alike. Its first two epochs trace the functions: left out.
@@ -360,7 +342,7 @@ def measure(peak: dict | None = None, repeats: int = 5, epochs: int | None = Non
 
     profile = {
         "batch_size": batch, "hidden_units": units, "n_train": len(x_train),
-        "n_val": n_val, "steps_per_execution": spe, "loop_steps": loop_steps,
+        "n_val": len(x_val), "steps_per_execution": spe, "loop_steps": loop_steps,
         "repeats": repeats, "epochs": epochs, "jit_compile": bool(model.jit_compile),
         "validation_method": validation_method,
         "threads": _threads(tf), "peak_gflops": peak["gflops"],
