@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from fidle_examples.core import frenchfmt, registry
-from fidle_examples.plugin.pagehtml import french_date
+from fidle_examples.core.frenchfmt import date as french_date
 
 NNBSP = frenchfmt.NNBSP
 # Fidle's published reference runs of the original notebooks (course repository).

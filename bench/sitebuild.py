@@ -18,7 +18,7 @@ from pathlib import Path
 from bench.machine import ROOT
 from fidle_examples.core import contract, registry
 from fidle_examples.core.results import RESULT_FILE, Result
-from fidle_examples.plugin import buildworker
+from fidle_examples.build import pool
 
 
 def build(site: Path, cache: Path, env: dict, enabled: bool = True,
@@ -27,9 +27,9 @@ def build(site: Path, cache: Path, env: dict, enabled: bool = True,
     `workers`: FIDLE_EXAMPLES_WORKERS, or None for the default pool."""
     env = {**env, "FIDLE_EXAMPLES_CACHE": str(cache),
            "FIDLE_EXAMPLES_ENABLED": "1" if enabled else "0"}
-    env.pop(buildworker.ENV_WORKERS, None)
+    env.pop(pool.ENV_WORKERS, None)
     if workers is not None:
-        env[buildworker.ENV_WORKERS] = str(workers)
+        env[pool.ENV_WORKERS] = str(workers)
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(ROOT / "mkdocs.yml"),
@@ -84,12 +84,12 @@ def describe(results: dict[str, Result]) -> dict:
 
 def default_pool() -> int:
     """The size of the default pool for a build with many jobs, on this machine."""
-    saved = os.environ.pop(buildworker.ENV_WORKERS, None)
+    saved = os.environ.pop(pool.ENV_WORKERS, None)
     try:
-        return buildworker.pool_size(10**6)
+        return pool.pool_size(10**6)
     finally:
         if saved is not None:
-            os.environ[buildworker.ENV_WORKERS] = saved
+            os.environ[pool.ENV_WORKERS] = saved
 
 
 def measure(workdir: Path, env: dict, profile: str, repeats: int, cold: bool,

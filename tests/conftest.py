@@ -52,8 +52,8 @@ def quick_results():
     drawn apart): each example trains once per test session, and the site builds of
     the tests find them in the cache."""
     from fidle_examples.core import reference, registry
-    from fidle_examples.plugin.cache import ResultsCache, default_root
-    from fidle_examples.plugin.loading import Loader
+    from fidle_examples.build.loading import Loader
+    from fidle_examples.build.storage import ResultsCache, default_root
 
     modules = {spec.name: spec.load() for spec in registry.EXAMPLES}
     loader = Loader(ResultsCache(default_root(ROOT)), "quick", reference.default_dir(ROOT))

@@ -127,10 +127,10 @@ def make_project(folder: Path, pages: dict[str, str], yml: str = MKDOCS_YML) -> 
 def copy_package(folder: Path, source: Path | None = None) -> Path:
     """A copy of the package (of src/ by default, or of the copy `source`) under
     folder/src; returns folder/src, to put first on PYTHONPATH."""
-    from fidle_examples.plugin import cache
+    from fidle_examples.build import keys
 
     root = folder / "src"
-    shutil.copytree(source / "fidle_examples" if source else cache.package_dir(),
+    shutil.copytree(source / "fidle_examples" if source else keys.package_dir(),
                     root / "fidle_examples", ignore=shutil.ignore_patterns("__pycache__"))
     return root
 

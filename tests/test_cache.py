@@ -11,9 +11,9 @@ import pytest
 
 from fidle_examples.core import registry
 from fidle_examples.core.datasets import MNIST, WINE_RED
-from fidle_examples.core.results import Figure, Result
-from fidle_examples.plugin import cache
-from fidle_examples.plugin.cache import ResultsCache
+from fidle_examples.core.results import Result
+from fidle_examples.build import keys, storage
+from fidle_examples.build.storage import ResultsCache
 from support import fake_result
 
 VERSIONS = {"python": "3.11.0", "numpy": "2.0.0", "keras": "3.0.0", "backend": "tensorflow",
@@ -25,17 +25,17 @@ EXAMPLES = "fidle_examples.examples."
 def package(tmp_path) -> Path:
     """A private copy of the package sources, to edit."""
     copy = tmp_path / "fidle_examples"
-    shutil.copytree(cache.package_dir(), copy, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(keys.package_dir(), copy, ignore=shutil.ignore_patterns("__pycache__"))
     return copy
 
 
 def _fingerprints(root: Path, **overrides) -> dict[str, str]:
     args = {"profile": "quick", "versions": VERSIONS, **overrides}
-    return {spec.name: cache.fingerprint(spec, root=root, **args) for spec in registry.EXAMPLES}
+    return {spec.name: keys.fingerprint(spec, root=root, **args) for spec in registry.EXAMPLES}
 
 
 def _figure_keys(root: Path) -> dict[str, str]:
-    return {spec.name: cache.figure_key(spec, "0" * 64, root=root) for spec in registry.EXAMPLES}
+    return {spec.name: keys.figure_key(spec, "0" * 64, root=root) for spec in registry.EXAMPLES}
 
 
 def _append(path: Path, text: str = "\nEDITED = True\n") -> None:
@@ -45,7 +45,7 @@ def _append(path: Path, text: str = "\nEDITED = True\n") -> None:
 def _users(root: Path, module: str) -> set[str]:
     """Examples whose training imports `module`."""
     return {spec.name for spec in registry.EXAMPLES
-            if module in cache.source_closure(EXAMPLES + spec.module, root)}
+            if module in keys.source_closure(EXAMPLES + spec.module, root)}
 
 
 def _changed(before: dict[str, str], after: dict[str, str]) -> set[str]:
@@ -55,7 +55,7 @@ def _changed(before: dict[str, str], after: dict[str, str]) -> set[str]:
 # --- what the training key depends on ---------------------------------------------------
 
 def test_closure_holds_the_modules_a_training_executes_and_nothing_else():
-    closure = cache.source_closure(EXAMPLES + "randomness")
+    closure = keys.source_closure(EXAMPLES + "randomness")
     for needed in ("fidle_examples", "fidle_examples.examples", EXAMPLES + "randomness",
                    EXAMPLES + "mnist_dense", "fidle_examples.core.runner",
                    "fidle_examples.core.datasets", "fidle_examples.core.context",
@@ -107,38 +107,38 @@ def test_profile_versions_and_the_example_module_are_in_the_fingerprint(package)
     assert _fingerprints(package, versions={**VERSIONS, "keras": "3.0.1"})["mnist"] != base
     spec = registry.get("mnist")
     retitled = dataclasses.replace(spec, title="Autre titre", summary="autre", cost_s=99)
-    assert cache.fingerprint(retitled, "quick", VERSIONS, package) == base
+    assert keys.fingerprint(retitled, "quick", VERSIONS, package) == base
     renamed = dataclasses.replace(spec, name="mnist-bis")
-    assert cache.fingerprint(renamed, "quick", VERSIONS, package) != base
+    assert keys.fingerprint(renamed, "quick", VERSIONS, package) != base
 
 
 def test_key_depends_on_config_and_datasets():
-    key = cache.result_key("f" * 64, {"epochs": 3}, [MNIST])
-    assert cache.result_key("f" * 64, {"epochs": 4}, [MNIST]) != key
-    assert cache.result_key("f" * 64, {"epochs": 3}, [MNIST, WINE_RED]) != key
-    assert cache.result_key("e" * 64, {"epochs": 3}, [MNIST]) != key
+    key = keys.result_key("f" * 64, {"epochs": 3}, [MNIST])
+    assert keys.result_key("f" * 64, {"epochs": 4}, [MNIST]) != key
+    assert keys.result_key("f" * 64, {"epochs": 3}, [MNIST, WINE_RED]) != key
+    assert keys.result_key("e" * 64, {"epochs": 3}, [MNIST]) != key
 
 
 def test_versions_read_without_keras_match_the_runtime():
     from fidle_examples.core import runtime
 
-    assert cache.library_versions() == runtime.versions()
+    assert keys.library_versions() == runtime.versions()
 
 
 def test_backend_choice_follows_keras_rules(monkeypatch, tmp_path):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     monkeypatch.delenv("KERAS_BACKEND", raising=False)
     (tmp_path / "keras.json").write_text('{"backend": "jax"}', encoding="utf-8")
-    assert cache.library_versions()["backend"] == "jax"
+    assert keys.library_versions()["backend"] == "jax"
     monkeypatch.setenv("KERAS_BACKEND", "torch")
-    assert cache.library_versions()["backend"] == "torch"
+    assert keys.library_versions()["backend"] == "torch"
 
 
 def test_cache_root_follows_the_environment(monkeypatch, tmp_path):
-    monkeypatch.delenv(cache.ENV_CACHE, raising=False)
-    assert cache.default_root(tmp_path) == tmp_path / ".cache" / "fidle-examples"
-    monkeypatch.setenv(cache.ENV_CACHE, str(tmp_path / "ailleurs"))
-    assert cache.default_root(tmp_path) == tmp_path / "ailleurs"
+    monkeypatch.delenv(storage.ENV_CACHE, raising=False)
+    assert storage.default_root(tmp_path) == tmp_path / ".cache" / "fidle-examples"
+    monkeypatch.setenv(storage.ENV_CACHE, str(tmp_path / "ailleurs"))
+    assert storage.default_root(tmp_path) == tmp_path / "ailleurs"
 
 
 # --- entries ------------------------------------------------------------------------
@@ -164,18 +164,22 @@ def test_figures_are_stored_apart_and_replaced_by_a_new_drawing(tmp_path):
     results = ResultsCache(tmp_path)
     key = "a" * 64
     results.store("mnist", "quick", key, "b" * 64, fake_result(figures={}))
-    captions = {"loss": "Perte", "accuracy": "Exactitude"}
-    assert results.load_figures("mnist", "quick", key, "1" * 64, captions) is None
-    drawn = {k: Figure(k, c, f"<svg>{k} v1</svg>") for k, c in captions.items()}
-    results.store_figures("mnist", "quick", key, "1" * 64, drawn)
-    loaded = results.load_figures("mnist", "quick", key, "1" * 64, captions)
-    assert {k: (f.title, f.svg) for k, f in loaded.items()} == \
-        {k: (f.title, f.svg) for k, f in drawn.items()}
+    names = ["loss.svg", "accuracy.svg"]
+    first = results.figures_dir("mnist", "quick", key, "1" * 64)
+    assert results.load_figures(first, names) is None
+    drawn = {name: f"<svg>{name} v1</svg>" for name in names}
+    results.store_figures(first, drawn)
+    assert results.load_figures(first, names) == drawn
     # A figure the stored drawing lacks (a figure declared since): drawn again.
-    assert results.load_figures("mnist", "quick", key, "1" * 64,
-                                {**captions, "confusion": "Matrice"}) is None
-    results.store_figures("mnist", "quick", key, "2" * 64, drawn)  # plotting code edited
-    assert results.load_figures("mnist", "quick", key, "1" * 64, captions) is None
+    assert results.load_figures(first, [*names, "confusion.svg"]) is None
+    # The explorer's drawings are another kind: storing them keeps the page's.
+    states = results.figures_dir("mnist", "quick", key, "3" * 64, kind="explorer")
+    results.store_figures(states, {"1-fit.svg": "<svg/>"})
+    assert results.load_figures(first, names) == drawn
+    second = results.figures_dir("mnist", "quick", key, "2" * 64)  # plotting code edited
+    results.store_figures(second, drawn)
+    assert results.load_figures(first, names) is None
+    assert results.load_figures(states, ["1-fit.svg"]) == {"1-fit.svg": "<svg/>"}
     assert results.load("mnist", "quick", key) is not None  # the training result stays
 
 
@@ -268,13 +272,13 @@ def test_lock_file_removed_by_a_pruner_is_not_trusted(tmp_path):
 
     def waiter():
         pruning.wait()
-        with cache._flocked(path) as held:
-            with cache._flocked(path, blocking=False) as also:
+        with storage._locked(path) as held:
+            with storage._locked(path, blocking=False) as also:
                 got.append((held, also, path.exists()))
 
     thread = threading.Thread(target=waiter)
     thread.start()
-    with cache._flocked(path):
+    with storage._locked(path):
         pruning.set()
         path.unlink()  # what _prune does while it holds the lock
     thread.join(timeout=60)

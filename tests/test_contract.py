@@ -16,7 +16,8 @@ import pytest
 
 from fidle_examples.core import contract, registry, runner
 from fidle_examples.core.registry import ExampleSpec
-from fidle_examples.plugin import cache, consistency
+from fidle_examples.build import keys
+from fidle_examples.plugin import consistency
 from support import ROOT
 
 SPECS = {spec.name: spec for spec in registry.EXAMPLES}
@@ -60,7 +61,7 @@ def test_training_draws_nothing(name):
 
 def _package_copy(tmp_path):
     package = tmp_path / "fidle_examples"
-    shutil.copytree(cache.package_dir(), package,
+    shutil.copytree(keys.package_dir(), package,
                     ignore=shutil.ignore_patterns("__pycache__"))
     return package
 
@@ -69,7 +70,7 @@ def test_editing_a_figure_or_a_caption_keeps_the_training_key(tmp_path):
     package = _package_copy(tmp_path)
     spec = SPECS["mnist"]
     versions = {"keras": "x"}
-    before = cache.fingerprint(spec, "full", versions, root=package)
+    before = keys.fingerprint(spec, "full", versions, root=package)
     source = package / "examples" / "mnist.py"
     text = source.read_text(encoding="utf-8")
     edited = (text.replace('"Perte (entropie croisée)"', '"Perte, en couleur"')
@@ -80,21 +81,21 @@ def test_editing_a_figure_or_a_caption_keeps_the_training_key(tmp_path):
     plots = package / "core" / "plots.py"
     plots.write_text(plots.read_text(encoding="utf-8").replace('"#0072B2"', '"#123456"'),
                      encoding="utf-8")
-    assert cache.fingerprint(spec, "full", versions, root=package) == before
+    assert keys.fingerprint(spec, "full", versions, root=package) == before
     key = "0" * 64
-    assert cache.figure_key(spec, key, root=package) != cache.figure_key(spec, key)
+    assert keys.figure_key(spec, key, root=package) != keys.figure_key(spec, key)
 
 
 def test_editing_the_lesson_code_changes_the_training_key(tmp_path):
     package = _package_copy(tmp_path)
     spec = SPECS["mnist"]
-    before = cache.fingerprint(spec, "full", {}, root=package)
+    before = keys.fingerprint(spec, "full", {}, root=package)
     source = package / "examples" / "mnist.py"
     text = source.read_text(encoding="utf-8")
     source.write_text(text.replace('activation="relu"', 'activation="tanh"', 1), encoding="utf-8")
-    assert cache.fingerprint(spec, "full", {}, root=package) != before
+    assert keys.fingerprint(spec, "full", {}, root=package) != before
     source.write_text(text.replace('"errors": Metric(', '"mistakes": Metric('), encoding="utf-8")
-    assert cache.fingerprint(spec, "full", {}, root=package) != before  # a metric key
+    assert keys.fingerprint(spec, "full", {}, root=package) != before  # a metric key
 
 
 def _fake_example(metrics_made: dict) -> types.ModuleType:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from fidle_examples.core import reference, registry, runner
-from fidle_examples.plugin import buildworker
-from fidle_examples.plugin.cache import ResultsCache
-from fidle_examples.plugin.loading import Loader
+from fidle_examples.build import pool
+from fidle_examples.build.loading import Loader
+from fidle_examples.build.storage import ResultsCache
 from support import ROOT, result_differences
 
 # Two Keras examples: with one worker they train one after the other in the same
@@ -23,8 +23,8 @@ def test_builds_with_one_or_two_workers_give_the_same_numbers(tmp_path, monkeypa
     modules = {name: registry.get(name).load() for name in POOLED}
     loaded = {}
     for workers in (1, 2):
-        monkeypatch.setenv(buildworker.ENV_WORKERS, str(workers))
-        assert buildworker.pool_size(len(POOLED)) == workers
+        monkeypatch.setenv(pool.ENV_WORKERS, str(workers))
+        assert pool.pool_size(len(POOLED)) == workers
         loader = Loader(ResultsCache(tmp_path / f"cache-{workers}"), "quick",
                         reference.default_dir(ROOT))
         loaded[workers] = loader.load(modules)

@@ -1,4 +1,4 @@
-"""The build draws its figures on a pool of processes (plugin/drawing.py): the same bytes
+"""The build draws its figures on a pool of processes (build/drawing.py): the same bytes
 with one process or two, the same French error for a figure that fails, and matplotlib's
 repeated work cut (core/matplotlib_speedups.py) without a byte of difference."""
 
@@ -9,12 +9,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from mkdocs.exceptions import PluginError
+from fidle_examples.core.errors import FidleError
 
 from fidle_examples.core import plots, reference, registry
-from fidle_examples.plugin import buildworker
-from fidle_examples.plugin.cache import ResultsCache, default_root
-from fidle_examples.plugin.loading import Loader
+from fidle_examples.build import pool
+from fidle_examples.build.loading import Loader
+from fidle_examples.build.storage import ResultsCache, default_root
 from support import ROOT
 
 NAME = "polynomial-regression"  # quick: 2 main figures, 20 of its explorer, in seconds
@@ -39,7 +39,7 @@ def _without_figures(root: Path, to: Path) -> Path:
 
 
 def _load(root: Path, module, workers: int, monkeypatch):
-    monkeypatch.setenv(buildworker.ENV_WORKERS, str(workers))
+    monkeypatch.setenv(pool.ENV_WORKERS, str(workers))
     loader = Loader(ResultsCache(root), "quick", reference.default_dir(ROOT))
     return loader.load({NAME: module})[NAME]
 
@@ -104,7 +104,7 @@ def test_a_failing_figure_gives_its_french_error(session_cache, tmp_path, monkey
     monkeypatch.syspath_prepend(str(tmp_path))  # the drawing processes get sys.path
     module = __import__(name)
     root = _without_figures(session_cache, tmp_path / "cache")
-    with caplog.at_level(logging.INFO, logger=LOGGER), pytest.raises(PluginError) as error:
+    with caplog.at_level(logging.INFO, logger=LOGGER), pytest.raises(FidleError) as error:
         _load(root, module, workers, monkeypatch)
     assert str(error.value) == message
     # The traceback of the bug, for whoever fixes it: where it was raised.
@@ -150,11 +150,11 @@ def test_a_few_figures_are_drawn_in_this_process(monkeypatch, caplog):
     import os
     import types
 
-    from fidle_examples.plugin import drawing
+    from fidle_examples.build import drawing
 
     module = types.ModuleType("fidle_test_figures")  # importable by no other process
     module.figure_pid = lambda result, n=0: f"<svg>{os.getpid()} {n}</svg>"
-    monkeypatch.setenv(buildworker.ENV_WORKERS, "2")
+    monkeypatch.setenv(pool.ENV_WORKERS, "2")
     batch, received = drawing.Batch(), []
     tasks = {f"f{n}": drawing.Task("essai", module, "figure_pid", None, None, {"n": n})
              for n in range(drawing.FIGURES_PER_PROCESS * 2 - 1)}

@@ -1,5 +1,5 @@
 """Explorers over real runs: grids, states, their cached figures and their HTML
-(plugin/explorer.py, plugin/explorerhtml.py). The browser side: tests/browser/test_explorer.py."""
+(build/explorer.py, plugin/explorerhtml.py). The browser side: tests/browser/test_explorer_in_browser.py."""
 
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ import pytest
 
 from fidle_examples.core import contract, registry, runner
 from fidle_examples.core.contract import Metric
-from fidle_examples.plugin import (buildworker, cache, checks, drawing, explorer,
-                                   explorerhtml, markers)
-from fidle_examples.plugin.loading import Loaded
+from fidle_examples.build import drawing, explorer, keys
+from fidle_examples.build.jobs import slot
+from fidle_examples.build.storage import ResultsCache
+from fidle_examples.plugin import checks, explorerhtml, markers
+from fidle_examples.build.loading import Loaded
 
 EXPLORERS = ("gradient-descent", "polynomial-regression", "logistic-regression")
 # (trained points, states) of each explorer, per profile.
@@ -66,15 +68,15 @@ def test_declarations_fit_the_example(name):
 
 # --- one explorer prepared and rendered: polynomial regression, quick ------------------
 
-def _loaded(name: str, profile: str, results: cache.ResultsCache) -> Loaded:
+def _loaded(name: str, profile: str, results: ResultsCache) -> Loaded:
     """What loading.Loader gives the plugin, with the runs made here and stored in the
     cache (a key per run: its overrides)."""
     module = module_of(name)
 
     def trained(overrides: dict):
         result = runner.run_example(name, profile, overrides, verbose=0)
-        key = cache.sha256(repr(sorted(overrides.items())).encode())
-        results.store(name, buildworker.slot(profile, None, overrides), key, "f" * 64, result)
+        key = keys.sha256(repr(sorted(overrides.items())).encode())
+        results.store(name, slot(profile, None, overrides), key, "f" * 64, result)
         return result, key
 
     main, key = trained({})
@@ -86,12 +88,12 @@ def _loaded(name: str, profile: str, results: cache.ResultsCache) -> Loaded:
 
 @pytest.fixture(scope="module")
 def poly(tmp_path_factory):
-    results = cache.ResultsCache(tmp_path_factory.mktemp("explorer-cache"))
+    results = ResultsCache(tmp_path_factory.mktemp("explorer-cache"))
     entry = _loaded("polynomial-regression", "quick", results)
     view = explorer.prepare(entry, module_of("polynomial-regression"), results, "quick")
     srcs = {stem: f"../../generated/polynomial-regression/{stem}.svg"
             for stem in explorer.files(entry)}
-    return entry, view, results, explorer.render(entry, srcs)
+    return entry, view, results, explorerhtml.render(entry.explorer, srcs)
 
 
 class _Tree(HTMLParser):

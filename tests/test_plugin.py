@@ -27,8 +27,10 @@ import pytest
 from fidle_examples.core import contract, registry
 from fidle_examples.core.frenchfmt import NNBSP
 from fidle_examples.core.results import Result
-from fidle_examples.plugin import cache, markers, pagehtml
-from fidle_examples.plugin.loading import Loaded
+from fidle_examples.build.storage import default_root
+from fidle_examples.core import frenchfmt
+from fidle_examples.plugin import markers, pagehtml
+from fidle_examples.build.loading import Loaded
 from support import (MKDOCS_YML, ROOT, build_command, build_env, build_site, copy_package,
                      fake_result, from_cache, make_project, open_local, trained,
                      training_started)
@@ -238,7 +240,7 @@ def built(tmp_path_factory, frozen_src, quick_results):
     linear regression (trained by this build)."""
     folder = tmp_path_factory.mktemp("built")
     cache_dir = folder / "cache"
-    shutil.copytree(cache.default_root(ROOT) / "mnist", cache_dir / "mnist")
+    shutil.copytree(default_root(ROOT) / "mnist", cache_dir / "mnist")
     project = make_project(folder / "site", {"index.md": INDEX, "exemples/lineaire.md": NESTED,
                                              "sans.md": PLAIN})
     docs_before = snapshot(project / "docs")
@@ -282,7 +284,7 @@ def test_build_trains_what_the_cache_lacks_and_fills_the_pages(built, quick_resu
 
     assert index.count(pagehtml.PROVENANCE_TITLE) == 1
     assert nested.count(pagehtml.PROVENANCE_TITLE) == 2
-    assert mnist.device in index and pagehtml.french_date(mnist.date) in index
+    assert mnist.device in index and frenchfmt.date(mnist.date) in index
     assert "relu depuis le cache" in index
     assert "entraîné pendant cette construction du site" in nested
     assert "<p><figure" not in nested  # the framed figure is not inside a paragraph

@@ -11,7 +11,7 @@ import pytest
 from fidle_examples.core import claims, compare, contract, reference, registry
 from fidle_examples.core.results import Result
 from fidle_examples.plugin import pagehtml
-from fidle_examples.plugin.loading import Loaded
+from fidle_examples.build.loading import Loaded
 from support import ROOT
 
 REFERENCE_DIR = ROOT / "reference"

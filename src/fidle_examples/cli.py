@@ -1,9 +1,11 @@
-"""`fidle-examples`: list, run and show the course examples, with French messages."""
+"""`fidle-examples`: list, run and show the course examples, see and clear the results
+cache, with French messages."""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import re
 import sys
 from pathlib import Path
 
@@ -14,12 +16,39 @@ from fidle_examples.core.results import Result
 
 
 class _FrenchParser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, add_help=False, **kwargs)
+        self.add_argument("-h", "--help", action="help", help="affiche cette aide")
+
+    def format_help(self) -> str:  # argparse's headings are in English
+        text = super().format_help()
+        for english, french in (("usage: ", "utilisation : "), ("\noptions:", "\noptions :"),
+                                ("positional arguments:", "arguments :"), ("»:", "» :")):
+            text = text.replace(english, french)
+        return text
+
+    def format_usage(self) -> str:
+        return super().format_usage().replace("usage: ", "utilisation : ")
+
     def error(self, message: str):  # argparse's own messages are in English
-        raise UsageError(f"{message}. Aide : fidle-examples {self.prog.split()[-1]} --help"
-                         if " " in self.prog else f"{message}. Aide : fidle-examples --help")
+        for pattern, french in _ARGPARSE_FRENCH:
+            message = re.sub(pattern, french, message)
+        raise UsageError(f"{message} Aide : {self.prog} --help")
 
 
-def _parser() -> argparse.ArgumentParser:
+_ARGPARSE_FRENCH = [
+    (r"^argument ([^:]+): expected one argument$", r"L'option \1 attend une valeur."),
+    (r"^argument ([^:]+): invalid int value: '(.*)'$",
+     r"L'option \1 attend un nombre entier, pas « \2 »."),
+    (r"^argument ([^:]+): invalid choice: '?([^' ]*)'? \(choose from (.*)\)$",
+     r"Choix inconnu pour \1 : « \2 » (choix possibles : \3)."),
+    (r"^the following arguments are required: (.*)$", r"Argument manquant : \1."),
+    (r"^unrecognized arguments: (.*)$", r"Argument inattendu : « \1 »."),
+]
+
+
+def _parser(example=None) -> argparse.ArgumentParser:
+    """The command line; `example` (a module), when `run` names one, adds its options."""
     parser = _FrenchParser(
         prog="fidle-examples",
         description="Exemples Keras du cours Fidle (séquence 1) : lister, entraîner, relire.")
@@ -36,6 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--output", type=Path, metavar="DOSSIER",
                      help="dossier des résultats (défaut : results/EXEMPLE)")
     run.add_argument("--quiet", action="store_true", help="sans barre de progression")
+    if example is not None:
+        _example_options(run, example)
     show = commands.add_parser("show", help="affiche un résultat enregistré")
     show.add_argument("folder", type=Path, metavar="DOSSIER")
     compare = commands.add_parser(
@@ -59,7 +90,49 @@ def _parser() -> argparse.ArgumentParser:
                         help="verrou des versions à comparer (défaut : requirements.lock du projet)")
     doctor.add_argument("--offline", action="store_true",
                         help="considère la machine hors ligne (salle de cours sans réseau)")
+    cache = commands.add_parser(
+        "cache", help="montre ou vide le cache des résultats du site",
+        description="Le cache des entraînements et des figures de la construction du site "
+                    "(dossier cache_dir du greffon dans mkdocs.yml, ou FIDLE_EXAMPLES_CACHE).")
+    actions = cache.add_subparsers(dest="action", metavar="ACTION", parser_class=_FrenchParser)
+    actions.add_parser("list", help="liste les entrées : exemple, taille, âge")
+    clear = actions.add_parser("clear", help="supprime toutes les entrées (tout sera réentraîné)")
+    clear.add_argument("--all", action="store_true",
+                       help="vide aussi les caches des diagrammes et des outils du navigateur")
+    prune = actions.add_parser("prune", help="supprime les entrées inutilisées depuis N jours")
+    prune.add_argument("--older-than", type=int, default=30, metavar="JOURS",
+                       help="âge minimal des entrées supprimées, en jours (défaut : 30)")
     return parser
+
+
+def _example_options(run: argparse.ArgumentParser, module) -> None:
+    """One option per field of the example's Config that the command line can set, with
+    its default (profile full) and its quick-profile value, for --help."""
+    full, quick = module.PROFILES["full"], module.PROFILES["quick"]
+    group = run.add_argument_group(f"options de l'exemple « {module.NAME} »")
+    for field in dataclasses.fields(full):
+        if getattr(field.type, "__name__", field.type) not in ("int", "float", "str"):
+            continue  # a tuple or a list cannot be typed on a command line
+        # As typed on a command line (a decimal point): 0.1667, not 0,1667.
+        default, fast = (f"{getattr(c, field.name):.4g}" if isinstance(getattr(c, field.name), float)
+                         else str(getattr(c, field.name)) for c in (full, quick))
+        text = f"défaut : {default}" + ("" if fast == default else f" (profil quick : {fast})")
+        group.add_argument(f"--{field.name.replace('_', '-')}", dest=f"option_{field.name}",
+                           metavar="VALEUR", help=text)
+
+
+def _run_example(argv: list[str]):
+    """The example module `fidle-examples run NAME ...` names, or None."""
+    if argv[:1] != ["run"]:
+        return None
+    takes_value = {"--profile", "--output"}
+    items = iter(argv[1:])
+    for item in items:
+        if item in takes_value:
+            next(items, None)
+        elif not item.startswith("-"):
+            return registry.get(item).load()  # unknown: a French error
+    return None
 
 
 def _overrides(extra: list[str]) -> dict[str, str]:
@@ -116,7 +189,10 @@ def cmd_run(args, extra: list[str]) -> None:
     if args.profile not in PROFILES:
         raise UsageError(f"Profil inconnu : « {args.profile} ». "
                          f"Profils possibles : {', '.join(PROFILES)}.")
-    spec, module, config = runner.prepare(args.name, args.profile, _overrides(extra))
+    chosen = {key.removeprefix("option_"): value for key, value in vars(args).items()
+              if key.startswith("option_") and value is not None}
+    spec, module, config = runner.prepare(args.name, args.profile,
+                                          {**chosen, **_overrides(extra)})
     output = args.output or Path("results") / spec.name
     print(f"Entraînement de « {spec.title} » (profil {args.profile}) : "
           + ", ".join(f"{k}={v}" for k, v in dataclasses.asdict(config).items()))
@@ -156,10 +232,77 @@ def cmd_reference(args) -> None:
     reference_runs.build(names, args.seeds, reference.project_root())
 
 
+def cmd_cache(args) -> None:
+    from fidle_examples.build.storage import ResultsCache, project_root
+
+    project = _project()
+    results = ResultsCache(project_root(project))
+    others = [project / ".cache" / "mermaid", project / ".cache" / "browser-tools"]
+    if args.action == "list":
+        entries = results.entries()
+        print(f"Cache des résultats : {results.root}")
+        if not entries:
+            print("(vide)")
+        for entry in entries:
+            print(f"  {entry.example:<22} {entry.slot:<12} {_size(entry.size):>10}  "
+                  f"{_age(entry.modified)}")
+        if entries:
+            print(f"Total : {len(entries)} entrées, {_size(sum(e.size for e in entries))}.")
+        for folder in others:
+            if folder.is_dir():
+                print(f"{folder} : {_size(_folder_size(folder))}")
+    elif args.action == "clear":
+        removed = results.clear()
+        print(f"{len(removed)} entrées supprimées de {results.root}.")
+        if args.all:
+            import shutil
+
+            for folder in others:
+                shutil.rmtree(folder, ignore_errors=True)
+                print(f"{folder} supprimé.")
+    elif args.action == "prune":
+        if args.older_than < 0:
+            raise UsageError(f"--older-than attend un nombre de jours positif ou nul, "
+                             f"pas {args.older_than}.")
+        removed = results.clear(older_than_s=args.older_than * 86400)
+        print(f"{len(removed)} entrées inutilisées depuis plus de {args.older_than} jours "
+              f"supprimées de {results.root}.")
+    else:
+        raise UsageError("Action attendue : list, clear ou prune. "
+                         "Aide : fidle-examples cache --help")
+
+
+def _project() -> Path:
+    from fidle_examples.core import reference
+
+    return reference.project_root()
+
+
+def _folder_size(folder: Path) -> int:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+
+
+def _size(size: int) -> str:
+    for unit in ("o", "ko", "Mo"):
+        if size < 1024:
+            return f"{frenchfmt.number(size, 0 if unit == 'o' else 1)}{frenchfmt.NNBSP}{unit}"
+        size /= 1024
+    return f"{frenchfmt.number(size, 1)}{frenchfmt.NNBSP}Go"
+
+
+def _age(modified: float) -> str:
+    import time
+
+    days = (time.time() - modified) / 86400
+    if days < 1:
+        return "aujourd'hui"
+    return f"il y a {int(days)} jour{'s' if days >= 2 else ''}"
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
-        args, extra = _parser().parse_known_args(argv)
+        args, extra = _parser(_run_example(argv)).parse_known_args(argv)
         if args.command == "list":
             cmd_list()
         elif args.command == "run":
@@ -176,6 +319,10 @@ def main(argv: list[str] | None = None) -> int:
             if extra:
                 raise UsageError(f"Argument inattendu : « {extra[0]} ».")
             cmd_reference(args)
+        elif args.command == "cache":
+            if extra:
+                raise UsageError(f"Argument inattendu : « {extra[0]} ».")
+            cmd_cache(args)
         elif args.command == "doctor":
             if extra:
                 raise UsageError(f"Argument inattendu : « {extra[0]} ».")

@@ -342,9 +342,9 @@ def _writable(folder: Path) -> bool:
 
 
 def results_cache_root() -> Path:
-    from fidle_examples.plugin.cache import default_root  # the rule the site build uses
+    from fidle_examples.build.storage import project_root  # the rule the site build uses
 
-    return default_root(Path.cwd())
+    return project_root(Path.cwd())
 
 
 def check_cache(root: Path) -> Check:

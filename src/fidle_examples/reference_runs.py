@@ -18,7 +18,9 @@ from fidle_examples.core import frenchfmt, reference, registry
 from fidle_examples.core.contract import read as read_contract
 from fidle_examples.core.errors import FidleError
 from fidle_examples.core.results import Result
-from fidle_examples.plugin import buildworker, cache
+from fidle_examples.build import keys, pool
+from fidle_examples.build.jobs import job as job_line, slot
+from fidle_examples.build.storage import ResultsCache, plugin_option, project_root
 
 PROFILE = "full"
 DEFAULT_SEEDS = 5
@@ -44,7 +46,7 @@ def _job(name: str, seed: int) -> tuple[str, str]:
     """(job line, cache slot): the published seed shares the site build's entry."""
     if seed == registry.get(name).load().PROFILES[PROFILE].seed:
         return name, PROFILE
-    return buildworker.job(name, seed), buildworker.slot(PROFILE, seed)
+    return job_line(name, seed), slot(PROFILE, seed)
 
 
 def build(names: list[str], seeds: int | None, project: Path, out=sys.stdout) -> list[Path]:
@@ -52,8 +54,9 @@ def build(names: list[str], seeds: int | None, project: Path, out=sys.stdout) ->
     plan = {name: seeds_for(name, seeds) for name in names}
     jobs = sorted((_job(n, s)[0] for n in names for s in plan[n]),
                   key=lambda j: -registry.get(j.split("@")[0]).cost_s)
-    results = cache.ResultsCache(cache.default_root(project))
-    workers = buildworker.pool_size(len(jobs))
+    results = ResultsCache(project_root(project))
+    workers = pool.pool_size(len(jobs),
+                             configured=plugin_option(project / "mkdocs.yml", "workers"))
     print(f"Référence : {len(jobs)} entraînements (profil {PROFILE}, {workers} processus) "
           f"pour {', '.join(names)}.", file=out, flush=True)
     done: dict[str, dict] = {}
@@ -71,8 +74,8 @@ def build(names: list[str], seeds: int | None, project: Path, out=sys.stdout) ->
             print(f"  {job} : entraînement (processus {event['worker']})…", file=out, flush=True)
 
     try:
-        buildworker.run(jobs, PROFILE, results.root, on_event, lambda line: None, workers)
-    except buildworker.WorkerError as error:
+        pool.run(jobs, PROFILE, results.root, on_event, lambda line: None, workers)
+    except pool.WorkerError as error:
         raise FidleError(f"L'entraînement de référence « {error.example} » a échoué : "
                          f"{error} Les graines déjà faites restent dans le cache : relancez "
                          "la commande pour reprendre.") from None
@@ -109,7 +112,7 @@ def _reference(name: str, runs: list[Result], module) -> reference.Reference:
         "date": dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds"),
         "duration_s": {"min": durations[0], "median": durations[len(durations) // 2],
                        "max": durations[-1]},
-        "code": cache.fingerprint(registry.get(name), PROFILE, {}),
+        "code": keys.fingerprint(registry.get(name), PROFILE, {}),
     }
     note = ""
     if len(runs) < DEFAULT_SEEDS:

@@ -1,4 +1,4 @@
-/* Explorers over real runs ({{ fidle:explorer NAME }}, src/fidle_examples/plugin/explorer.py).
+/* Explorers over real runs ({{ fidle:explorer NAME }}, src/fidle_examples/build/explorer.py, plugin/explorerhtml.py).
    Every state was trained and drawn when the site was built: the page holds the first
    one, and its JSON what the others show. This script only shows the controls and,
    when one moves, swaps the images' src and alt, the numbers, the text alternative

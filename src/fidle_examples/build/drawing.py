@@ -2,7 +2,7 @@
 
 The loader and the explorers first say what they need (Batch.add: the drawings missing
 from the figure cache, and what to do with them once drawn); Batch.run then draws them
-all at once, on one process per core (buildworker.pool_size without GPUs: drawing
+all at once, on one process per core (pool.pool_size without GPUs: drawing
 only uses the processor; FIDLE_EXAMPLES_WORKERS overrides it), or in this process when
 that is one.
 
@@ -30,7 +30,7 @@ from typing import Any, Callable
 from fidle_examples.core import frenchfmt
 from fidle_examples.core.errors import FidleError
 from fidle_examples.core.results import Result
-from fidle_examples.plugin import buildworker
+from fidle_examples.build import pool
 
 log = logging.getLogger("mkdocs.plugins.fidle_examples")
 
@@ -50,7 +50,8 @@ class Task:
     # The French error when the drawing fails: from the reason ("ValueError : …"), or
     # None when the function returned no SVG.
     failure: Callable[[str | None], FidleError] = field(repr=False)
-    args: dict[str, Any] = field(default_factory=dict)  # the explorer's figure controls
+    # Keyword arguments: the explorer's figure controls, the reference band.
+    args: dict[str, Any] = field(default_factory=dict)
 
 
 Done = Callable[[dict[str, str]], None]  # receives {name: SVG} of a group of tasks
@@ -59,8 +60,9 @@ Done = Callable[[dict[str, str]], None]  # receives {name: SVG} of a group of ta
 class Batch:
     """Drawings collected from several examples, drawn together."""
 
-    def __init__(self) -> None:
+    def __init__(self, workers: int | None = None) -> None:
         self._groups: list[tuple[dict[str, Task], Done]] = []
+        self.workers = workers  # the plugin's `workers` option, if set
 
     def add(self, tasks: dict[str, Task], done: Done) -> None:
         """Draw `tasks` ({name: task}); then call done({name: SVG}) with all of them,
@@ -81,7 +83,7 @@ class Batch:
         if not count:
             return
         if not workers:
-            workers = min(buildworker.pool_size(count, gpus=False),
+            workers = min(pool.pool_size(count, gpus=False, configured=self.workers),
                           count // FIGURES_PER_PROCESS)
         workers = max(1, min(workers, count))
         started = time.monotonic()
@@ -138,7 +140,7 @@ def _outcome(future: Future) -> tuple[str | None, str, str]:
         raise FidleError(
             "Un processus de dessin des figures s'est arrêté brutalement (mémoire "
             "épuisée ?) : relancez la construction, ou dessinez dans le processus de "
-            f"MkDocs avec {buildworker.ENV_WORKERS}=1."
+            f"MkDocs avec {pool.ENV_WORKERS}=1."
         ) from None
     except Exception as error:  # a result that cannot be sent to the process, say
         return None, _figures().reason(error), ""

@@ -7,7 +7,7 @@ The figures of each point are drawn once (with the build's other figures: drawin
 and kept in the results cache, under the point's entry
 (`explorer-<figure key>/<state>-<figure>.svg`), so a warm build draws nothing. The page
 gets them as generated files, `generated/NAME/explorer/...`; the HTML is written by
-explorerhtml.py.
+plugin/explorerhtml.py.
 
 An example may define `explorer_metrics(result, **figure_args)`, returning
 [(Metric, value)]: the numbers of a state that depend on a figure control (the weights
@@ -18,14 +18,10 @@ figure does not describe one state of it.
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 import itertools
 import logging
-import os
 import re
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -36,7 +32,9 @@ from fidle_examples.core import frenchfmt, registry
 from fidle_examples.core.contract import Control, Explorer, function_name, FIGURE_PREFIX
 from fidle_examples.core.errors import FidleError
 from fidle_examples.core.results import Result
-from fidle_examples.plugin import buildworker, cache, drawing
+from fidle_examples.build import drawing, keys
+from fidle_examples.build.jobs import slot as slot_of
+from fidle_examples.build.storage import ResultsCache
 
 log = logging.getLogger("mkdocs.plugins.fidle_examples")
 
@@ -182,29 +180,7 @@ def _numbers(hook, example: str, result: Result, args: dict) -> list:
             "intacts.") from error
 
 
-def _load(folder: Path, names: set[str]) -> dict[str, str] | None:
-    try:
-        return {name: (folder / name).read_text(encoding="utf-8") for name in names}
-    except (OSError, UnicodeDecodeError):
-        return None
-
-
-def _store(folder: Path, svgs: dict[str, str]) -> None:
-    """Into a temporary folder, then renamed; older drawings of the entry are removed.
-    A failure only costs drawing them again next time."""
-    try:
-        staging = Path(tempfile.mkdtemp(prefix=f".{FOLDER}-", dir=folder.parent))
-        for name, svg in svgs.items():
-            (staging / name).write_text(svg, encoding="utf-8")
-        for old in folder.parent.glob(f"{FOLDER}-*"):
-            shutil.rmtree(old, ignore_errors=True)
-        os.replace(staging, folder)
-    except OSError as error:
-        log.warning("Figures de l'explorateur non gardées dans le cache « %s » (%s) : elles "
-                    "seront redessinées à la prochaine construction.", folder.parent, error)
-
-
-def prepare(entry, module: ModuleType, results: cache.ResultsCache, profile: str,
+def prepare(entry, module: ModuleType, results: ResultsCache, profile: str,
             batch: drawing.Batch | None = None) -> View:
     """The view of the explorer of `entry` (loading.Loaded, with its grid points), its
     figures read from the cache or drawn from the stored results: by `batch`, into
@@ -252,30 +228,33 @@ def prepare(entry, module: ModuleType, results: cache.ResultsCache, profile: str
     own = batch is None
     batch = drawing.Batch() if own else batch
     for slug, (overrides, result, key) in points.items():
-        slot = buildworker.slot(profile, None, overrides)
-        fkey = cache.figure_key(spec, f"{key}:{FOLDER}")
-        folder = results.entry(example, slot, key) / f"{FOLDER}-{fkey[:32]}"
-        stored = _load(folder, set(wanted[slug]))
+        folder = results.figures_dir(example, slot_of(profile, None, overrides), key,
+                                     keys.figure_key(spec, f"{key}:{FOLDER}"), kind=FOLDER)
+        stored = results.load_figures(folder, wanted[slug])
         if stored is not None:
             view.svgs.update(stored)
             continue
-        plain = dataclasses.replace(result, reference=None)  # no reference band here
         tasks = {name: drawing.Task(example, module, function_name(FIGURE_PREFIX, figure),
-                                    plain, partial(_failure, example, figure, args), args)
+                                    result, partial(_failure, example, figure, args), args)
                  for name, (figure, args) in wanted[slug].items()}
-        batch.add(tasks, partial(_drawn, view, folder, overrides))
+        batch.add(tasks, partial(_drawn, view, results, folder, overrides))
     if own:
         batch.run()
     return view
 
 
-def _drawn(view: View, folder: Path, overrides: dict, svgs: dict[str, str]) -> None:
+def _drawn(view: View, results: ResultsCache, folder: Path, overrides: dict,
+           svgs: dict[str, str]) -> None:
     """The figures of one point, drawn: logged, kept in the cache and in the view."""
     log.info("« %s » : %d figures de l'explorateur dessinées (%s).", view.example,
              len(svgs), ", ".join(f"{k} = {v}" for k, v in overrides.items())
              or "exécution unique")
-    _store(folder, svgs)
     view.svgs.update(svgs)
+    try:
+        results.store_figures(folder, svgs)
+    except FidleError as error:  # only costs drawing them again next time
+        log.warning("%s Les figures de l'explorateur seront redessinées à la prochaine "
+                    "construction.", error)
 
 
 def files(entry) -> dict[str, str]:
@@ -284,10 +263,3 @@ def files(entry) -> dict[str, str]:
     if view is None:
         return {}
     return {f"{FOLDER}/{name.removesuffix('.svg')}": svg for name, svg in view.svgs.items()}
-
-
-def render(entry, figure_srcs: dict[str, str]) -> str:
-    """The HTML of `{{ fidle:explorer NAME }}` (explorerhtml.py)."""
-    from fidle_examples.plugin import explorerhtml
-
-    return explorerhtml.render(entry.explorer, figure_srcs)

@@ -1,9 +1,11 @@
 """Loading the examples a build needs: from the cache, or trained by the worker pool;
 then their figures, from the figure cache or drawn from the stored result (all those
-of the build at once, on a pool of processes: drawing.py)."""
+of the build at once, on a pool of processes: drawing.py). Errors are the package's
+own (FidleError, in French): the MkDocs plugin, the CLI and the bench all call this."""
 
 from __future__ import annotations
 
+import inspect
 import logging
 import math
 from dataclasses import dataclass, field
@@ -11,15 +13,15 @@ from functools import partial
 from pathlib import Path
 from types import ModuleType
 
-from mkdocs.exceptions import PluginError
-
 from fidle_examples.core import claims as claims_mod
 from fidle_examples.core import contract as contract_mod
 from fidle_examples.core import figures, frenchfmt, reference, registry
 from fidle_examples.core.contract import FIGURE_PREFIX, function_name
 from fidle_examples.core.errors import FidleError
 from fidle_examples.core.results import Figure, Result
-from fidle_examples.plugin import buildworker, cache, drawing, explorer
+from fidle_examples.build import drawing, explorer, keys, pool
+from fidle_examples.build.jobs import job as job_line, parse, slot
+from fidle_examples.build.storage import ResultsCache
 
 log = logging.getLogger("mkdocs.plugins.fidle_examples")
 
@@ -36,7 +38,7 @@ class Loaded:
     claims: dict[str, claims_mod.Verdict] = field(default_factory=dict)  # live run
     # The explorer's grid points: (config overrides, result, training key).
     points: list[tuple[dict, Result, str]] = field(default_factory=list)
-    explorer: object = None  # plugin.explorer.View: its states and their figures
+    explorer: object = None  # build.explorer.View: its states and their figures
 
 
 def explorer_points(module: ModuleType, profile: str) -> list[dict]:
@@ -46,16 +48,16 @@ def explorer_points(module: ModuleType, profile: str) -> list[dict]:
 
 
 def date_of(result: Result) -> str:
-    from fidle_examples.plugin.pagehtml import french_date
-
-    return french_date(result.date)
+    return frenchfmt.date(result.date)
 
 
 class Loader:
-    def __init__(self, results: cache.ResultsCache, profile: str, reference_dir: Path):
+    def __init__(self, results: ResultsCache, profile: str, reference_dir: Path,
+                 workers: int | None = None):
         self.results = results
         self.profile = profile
         self.reference_dir = reference_dir
+        self.workers = workers  # the plugin's `workers` option; None: the default rule
         # Results already read or trained, kept across the rebuilds of `mkdocs serve`.
         self._memory: dict[tuple, tuple[Result, str, bool]] = {}
 
@@ -65,42 +67,38 @@ class Loader:
         their figures (those missing from the cache drawn together, at the end)."""
         names = [n for n in registry.names() if n in modules]
         grids = {name: explorer_points(modules[name], self.profile) for name in names}
-        jobs = names + [buildworker.job(n, overrides=p) for n in names for p in grids[n]]
+        jobs = names + [job_line(n, overrides=p) for n in names for p in grids[n]]
         found = self._results(jobs)
-        loaded, batch = {}, drawing.Batch()
+        loaded, batch = {}, drawing.Batch(self.workers)
         for name in names:
             result, key, fresh = found[name]
             module = modules[name]
             contract = contract_mod.read(module)
             ref = self._reference(name)
-            result.reference = ref
-            self._figures(name, module, result, key, contract, batch)
+            self._figures(name, module, result, key, contract, ref, batch)
             verdicts = claims_mod.evaluate_all(module, contract, result)
             entry = Loaded(result, key, fresh, contract, ref, verdicts)
             for point in grids[name]:
-                point_result, point_key, _ = found[buildworker.job(name, overrides=point)]
+                point_result, point_key, _ = found[job_line(name, overrides=point)]
                 entry.points.append((point, point_result, point_key))
             if getattr(module, "EXPLORER", None) is not None:
                 explorer.prepare(entry, module, self.results, self.profile, batch)
             loaded[name] = entry
-        try:
-            batch.run()
-        except FidleError as error:
-            raise PluginError(str(error)) from None
+        batch.run()
         return loaded
 
     # --- training results ---------------------------------------------------------
     def _results(self, jobs: list[str]) -> dict[str, tuple[Result, str, bool]]:
         """{job: (result, key, trained now)}, from the cache or trained."""
-        versions = cache.library_versions()
+        versions = keys.library_versions()
         fingerprints = {}
         found, missing = {}, []
         for job in jobs:
-            name, seed, overrides = buildworker.parse(job)
+            name, seed, overrides = parse(job)
             if name not in fingerprints:
-                fingerprints[name] = cache.fingerprint(registry.get(name), self.profile,
-                                                       versions)
-            where = buildworker.slot(self.profile, seed, overrides)
+                fingerprints[name] = keys.fingerprint(registry.get(name), self.profile,
+                                                      versions)
+            where = slot(self.profile, seed, overrides)
             memory_key = (self.results.root, job, self.profile, fingerprints[name])
             if memory_key in self._memory:
                 found[job] = self._memory[memory_key]
@@ -119,30 +117,30 @@ class Loader:
         return found
 
     def _train(self, jobs: list[str], fingerprints: dict[str, str]):
-        workers = buildworker.pool_size(len(jobs))
+        workers = pool.pool_size(len(jobs), configured=self.workers)
         log.info("Entraînements à faire (profil %s, %d processus) : %s. Cache : %s",
                  self.profile, workers, ", ".join(jobs), self.results.root)
         done: dict[str, dict] = {}
-        order = sorted(jobs, key=lambda j: -registry.get(buildworker.parse(j)[0]).cost_s)
+        order = sorted(jobs, key=lambda j: -registry.get(parse(j)[0]).cost_s)
         try:
-            buildworker.run(order, self.profile, self.results.root, _EventLogger(done),
+            pool.run(order, self.profile, self.results.root, _EventLogger(done),
                             on_output=lambda line: log.debug("  %s", line), workers=workers)
-        except buildworker.WorkerError as error:
+        except pool.WorkerError as error:
             if error.details:  # a bug rather than a FidleError: the traceback helps
                 log.error("Trace de l'erreur de « %s » :\n%s", error.example, error.details)
             message = str(error).rstrip()
-            raise PluginError(
+            raise FidleError(
                 f"L'exemple « {error.example} » a échoué pendant la construction du site : "
                 f"{message}{'' if message.endswith('.') else '.'} Aucune figure ni aucun "
                 "résultat ancien n'est affiché à la place.") from None
         found = {}
         for job in jobs:
-            name, seed, overrides = buildworker.parse(job)
-            where = buildworker.slot(self.profile, seed, overrides)
+            name, seed, overrides = parse(job)
+            where = slot(self.profile, seed, overrides)
             key = done[job]["key"]
             result = self.results.load(name, where, key)
             if result is None:
-                raise PluginError(
+                raise FidleError(
                     f"Le résultat de « {job} » vient d'être calculé mais est illisible dans "
                     f"« {self.results.entry(name, where, key)} » (une autre "
                     "construction l'a peut-être supprimé). Relancez la construction.")
@@ -166,25 +164,33 @@ class Loader:
         return ref
 
     def _figures(self, name, module, result: Result, key: str, contract,
-                 batch: drawing.Batch) -> None:
-        """result.figures: from the figure cache, or once `batch` has drawn them."""
+                 ref: reference.Reference | None, batch: drawing.Batch) -> None:
+        """result.figures: from the figure cache, or once `batch` has drawn them. A
+        figure function that takes `reference` is handed the committed reference (its
+        band drawn behind the run's curve), which is then part of the figure key."""
         spec = registry.get(name)
-        ref_file = result.reference.path.read_bytes() if result.reference else b""
-        fkey = cache.figure_key(spec, key + cache.sha256(ref_file))
-        stored = self.results.load_figures(name, self.profile, key, fkey, contract.figures)
+        ref_file = ref.path.read_bytes() if ref else b""
+        folder = self.results.figures_dir(name, self.profile, key,
+                                          keys.figure_key(spec, key + keys.sha256(ref_file)))
+        stored = self.results.load_figures(folder, [f"{k}.svg" for k in contract.figures])
         if stored is not None:
-            result.figures = stored
+            result.figures = {k: Figure(k, contract.figures[k], stored[f"{k}.svg"])
+                              for k in contract.figures}
             return
 
         def drawn(svgs: dict[str, str]) -> None:
             result.figures = {k: Figure(k, contract.figures[k], svg) for k, svg in svgs.items()}
             log.info("« %s » : %s à partir du résultat enregistré.", name,
                      "1 figure dessinée" if len(svgs) == 1 else f"{len(svgs)} figures dessinées")
-            self.results.store_figures(name, self.profile, key, fkey, result.figures)
+            self.results.store_figures(folder, {f"{k}.svg": svg for k, svg in svgs.items()})
 
-        tasks = {k: drawing.Task(name, module, function_name(FIGURE_PREFIX, k), result,
-                                 partial(figures.failure, contract.example, k))
-                 for k in contract.figures}
+        tasks = {}
+        for k in contract.figures:
+            function = function_name(FIGURE_PREFIX, k)
+            takes_reference = "reference" in inspect.signature(getattr(module, function)).parameters
+            tasks[k] = drawing.Task(name, module, function, result,
+                                    partial(figures.failure, contract.example, k),
+                                    {"reference": ref} if takes_reference else {})
         batch.add(tasks, drawn)
 
 

@@ -1,6 +1,6 @@
 """Drawing an example's declared figures from a stored Result (no training).
 
-`call` is what a drawing process of the site build runs (plugin/drawing.py): it imports
+`call` is what a drawing process of the site build runs (build/drawing.py): it imports
 no more than the example module and what its figures need."""
 
 from __future__ import annotations

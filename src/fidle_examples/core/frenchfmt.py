@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 NNBSP = "\u202f"  # espace fine insécable: thousands separator and before « % »
 
 
@@ -49,3 +51,17 @@ def format_value(value: float, kind: str, digits: int) -> str:
     if kind == "integer":
         return number(value, 0)
     return number(value, digits)
+
+
+_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+           "septembre", "octobre", "novembre", "décembre")
+
+
+def date(iso: str) -> str:
+    """"2025-05-01T14:03:11+02:00" -> "1er mai 2025 à 14 h 03"."""
+    try:
+        when = dt.datetime.fromisoformat(iso)
+    except (TypeError, ValueError):
+        return iso or "inconnue"
+    day = "1er" if when.day == 1 else str(when.day)
+    return f"{day} {_MONTHS[when.month - 1]} {when.year} à {when.hour} h {when.minute:02d}"

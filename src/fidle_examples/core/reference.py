@@ -14,6 +14,7 @@ import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fidle_examples.core import atomic
 from fidle_examples.core.errors import FidleError
 from fidle_examples.core.results import Result
 
@@ -129,14 +130,6 @@ def load(name: str, folder: Path | None = None) -> Reference | None:
 
 def save(reference: Reference, folder: Path | None = None) -> Path:
     """Write atomically: the previous file stays whole until the new one is complete."""
-    import os
-    import tempfile
-
     path = path_for(reference.example, folder)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(reference.to_json(), ensure_ascii=False, indent=1) + "\n"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as stream:
-        stream.write(text)
-    os.replace(tmp, path)
+    atomic.write_text(path, json.dumps(reference.to_json(), ensure_ascii=False, indent=1) + "\n")
     return path

@@ -48,8 +48,6 @@ class Result:
     device: str = ""
     versions: dict[str, str] = field(default_factory=dict)
     date: str = ""
-    # The committed reference of this example, when figures draw its band (not saved).
-    reference: object = field(default=None, repr=False, compare=False)
 
     def metric(self, name: str) -> float:
         return self.metrics[name]
@@ -57,7 +55,7 @@ class Result:
     # --- saving and loading -------------------------------------------------
     def to_json(self) -> dict:
         data = {f.name: getattr(self, f.name) for f in fields(self)
-                if f.name not in ("data", "reference", "figures")}
+                if f.name not in ("data", "figures")}
         data = asdict(_Plain(data))["value"]
         data["figures"] = {name: {"title": fig.title, "file": f"{name}.svg"}
                            for name, fig in self.figures.items()}
@@ -90,7 +88,6 @@ class Result:
             if arrays or (arrays is None and (folder / DATA_FILE).exists()):
                 with np.load(folder / DATA_FILE, allow_pickle=False) as stored:
                     data["data"] = {k: stored[k] for k in arrays or stored.files}
-            data.pop("reference", None)
             return cls(**data)
         except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as error:
             raise FidleError(

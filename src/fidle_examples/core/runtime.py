@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import importlib.metadata
 import platform
 import random
 import sys
@@ -108,7 +109,8 @@ def versions() -> dict[str, str]:
 
     backend = backend_name()
     found = {"python": platform.python_version(), "numpy": np.__version__,
-             "keras": keras.__version__, "backend": backend}
+             "keras": keras.__version__,
+             "scikit-learn": importlib.metadata.version("scikit-learn"), "backend": backend}
     module = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}.get(backend)
     if module:
         found[backend] = __import__(module).__version__

@@ -3,51 +3,21 @@
 from __future__ import annotations
 
 import errno
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
+from fidle_examples.core import atomic
 from fidle_examples.core.errors import FidleError
 from fidle_examples.core.results import Result
 
 
 def save_atomically(result: Result, folder: Path) -> None:
-    """Save into a temporary sibling, then swap it in with renames.
-
-    An interruption at any point leaves either the previous complete folder or
-    the new complete one (plus, at worst, a stray temporary folder).
-    """
-    folder = Path(folder)
+    """Save into a temporary sibling, then swap it in (core.atomic.folder): an
+    interruption at any point leaves the previous complete folder or the new one."""
     try:
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp",
-                                        dir=folder.parent))
+        with atomic.folder(Path(folder), fsync=True) as staging:
+            result.save(staging)
     except OSError as error:
-        raise _write_error(folder, error) from error
-    try:
-        result.save(staging)
-        _fsync_tree(staging)
-        if folder.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".old",
-                                        dir=folder.parent))
-            os.replace(folder, old / "previous")
-            os.replace(staging, folder)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(staging, folder)
-    except OSError as error:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise _write_error(folder, error) from error
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
-
-def _fsync_tree(folder: Path) -> None:
-    for path in folder.iterdir():
-        with path.open("rb") as stream:
-            os.fsync(stream.fileno())
+        raise _write_error(Path(folder), error) from error
 
 
 # The system's own wording (strerror) is in English.

@@ -226,9 +226,9 @@ def run(config: Config, ctx: RunContext) -> Result:
         data={"x": x, "y": y.astype("uint8"), **{f"trained_{k}": v for k, v in trained.items()}})
 
 
-def figure_loss(result: Result) -> str:
+def figure_loss(result: Result, reference=None) -> str:
     return plots.history_curves(result.history, ["loss"], "Perte (entropie croisée binaire)",
-                                "perte", reference=result.reference)
+                                "perte", reference=reference)
 
 
 def figure_boundary(result: Result) -> str:

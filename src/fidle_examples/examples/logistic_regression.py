@@ -147,16 +147,16 @@ def run(config: Config, ctx: RunContext) -> Result:
         data={"weights": np.array(snapshots)})  # row k: (w₁, w₂, b) after epoch k
 
 
-def figure_loss(result: Result) -> str:
+def figure_loss(result: Result, reference=None) -> str:
     return plots.history_curves(result.history, ["loss", "val_loss"],
                                 "Perte (entropie croisée binaire)", "perte",
-                                reference=result.reference)
+                                reference=reference)
 
 
-def figure_accuracy(result: Result) -> str:
+def figure_accuracy(result: Result, reference=None) -> str:
     return plots.history_curves(result.history, ["accuracy", "val_accuracy"],
                                 "Exactitude", "exactitude",
-                                reference=result.reference)
+                                reference=reference)
 
 
 def figure_boundary(result: Result, epoch: int | None = None) -> str:

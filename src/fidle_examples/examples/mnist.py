@@ -134,16 +134,16 @@ def run(config: Config, ctx: RunContext) -> Result:
               "wrong_indices": wrong[:24]})
 
 
-def figure_loss(result: Result) -> str:
+def figure_loss(result: Result, reference=None) -> str:
     return plots.history_curves(result.history, ["loss", "val_loss"],
                                 "Perte (entropie croisée)", "perte",
-                                reference=result.reference)
+                                reference=reference)
 
 
-def figure_accuracy(result: Result) -> str:
+def figure_accuracy(result: Result, reference=None) -> str:
     return plots.history_curves(result.history, ["accuracy", "val_accuracy"],
                                 "Exactitude", "exactitude",
-                                reference=result.reference)
+                                reference=reference)
 
 
 def figure_confusion(result: Result) -> str:

@@ -147,18 +147,18 @@ def run(config: Config, ctx: RunContext) -> Result:
                "sizes": {"train": len(train), "validation": len(val), "test": len(test)}})
 
 
-def figure_loss(result: Result) -> str:
+def figure_loss(result: Result, reference=None) -> str:
     # Log scale: the first epochs (MSE near 20) would flatten the rest on a linear axis,
     # and hide the gap between training and validation that the page discusses.
     return plots.history_curves(result.history, ["loss", "val_loss"],
                                 "Perte (erreur quadratique moyenne, échelle log)", "MSE",
-                                log=True, reference=result.reference)
+                                log=True, reference=reference)
 
 
-def figure_mae(result: Result) -> str:
+def figure_mae(result: Result, reference=None) -> str:
     return plots.history_curves(result.history, ["mae", "val_mae"],
                                 "Erreur absolue moyenne (MAE)", "MAE",
-                                reference=result.reference)
+                                reference=reference)
 
 
 def figure_predictions(result: Result) -> str:

@@ -3,9 +3,9 @@
 The events only; each job has its module:
 - on_pre_build: read the Markdown sources, check every marker against the examples'
   declarations (checks.py, seconds, before any training), then load each result
-  from the cache or train it on a pool of worker processes (loading.py,
-  buildworker.py) and draw its figures apart (figure cache), all before MkDocs
-  empties site_dir, so that a failure keeps the previous site;
+  from the cache or train it on a pool of worker processes and draw its figures
+  apart (the build/ layer: build/loading.py), all before MkDocs empties site_dir,
+  so that a failure keeps the previous site;
 - on_files: add the figures as generated files (nothing is written under docs/);
 - on_page_markdown: replace the markers with figures, tables, numbers, ranges,
   claims and the provenance box (pagehtml.py). Blocks go through Markdown as a
@@ -16,6 +16,8 @@ The events only; each job has its module:
       - fidle-examples:
           profile: full      # or quick; FIDLE_EXAMPLES_PROFILE overrides it
           enabled: true      # FIDLE_EXAMPLES_ENABLED=0 turns the plugin off
+          cache_dir: .cache/fidle-examples  # FIDLE_EXAMPLES_CACHE overrides it
+          workers: 0         # 0: one per core (or per GPU); FIDLE_EXAMPLES_WORKERS overrides it
 """
 
 from __future__ import annotations
@@ -35,8 +37,10 @@ from mkdocs.utils import get_relative_url
 from fidle_examples.core import reference, registry
 from fidle_examples.core.config import PROFILES
 from fidle_examples.core.errors import FidleError
-from fidle_examples.plugin import cache, checks, explorer, markers, pagehtml
-from fidle_examples.plugin.loading import Loaded, Loader
+from fidle_examples.build import explorer
+from fidle_examples.build.loading import Loaded, Loader
+from fidle_examples.build.storage import DEFAULT_DIR, ResultsCache, default_root
+from fidle_examples.plugin import checks, markers, pagehtml
 
 log = logging.getLogger("mkdocs.plugins.fidle_examples")
 
@@ -51,6 +55,8 @@ class _Options(Config):
     profile = c.Choice(PROFILES, default="full")
     enabled = c.Type(bool, default=True)
     strict_claims = c.Type(bool, default=True)  # a false claim fails a --strict full build
+    cache_dir = c.Type(str, default=DEFAULT_DIR.as_posix())  # relative to mkdocs.yml
+    workers = c.Type(int, default=0)  # training and drawing processes; 0: the default rule
 
 
 class FidleExamplesPlugin(BasePlugin[_Options]):
@@ -75,12 +81,17 @@ class FidleExamplesPlugin(BasePlugin[_Options]):
             raise PluginError(f"{ENV_PROFILE} vaut « {profile} » : profils possibles "
                               f"{', '.join(PROFILES)}.")
         self._project = Path(config.config_file_path or ".").resolve().parent
-        root = cache.default_root(self._project)
+        root = default_root(self._project, self.config.cache_dir)
+        if self.config.workers < 0:
+            raise PluginError(f"L'option workers du greffon fidle-examples vaut "
+                              f"{self.config.workers} : indiquez 0 (un processus par cœur, ou "
+                              "par GPU) ou un nombre de processus, au moins 1.")
+        workers = self.config.workers or None
         same = (self._loader and self._loader.results.root == root
-                and self._loader.profile == profile)
+                and self._loader.profile == profile and self._loader.workers == workers)
         if not same:  # keep the loader's memory across the rebuilds of `mkdocs serve`
-            self._loader = Loader(cache.ResultsCache(root), profile,
-                                  reference.default_dir(self._project))
+            self._loader = Loader(ResultsCache(root), profile,
+                                  reference.default_dir(self._project), workers)
         self._profile = profile
         self._strict = bool(config.strict) and profile == "full" and self.config.strict_claims
         if not self._active:

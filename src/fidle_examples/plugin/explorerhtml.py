@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from html import escape
 
-from fidle_examples.plugin.explorer import FOLDER, State, View, command, setting_text, value_text
+from fidle_examples.build.explorer import FOLDER, State, View, command, setting_text, value_text
 
 NOSCRIPT = ("Sans JavaScript, le réglage ne peut pas être changé : seul celui-ci est "
             "affiché. La commande ci-dessous le reproduit ; changez ses options pour en "

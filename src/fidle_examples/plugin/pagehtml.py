@@ -6,7 +6,6 @@ Markdown extension and no Markdown is parsed inside them.
 
 from __future__ import annotations
 
-import datetime as dt
 from html import escape
 
 from fidle_examples.core import frenchfmt
@@ -14,8 +13,6 @@ from fidle_examples.core.results import Result
 from fidle_examples.plugin.markers import Marker
 
 PROVENANCE_TITLE = "Comment ces résultats ont été obtenus"
-_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-           "septembre", "octobre", "novembre", "décembre")
 _BACKENDS = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}
 _PROFILES = {"full": "« full » (résultats de référence)",
              "quick": "« quick » (aperçu rapide, entraînement raccourci)"}
@@ -41,9 +38,9 @@ def render(marker: Marker, entry, figure_srcs: dict[str, str]) -> str:
     if marker.kind == "figure":
         return figure(result, marker.item, figure_srcs[marker.item])
     if marker.kind == "explorer":
-        from fidle_examples.plugin import explorer
+        from fidle_examples.plugin import explorerhtml
 
-        return explorer.render(entry, figure_srcs)
+        return explorerhtml.render(entry.explorer, figure_srcs)
     return results_block(entry, figure_srcs)
 
 
@@ -95,16 +92,6 @@ def config_value(value) -> str:
     # Inline text goes through Markdown: keep its emphasis/link characters literal.
     return escape(str(value), quote=False).translate(
         {ord(ch): f"&#{ord(ch)};" for ch in "\\`*_[]#!|~"})
-
-
-def french_date(iso: str) -> str:
-    """"2025-05-01T14:03:11+02:00" -> "1er mai 2025 à 14 h 03"."""
-    try:
-        when = dt.datetime.fromisoformat(iso)
-    except (TypeError, ValueError):
-        return iso or "inconnue"
-    day = "1er" if when.day == 1 else str(when.day)
-    return f"{day} {_MONTHS[when.month - 1]} {when.year} à {when.hour} h {when.minute:02d}"
 
 
 def versions_text(versions: dict[str, str]) -> str:
@@ -178,7 +165,7 @@ def provenance(entry) -> str:
     items = [
         ("Matériel", escape(result.device or "inconnu")),
         ("Durée de l'entraînement", escape(frenchfmt.duration(result.duration_s))),
-        ("Date", escape(french_date(result.date))),
+        ("Date", escape(frenchfmt.date(result.date))),
         ("Profil", escape(_PROFILES.get(result.profile, result.profile))),
         ("Graine aléatoire", escape(str(result.seed))),
         ("Versions", escape(versions_text(result.versions))),
