@@ -72,6 +72,7 @@ class _Page(HTMLParser):
         self.inline: list[str] = []                   # <style>/<script> text, style=""
         self.classes: dict[str, list[set[str]]] = {}  # tag -> class sets
         self.text_len = 0
+        self.canonical: str | None = None           # <link rel=canonical>
         self._in_article = 0
         self._raw: str | None = None
 
@@ -84,6 +85,10 @@ class _Page(HTMLParser):
             self._in_article += 1
         if tag in ("style", "script") and "src" not in attrs:
             self._raw = ""
+        if tag == "link" and (attrs.get("rel") or "").split() == ["canonical"]:
+            # The page's published address (site_url): a browser never loads it.
+            self.canonical = attrs.get("href")
+            return
         for name, value in attrs.items():
             if name not in _URL_ATTRS or not value:
                 continue
@@ -174,6 +179,21 @@ def test_no_page_loads_anything_from_another_host(site, pages):
         text = path.read_text(encoding="utf-8", errors="replace")
         problems += [f"{path.relative_to(site)}: {m.group(0)!r}" for m in _JS_LOAD.finditer(text)]
     assert not problems, "Ressources chargées depuis un autre hôte :\n" + "\n".join(problems)
+
+
+@pytest.mark.slow
+def test_site_url_only_adds_each_page_its_canonical_address(site, pages, monkeypatch):
+    """site_url (the published address, README « Publier le site ») changes no link: they
+    stay relative (test above); each page only names its own address."""
+    monkeypatch.delenv("SITE_URL", raising=False)
+    site_url = load_config(str(ROOT / "mkdocs.yml")).site_url
+    wrong = []
+    for path, page in pages.items():
+        folder = path.parent.relative_to(site).as_posix()
+        expected = site_url + ("" if folder == "." else folder + "/")
+        if path.name == "index.html" and page.canonical != expected:
+            wrong.append(f"{path.relative_to(site)}: {page.canonical}")
+    assert not wrong, f"Adresse canonique différente de {site_url}… :\n" + "\n".join(wrong)
 
 
 @pytest.mark.slow
