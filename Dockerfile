@@ -4,7 +4,7 @@
 #   docker run --gpus all -v fidle-data:/data fidle run mnist         (one example)
 # See README.md, section « Docker ». tests/test_docker.py lints this file and checks it.
 
-# Must equal the tensorflow pin of pyproject.toml and requirements.lock (checked by the tests).
+# Must equal the tensorflow version of requirements.lock (checked by the tests).
 ARG TF_VERSION=2.21.0
 FROM tensorflow/tensorflow:${TF_VERSION}-gpu
 
@@ -41,9 +41,9 @@ WORKDIR /app
 
 # The shared install step (scripts/install.sh, as `make` and CI run it), in two passes so that
 # the heavy layer (TensorFlow, CUDA wheels) is rebuilt only when the pinned versions change:
-# 1. the dependencies, from pyproject.toml and requirements.lock alone (an empty src/ and
+# 1. the dependencies, from pyproject.toml and the lock files alone (an empty src/ and
 #    README.md stand in for the project, installed for real in pass 2);
-COPY pyproject.toml requirements.lock ./
+COPY pyproject.toml requirements.lock requirements-gpu.lock ./
 COPY scripts/install.sh scripts/
 RUN mkdir src && touch README.md \
     && VENV=/opt/venv PYTHON=/opt/python/current/bin/python3 EXTRAS=gpu PIP_NO_CACHE_DIR=1 \

@@ -3,7 +3,8 @@
 # a virtual environment with the project and the exact versions of requirements.lock.
 #   VENV    where to create it (default .venv)
 #   PYTHON  the interpreter to create it with (default python3, 3.11 or newer)
-#   EXTRAS  extras of the project to install (default dev; the Docker image uses gpu)
+#   EXTRAS  extras of the project, comma-separated (default dev; the Docker image uses gpu;
+#           the lock already holds dev's tools, gpu adds requirements-gpu.lock)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
@@ -16,5 +17,18 @@ EXTRAS=${EXTRAS:-dev}
 }
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
 "$VENV/bin/python" -m pip install --quiet --upgrade "pip==26.3"
-"$VENV/bin/python" -m pip install --quiet --constraint requirements.lock --editable ".[$EXTRAS]"
+# Every dependency at its locked version, each file checked against the lock's hashes;
+# then the project itself, which adds nothing unchecked (--no-deps).
+"$VENV/bin/python" -m pip install --quiet --require-hashes --requirement requirements.lock
+case ",$EXTRAS," in *,gpu,*)
+    "$VENV/bin/python" -m pip install --quiet --require-hashes --requirement requirements-gpu.lock
+esac
+"$VENV/bin/python" -m pip install --quiet --no-deps --editable .
+# The other backends (jax, torch: comparisons) at the versions of requirements-backends.lock.
+for extra in ${EXTRAS//,/ }; do
+    case "$extra" in dev|gpu) ;; *)
+        "$VENV/bin/python" -m pip install --quiet --constraint requirements-backends.lock \
+            --editable ".[$extra]" ;;
+    esac
+done
 echo "Environnement prêt : $VENV"

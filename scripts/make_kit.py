@@ -4,7 +4,7 @@
 
 dist/fidle-kit.tar holds, under fidle-kit/:
     install-offline.sh   installs everything from the kit (pip --no-index), see its header
-    requirements.lock    the exact versions (pip constraints, and `doctor --lock`)
+    requirements.lock    the kit's wheels and their hashes (pip --require-hashes, and `doctor --lock`)
     wheels/              the project's wheel and every package it needs, for Linux x86-64
                          (glibc 2.28 or newer) and each Python version asked for
     datasets/            the declared datasets (core/datasets.py) and SHA256SUMS
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import glob
+import hashlib
 import os
 import re
 import shutil
@@ -160,10 +161,57 @@ def _size(path: Path) -> str:
     return f"{total / 2**20:,.0f}".replace(",", "\u202f") + "\u00a0Mio"
 
 
+_ENTRY = re.compile(r"(?m)^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)")
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def lock_entries(text: str) -> dict[str, tuple[str, list[str]]]:
+    """{normalized name: (version, [sha256])} of a lock with hashes."""
+    starts = list(_ENTRY.finditer(text))
+    found = {}
+    for match, nxt in zip(starts, starts[1:] + [None]):
+        body = text[match.end(): nxt.start() if nxt else len(text)]
+        found[_normal(match[1])] = (match[2], re.findall(r"--hash=sha256:([0-9a-f]{64})", body))
+    return found
+
+
+def kit_lock(lock_text: str, wheels: Path) -> str:
+    """The kit's own lock: one entry per package whose wheels it carries, with the
+    committed lock's hashes; a wheel that is not the published one (built here, when
+    none was published for a Python version, and pip itself) adds its own hash, so
+    that install-offline.sh checks every file it installs (pip --require-hashes)."""
+    locked = lock_entries(lock_text)
+    kit: dict[str, tuple[str, str, set[str]]] = {}
+    for wheel in sorted(wheels.glob("*.whl")):
+        name, version = wheel.name.split("-")[:2]
+        if _normal(name) == "fidle-examples":
+            continue  # the project itself, installed with --no-deps after the others
+        digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+        pinned, hashes = locked.get(_normal(name), (version, []))
+        if pinned != version:
+            raise SystemExit(f"Erreur : la roue {wheel.name} n'est pas la version du verrou "
+                             f"({name}=={pinned}).")
+        entry = kit.setdefault(_normal(name), (name, version, set(hashes)))
+        entry[2].add(digest)
+    lines = ["# Les paquets de ce kit, avec les empreintes de leurs fichiers (pip --require-hashes).\n"]
+    for name, version, hashes in sorted(kit.values(), key=lambda e: _normal(e[0])):
+        lines.append(f"{name}=={version} \\\n" + " \\\n".join(
+            f"    --hash=sha256:{h}" for h in sorted(hashes)) + "\n")
+    return "".join(lines)
+
+
 def build_kit(output: Path, pythons: list[str], site: Path | None, with_site: bool) -> Path:
     start = time.perf_counter()
-    lock = ROOT / "requirements.lock"
+    lock_text = (ROOT / "requirements.lock").read_text(encoding="utf-8")
     with tempfile.TemporaryDirectory(dir=output.parent) as tmp:
+        # pip download follows the lock's versions as constraints; hashes in a
+        # constraints file would turn on hash checking for the project's own wheel.
+        lock = Path(tmp) / "constraints.txt"
+        lock.write_text("".join(f"{name}=={version}\n" for name, (version, _)
+                                in lock_entries(lock_text).items()), encoding="utf-8")
         kit = Path(tmp) / KIT
         wheels = kit / "wheels"
         wheels.mkdir(parents=True)
@@ -184,7 +232,7 @@ def build_kit(output: Path, pythons: list[str], site: Path | None, with_site: bo
             shutil.copy2(notebook, kit / "carnets" / notebook.name)
         if (ROOT / "reference").is_dir():  # read from the working directory once installed
             shutil.copytree(ROOT / "reference", kit / "reference")
-        shutil.copy2(lock, kit / "requirements.lock")
+        (kit / "requirements.lock").write_text(kit_lock(lock_text, wheels), encoding="utf-8")
         for name in ("install-offline.sh", "LISEZMOI.txt"):
             shutil.copy2(ROOT / "scripts" / "kit" / name, kit / name)
         (kit / "install-offline.sh").chmod(0o755)

@@ -97,27 +97,43 @@ def lock_pins() -> dict[str, str]:
 
 # --- base image and versions ------------------------------------------------------------
 
-def test_base_image_is_the_pinned_tensorflow_gpu_image(dockerfile):
+def _allows(requirements: list[str]) -> dict[str, "SpecifierSet"]:
+    """{name: specifier} of pyproject's requirements."""
+    from packaging.requirements import Requirement
+
+    return {re.sub(r"[-_.]+", "-", r.name).lower(): r.specifier
+            for r in map(Requirement, requirements)}
+
+
+def test_base_image_is_the_locked_tensorflow_gpu_image(dockerfile):
     tf_version = arg_defaults(dockerfile)["TF_VERSION"]
     project = pyproject()
-    assert pins(project["dependencies"])["tensorflow"] == tf_version
-    assert pins(project["optional-dependencies"]["gpu"])["tensorflow"] == tf_version
     assert lock_pins()["tensorflow"] == tf_version
+    assert tf_version in _allows(project["dependencies"])["tensorflow"]
+    assert tf_version in _allows(project["optional-dependencies"]["gpu"])["tensorflow"]
     # One base image, named through the ARG (the one place for the version).
     assert args_of(dockerfile, "FROM") == ["tensorflow/tensorflow:${TF_VERSION}-gpu"]
     keywords = [key for key, _ in dockerfile]
     assert set(keywords[:keywords.index("FROM")]) == {"ARG"}
 
 
-def test_what_the_image_installs_is_pinned_alike_in_pyproject_and_the_lock():
-    # The image installs the dependencies and the gpu extra under requirements.lock:
-    # a pin that differs there makes `docker build` fail (ResolutionImpossible).
+def test_the_lock_satisfies_the_ranges_of_pyproject():
+    # The install takes the lock's versions: one outside pyproject's range would make
+    # `pip install --no-deps -e .` leave a package that its metadata refuses.
     project = pyproject()
-    wanted = pins(project["dependencies"] + project["optional-dependencies"]["gpu"])
-    locked = lock_pins()
-    differing = {name: (version, locked.get(name)) for name, version in wanted.items()
-                 if locked.get(name) != version}
-    assert not differing, f"pyproject.toml et requirements.lock divergent : {differing}"
+    wanted = _allows(project["dependencies"] + project["optional-dependencies"]["gpu"]
+                     + project["optional-dependencies"]["dev"])
+    locked = {**lock_pins(), **pins((ROOT / "requirements-gpu.lock").read_text().splitlines())}
+    outside = {name: (str(spec), locked.get(name)) for name, spec in wanted.items()
+               if locked.get(name) is None or locked[name] not in spec}
+    assert not outside, f"requirements.lock hors des plages de pyproject.toml : {outside}"
+
+
+def test_every_locked_version_carries_its_hashes():
+    text = (ROOT / "requirements.lock").read_text(encoding="utf-8")
+    entries = re.split(r"\n(?=[A-Za-z0-9])", text.split("\n", 2)[2])
+    assert len(entries) == len(lock_pins()) > 100
+    assert all("--hash=sha256:" in entry for entry in entries)
 
 
 # --- hadolint ---------------------------------------------------------------------------

@@ -148,7 +148,8 @@ def test_macos_and_windows_run_the_fast_tier_and_a_quick_build():
     assert setup["with"]["cache"] == "pip"
     runs = [s.get("run", "") for s in job_steps]
     install = index_of(job_steps, lambda s: "pip install" in s.get("run", ""))
-    assert "--constraint requirements.lock" in runs[install] and '".[dev]"' in runs[install]
+    assert "scripts/lock_hashes.py --constraints" in runs[install]
+    assert '--constraint "$RUNNER_TEMP/constraints.txt"' in runs[install] and '".[dev]"' in runs[install]
     tests = index_of(job_steps, lambda s: "pytest" in s.get("run", ""))
     assert runs[tests] == 'python -m pytest -m "not slow and not browser"'
     build = index_of(job_steps, lambda s: "mkdocs build" in s.get("run", ""))

@@ -43,8 +43,11 @@ pip_install() {
     "$TARGET/.venv/bin/python" -m pip install --isolated --quiet --no-index --find-links "$KIT/wheels" \
         --disable-pip-version-check "$@"
 }
-pip_install --upgrade pip
-pip_install --constraint "$KIT/requirements.lock" fidle-examples
+# Every wheel checked against the kit's lock (a damaged USB stick stops here), then the
+# project itself, which brings nothing unchecked (--no-deps).
+pip_install --require-hashes --requirement "$KIT/requirements.lock" \
+    || fail "des paquets du kit ne correspondent pas à leurs empreintes : recopiez le kit."
+pip_install --no-deps fidle-examples
 echo "Installés dans $TARGET/.venv"
 
 step "Données (cache Keras $KERAS_HOME/datasets)"

@@ -77,9 +77,9 @@ def read_lock(path: Path) -> dict[str, str]:
     pins = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         line = line.split("#", 1)[0].strip()
-        if "==" in line:
+        if "==" in line:  # `name==version \` then --hash lines: the hashes are pip's
             name, _, version = line.partition("==")
-            pins[_normalize(name.strip())] = version.strip()
+            pins[_normalize(name.strip())] = version.split()[0]
     return pins
 
 
