@@ -14,6 +14,8 @@ import io
 import matplotlib
 from matplotlib.figure import Figure
 
+from fidle_examples.core import frenchfmt
+
 # Colour-blind safe palette (Okabe-Ito).
 COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
 
@@ -76,8 +78,7 @@ def french_axes(*axes, x: bool = True, y: bool = True) -> None:
     from matplotlib.ticker import FuncFormatter
 
     def comma(value, _pos):
-        text = f"{value:g}"
-        return text.replace("-", "\u2212").replace(".", ",")
+        return frenchfmt.short(value)
 
     for ax in axes:
         if x:
@@ -408,7 +409,7 @@ def panels_vs_x(x, panels: dict[str, tuple[str, dict[str, list[float]], bool]],
         ax.set_xscale("log")
         if log:
             ax.set_yscale("log")
-        ax.set_xticks(list(x), [f"{v:,}".replace(",", "\u202f") for v in x])
+        ax.set_xticks(list(x), [frenchfmt.number(v, 0) for v in x])
         ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
         ax.set(title=panel_title, xlabel=xlabel, ylabel=ylabel)
         french_axes(ax, x=False, y=not log)
