@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
             data["site"] = sitebuild.measure(workdir / "site", env, args.profile,
                                              args.repeats, cold=not args.skip_cold,
                                              cold_repeats=args.cold_repeats, log=log)
-            log("site : " + ", ".join(f"{k} {v:.2f}" for k, v in data["site"].items()
+            log("site : " + ", ".join(f"{k} {report.num(v, 2)}" for k, v in data["site"].items()
                                       if isinstance(v, float)))
         installed = machine.installed_backends()
         data["backends"] = {}

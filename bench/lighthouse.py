@@ -15,18 +15,16 @@ npm tools of the browser tests (tests/browser/nodetools.py) and Chromium.
 from __future__ import annotations
 
 import argparse
-import functools
-import http.server
 import importlib.util
 import json
 import os
 import shutil
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
+from fidle_examples import browser
 from fidle_examples.core import frenchfmt
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,40 +45,6 @@ def _load(name: str):
     return module
 
 
-def find_chromium() -> str | None:
-    """FIDLE_CHROMIUM when set, else `chromium` on PATH or /usr/bin/chromium (as the tests)."""
-    explicit = os.environ.get("FIDLE_CHROMIUM")
-    for candidate in [explicit] if explicit else [shutil.which("chromium"), "/usr/bin/chromium"]:
-        if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
-            return candidate
-    return None
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 - keep the table readable
-        pass
-
-
-class PlainServer:
-    """The site on 127.0.0.1 (free port), from a daemon thread; uncompressed
-    unless handler is the browser tests' gzip handler."""
-
-    def __init__(self, directory: Path, handler_class=_QuietHandler):
-        handler = functools.partial(handler_class, directory=str(directory))
-        self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}/"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-
-    def __enter__(self) -> "PlainServer":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-
-
 def _run_summary(report_file: Path) -> dict:
     report = json.loads(report_file.read_text(encoding="utf-8"))
     audits = report["audits"]
@@ -98,8 +62,8 @@ def measure(site_dir: Path, runs: int = 3, reports: Path | None = None,
             on_page=None) -> dict:
     """{"pages": {path: {"runs": [...], "errors": [...], "best": {...} or None}}, ...};
     on_page(path, entry) after each page. Raises RuntimeError when a tool is missing."""
-    nodetools, sitetools, pageaudit = _load("nodetools"), _load("sitetools"), _load("pageaudit")
-    chromium, node, npm = find_chromium(), shutil.which("node"), shutil.which("npm")
+    nodetools, sitetools = _load("nodetools"), _load("sitetools")
+    chromium, node, npm = browser.find_chromium(), shutil.which("node"), shutil.which("npm")
     if not chromium:
         raise RuntimeError("Chromium est introuvable : « apt-get install -y chromium » "
                            "(ou son chemin dans FIDLE_CHROMIUM).")
@@ -111,12 +75,11 @@ def measure(site_dir: Path, runs: int = 3, reports: Path | None = None,
     results: dict = {}
     started = time.monotonic()
     try:
-        handler = sitetools._GzipHandler if gzip else _QuietHandler
-        with PlainServer(site_dir, handler) as server:
+        with browser.static_server(site_dir, gzip=gzip) as url:
             for number, path in enumerate(pages, 1):
                 def one_run(base: Path) -> dict:
-                    nodetools.run_lighthouse(node, modules, server.url + path, base,
-                                             chromium, pageaudit.CHROMIUM_ARGS)
+                    nodetools.run_lighthouse(node, modules, url + path, base,
+                                             chromium, browser.CHROMIUM_FLAGS)
                     return _run_summary(base.with_name(base.name + ".report.json"))
 
                 entry = measure_page(path, runs, folder, one_run, log)

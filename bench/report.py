@@ -20,10 +20,12 @@ def num(value: float, digits: int = 1) -> str:
 
 
 def sec(value: float) -> str:
-    """Seconds with a precision that suits the size; milliseconds below 0.01 s."""
-    if value < 0.01:
+    """Seconds with a precision that suits the size (noise can make a difference
+    negative: the size is the absolute value's); milliseconds below 0.01 s."""
+    size = abs(value)
+    if size < 0.01:
         return f"{num(1000 * value, 2)}{NNBSP}ms"
-    digits = 3 if value < 1 else 2 if value < 10 else 1
+    digits = 3 if size < 1 else 2 if size < 10 else 1
     return f"{num(value, digits)}{NNBSP}s"
 
 
@@ -226,13 +228,8 @@ def _threads_text(threads: dict) -> str:
     return f"défaut de TensorFlow ({cores} cœurs)" if cores else "défaut de TensorFlow"
 
 
-def _signed_percent(fraction: float) -> str:
-    """A percentage with a true minus sign: noise can make a difference negative."""
-    return frenchfmt.percent(fraction).replace("-", "\u2212")
-
-
 def _enumeration(keys: list[str], fractions: dict) -> str:
-    items = [f"{PROFILE_REST[k]} ({_signed_percent(fractions[k])})" for k in keys]
+    items = [f"{PROFILE_REST[k]} ({frenchfmt.percent(fractions[k])})" for k in keys]
     return ", ".join(items[:-1]) + " et " + items[-1]
 
 
@@ -275,16 +272,13 @@ def profile_section(profile: dict) -> list[str]:
                 "keras_step": t["keras_step_s"] - t["bare_step_s"],
                 "fit_loop": b["parts_s"]["fit_loop"] / steps}
 
-    def signed_sec(value: float) -> str:  # noise can make a difference negative
-        return sec(value) if value >= 0 else f"−{sec(-value)}"
-
     pct = frenchfmt.percent
     how = ("comme `fit` la fait à chaque époque" if profile["validation_method"] == "fit"
            else "par `evaluate()`")
     labels = {**PROFILE_PARTS, "validation": f"Validation (d) : {num(profile['n_val'], 0)} "
                                              f"images, {how}"}
-    rows = [[label, signed_sec(per_step[key]) if key in per_step else "—",
-             signed_sec(b["parts_s"][key]), _signed_percent(b["fractions"][key])]
+    rows = [[label, sec(per_step[key]) if key in per_step else "—",
+             sec(b["parts_s"][key]), pct(b["fractions"][key])]
             for key, label in labels.items()]
     rows.append(["Somme des postes", "—", sec(b["total_s"]), pct(b["total_s"] / epoch)])
     rows.append([f"Époque mesurée : `fit` avec validation (médiane de {profile['epochs']})",

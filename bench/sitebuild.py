@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from bench.machine import ROOT
-from fidle_examples.core import contract, registry
+from fidle_examples.core import contract, frenchfmt, registry
 from fidle_examples.core.results import RESULT_FILE, Result
 from fidle_examples.build import pool
 
@@ -107,7 +107,7 @@ def measure(workdir: Path, env: dict, profile: str, repeats: int, cold: bool,
                                           workers=1 if which == "one" else None))
                 log(f"construction à froid {i + 1}/{cold_repeats} "
                     f"({'1 processus' if which == 'one' else 'groupe par défaut'}) : "
-                    f"{times[which][-1]:.1f} s")
+                    f"{frenchfmt.number(times[which][-1], 1)} s")
         one, pool = stored(workdir / "cache-one-0"), stored(workdir / "cache-pool-0")
         cache = workdir / "cache-pool-0"
         out.update(cold_one_s=times["one"], cold_pool_s=times["pool"],

@@ -38,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))  # the declared datasets, without installing
 
-from fidle_examples.core import datasets  # noqa: E402
+from fidle_examples.core import datasets, frenchfmt  # noqa: E402
 
 DEFAULT_PYTHONS = ("3.11", "3.12", "3.13")
 # Lowest patch release the lock accepts (pymdown-extensions needs 3.11.5, like
@@ -158,7 +158,7 @@ def site_folder(site: Path | None, tmp: Path) -> Path:
 def _size(path: Path) -> str:
     total = sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.is_dir() \
         else path.stat().st_size
-    return f"{total / 2**20:,.0f}".replace(",", "\u202f") + "\u00a0Mio"
+    return frenchfmt.number(total / 2**20, 0) + "\u00a0Mio"
 
 
 _ENTRY = re.compile(r"(?m)^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)")

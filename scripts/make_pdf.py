@@ -12,22 +12,17 @@ another host is refused, and the PDF holds what the site holds.
 from __future__ import annotations
 
 import argparse
-import functools
-import http.server
-import os
 import re
-import shutil
 import sys
-import threading
 import time
 from pathlib import Path
+
+from fidle_examples import browser
+from fidle_examples.core import frenchfmt
 
 PDF_NAME = "fidle-cours.pdf"
 PRINT_PAGE = "imprimer/index.html"
 PLACEHOLDER = re.compile(r"<!-- lien-pdf\b.*?-->")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
 
 # Material draws each diagram in a closed shadow root: open it, to see when it is drawn.
 _OPEN_SHADOWS = """
@@ -61,34 +56,9 @@ _DIAGRAMS_DRAWN = """
 """
 
 
-def find_chromium() -> str | None:
-    """FIDLE_CHROMIUM when set (and only it), else chromium on PATH or /usr/bin/chromium."""
-    explicit = os.environ.get("FIDLE_CHROMIUM")
-    candidates = [explicit] if explicit else [shutil.which("chromium"), "/usr/bin/chromium"]
-    for candidate in candidates:
-        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
-            return candidate
-    return None
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-def _serve(site: Path) -> http.server.ThreadingHTTPServer:
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site)))
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
 def print_pdf(site: Path, output: Path, chromium: str) -> None:
     from playwright.sync_api import sync_playwright
 
-    server = _serve(site)
-    origin = f"http://127.0.0.1:{server.server_address[1]}/"
     refused: list[str] = []
 
     def only_local(route):
@@ -98,25 +68,22 @@ def print_pdf(site: Path, output: Path, chromium: str) -> None:
             refused.append(route.request.url)
             route.abort()
 
-    try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=chromium, headless=True,
-                                         args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1200, "height": 900})
-            page.add_init_script(_OPEN_SHADOWS)
-            page.route("**/*", only_local)
-            page.goto(origin + PRINT_PAGE, wait_until="load", timeout=120_000)
-            broken = page.evaluate(_PREPARE)
-            if broken:
-                raise SystemExit(f"Erreur\u00a0: images absentes de la page à imprimer\u00a0: "
-                                 f"{', '.join(broken[:5])}.")
-            page.wait_for_function(_DIAGRAMS_DRAWN, timeout=120_000)
-            # Sheet size, margins and page numbers: @page in print.css.
-            page.pdf(path=str(output), prefer_css_page_size=True, print_background=True,
-                     outline=True, tagged=True)
-            browser.close()
-    finally:
-        server.shutdown()
+    with browser.static_server(site) as origin, sync_playwright() as pw:
+        chrome = pw.chromium.launch(executable_path=chromium, headless=True,
+                                    args=browser.CHROMIUM_FLAGS)
+        page = chrome.new_page(viewport={"width": 1200, "height": 900})
+        page.add_init_script(_OPEN_SHADOWS)
+        page.route("**/*", only_local)
+        page.goto(origin + PRINT_PAGE, wait_until="load", timeout=120_000)
+        broken = page.evaluate(_PREPARE)
+        if broken:
+            raise SystemExit(f"Erreur\u00a0: images absentes de la page à imprimer\u00a0: "
+                             f"{', '.join(broken[:5])}.")
+        page.wait_for_function(_DIAGRAMS_DRAWN, timeout=120_000)
+        # Sheet size, margins and page numbers: @page in print.css.
+        page.pdf(path=str(output), prefer_css_page_size=True, print_background=True,
+                 outline=True, tagged=True)
+        chrome.close()
     if refused:
         raise SystemExit("Erreur\u00a0: la page à imprimer demande des fichiers à un autre hôte "
                          f"(refusés)\u00a0: {', '.join(refused[:5])}.")
@@ -126,7 +93,7 @@ def link_from_home(site: Path, pdf: Path) -> bool:
     """Put the PDF link in place of the placeholder of the home page; False if absent."""
     home = site / "index.html"
     html = home.read_text(encoding="utf-8")
-    size = f"{pdf.stat().st_size / 2**20:.1f}".replace(".", ",")
+    size = frenchfmt.number(pdf.stat().st_size / 2**20, 1)
     link = (f'<p class="fidle-pdf-link"><strong>Il s\'imprime.</strong> Tout le cours en un '
             f'seul document\u00a0: <a href="{pdf.name}" download>le cours complet en PDF</a> '
             f'({size}\u00a0Mo), produit avec ce site et ses résultats.</p>')
@@ -146,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Erreur\u00a0: {site / PRINT_PAGE} est introuvable. Construisez d'abord le site "
               "(make build) avec le greffon print-site de mkdocs.yml.", file=sys.stderr)
         return 1
-    chromium = find_chromium()
+    chromium = browser.find_chromium()
     if chromium is None:
         print("Erreur\u00a0: Chromium est introuvable, le PDF n'a pas été produit. Installez-le "
               "(apt-get install -y chromium) ou indiquez son chemin dans FIDLE_CHROMIUM. "
@@ -157,8 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         import playwright  # noqa: F401
     except ImportError:
         print("Erreur\u00a0: le paquet Python playwright manque (extra dev)\u00a0: "
-              "make .venv/.installed, ou pip install --constraint requirements.lock "
-              "-e '.[dev]'.", file=sys.stderr)
+              "make .venv/.installed (ou bash scripts/install.sh).", file=sys.stderr)
         return 1
     output = site / PDF_NAME
     partial = output.with_suffix(".pdf.part")
@@ -167,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     print_pdf(site, partial, chromium)
     partial.replace(output)  # never a half-written PDF under the final name
     linked = link_from_home(site, output)
-    size = f"{output.stat().st_size / 2**20:.1f}".replace(".", ",")
+    size = frenchfmt.number(output.stat().st_size / 2**20, 1)
     print(f"PDF écrit\u00a0: {output} ({size}\u00a0Mo, en {time.perf_counter() - start:.0f}\u00a0s)"
           + ("\u00a0; lien ajouté à la page d'accueil." if linked else
              "\u00a0; pas de lien\u00a0: la ligne « lien-pdf » manque à la page d'accueil."))

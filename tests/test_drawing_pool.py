@@ -135,6 +135,11 @@ def test_speedups_write_the_same_bytes_as_matplotlib(monkeypatch):
         drawn.append(plots.to_svg(fig))
         return drawn
 
+    # Installed as in a drawing process; monkeypatch takes the patches off after the test.
+    monkeypatch.setattr(textpath.TextToPath, "__init__", speedups._STOCK_TEXT_TO_PATH_INIT)
+    monkeypatch.setattr(backend_svg.RendererSVG, "_get_font_height_metrics",
+                        speedups._svg_font_height_metrics, raising=False)
+    assert speedups.install()
     assert textpath.TextToPath().mathtext_parser is speedups._MATH_PARSER  # in effect
     assert backend_svg.RendererSVG._get_font_height_metrics is speedups._svg_font_height_metrics
     fast = figures()

@@ -31,19 +31,17 @@ import itertools
 import logging
 import os
 import re
-import shutil
 import time
 from pathlib import Path
+
+from fidle_examples import browser
+from fidle_examples.core import atomic
 
 log = logging.getLogger("mkdocs.hooks.mermaid_prerender")
 
 ROOT = Path(__file__).resolve().parents[2]
 MERMAID_JS = ROOT / "docs" / "assets" / "vendor" / "mermaid" / "mermaid.min.js"
 CACHE_DIR = Path(os.environ.get("FIDLE_MERMAID_CACHE", ROOT / ".cache" / "mermaid"))
-# As the browser tests: no sandbox (root in containers), no GPU, no traffic of its own.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 TIMEOUT_MS = 60_000
 
 # What pymdownx.superfences' fence_code_format writes for a ```mermaid block.
@@ -92,21 +90,12 @@ def _key(fingerprint: str, diagram_id: str, source: str) -> str:
     return hashlib.sha256(f"{fingerprint}\0{diagram_id}\0{source}".encode()).hexdigest()
 
 
-def find_chromium() -> str | None:
-    """FIDLE_CHROMIUM when set, else `chromium` on PATH or /usr/bin/chromium (as the tests)."""
-    explicit = os.environ.get("FIDLE_CHROMIUM")
-    for candidate in [explicit] if explicit else [shutil.which("chromium"), "/usr/bin/chromium"]:
-        if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
-            return candidate
-    return None
-
-
 def draw(page_file: Path, items: list[tuple[str, str]]) -> list[dict]:
     """[{"svg": ...} or {"error": ...}] for items [(id, source)], drawn in page_file
     (a built page with at least one diagram), opened in headless Chromium, offline."""
     if os.environ.get("FIDLE_MERMAID_PRERENDER", "1").strip() == "0":
         raise Unavailable("FIDLE_MERMAID_PRERENDER=0")
-    chromium = find_chromium()
+    chromium = browser.find_chromium()
     if chromium is None:
         raise Unavailable("Chromium est introuvable")
     try:
@@ -116,10 +105,10 @@ def draw(page_file: Path, items: list[tuple[str, str]]) -> list[dict]:
         raise Unavailable("le module Python playwright est absent") from err
     try:
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=chromium, headless=True,
-                                         args=CHROMIUM_ARGS)
+            chrome = pw.chromium.launch(executable_path=chromium, headless=True,
+                                        args=browser.CHROMIUM_FLAGS)
             try:
-                page = browser.new_page()
+                page = chrome.new_page()
                 # The site's own files only: nothing may come from another host.
                 page.route("**/*", lambda route: route.continue_()
                            if route.request.url.startswith("file:") else route.abort())
@@ -127,7 +116,7 @@ def draw(page_file: Path, items: list[tuple[str, str]]) -> list[dict]:
                 page.goto(page_file.as_uri(), wait_until="load")
                 return page.evaluate(_RENDER_JS, [list(item) for item in items])
             finally:
-                browser.close()
+                chrome.close()
     except PlaywrightError as err:
         raise Unavailable(f"Chromium n'a pas pu dessiner les diagrammes : "
                           f"{str(err).splitlines()[0]}") from err
@@ -180,10 +169,8 @@ def on_post_build(config) -> None:
         drawn = 0
         for key, result in zip(missing, results):
             if "svg" in result:
-                # Written aside then renamed: another build may read the cache meanwhile.
-                partial = cached[key].with_suffix(f".{os.getpid()}.tmp")
-                partial.write_text(compact(result["svg"]), encoding="utf-8")
-                os.replace(partial, cached[key])
+                # Atomic: another build may read the cache meanwhile.
+                atomic.write_text(cached[key], compact(result["svg"]))
                 drawn += 1
             else:
                 path = wanted[key][2].relative_to(site).as_posix()

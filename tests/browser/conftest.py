@@ -19,8 +19,9 @@ import pytest
 
 import nodetools
 from linkscan import LinkCheck
-from pageaudit import CHROMIUM_ARGS, audit_site
-from sitetools import ROOT, StaticServer, build_site, site_pages
+from fidle_examples.browser import CHROMIUM_FLAGS, find_chromium, static_server
+from pageaudit import audit_site
+from sitetools import ROOT, build_site, site_pages
 
 ARTIFACTS = ROOT / "test-artifacts"
 # Lighthouse first, on a machine not yet busy with LinkChecker (its performance
@@ -51,16 +52,6 @@ def missing_tool(message: str) -> None:
         pytest.fail(f"{message} (CI=true : un outil manquant est une erreur, pas un test ignoré)",
                     pytrace=False)
     pytest.skip(message)
-
-
-def find_chromium() -> str | None:
-    """FIDLE_CHROMIUM when set (and only it), else `chromium` on PATH or /usr/bin/chromium."""
-    explicit = os.environ.get("FIDLE_CHROMIUM")
-    candidates = [explicit] if explicit else [shutil.which("chromium"), "/usr/bin/chromium"]
-    for candidate in candidates:
-        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
-            return candidate
-    return None
 
 
 class NodeTools:
@@ -112,7 +103,7 @@ def browser(chromium_path):
 
     with sync_playwright() as pw:
         instance = pw.chromium.launch(executable_path=chromium_path, headless=True,
-                                      args=CHROMIUM_ARGS)
+                                      args=CHROMIUM_FLAGS)
         yield instance
         instance.close()
 
@@ -146,8 +137,8 @@ def pages(built_site) -> list[str]:
 
 @pytest.fixture(scope="session")
 def site_url(built_site):
-    with StaticServer(built_site) as server:
-        yield server.url
+    with static_server(built_site, gzip=True) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

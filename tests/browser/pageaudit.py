@@ -14,11 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-# Arguments from /work/shared/notes/offline-site.md: no GPU, no sandbox (root in
-# containers), and no background traffic of Chromium's own that could reach out.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 VIEWPORT = {"width": 1280, "height": 800}
 SERIOUS_IMPACTS = ("serious", "critical")
 

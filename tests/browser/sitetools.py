@@ -1,25 +1,16 @@
-"""Build a MkDocs site into a folder, serve it on loopback, list its pages."""
+"""Build a MkDocs site into a folder, list its pages (fidle_examples.browser serves it)."""
 
 from __future__ import annotations
 
-import gzip
-import http.server
 import json
 import os
 import shutil
 import subprocess
 import sys
-import threading
-from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 MKDOCS = [sys.executable, "-m", "mkdocs"]
-
-# Types a production static host (GitHub Pages, nginx) sends compressed; without
-# it Lighthouse measures a site far heavier than the one readers download.
-_COMPRESSED_TYPES = ("text/", "application/javascript", "application/json",
-                     "image/svg+xml", "application/xml")
 
 
 def build_site(site_dir: Path, *, config: Path | None = None,
@@ -49,81 +40,6 @@ def site_pages(site_dir: Path) -> list[str]:
             continue
         pages.append(rel.removesuffix("index.html"))
     return pages
-
-
-class _GzipHandler(http.server.SimpleHTTPRequestHandler):
-    """Static files, gzip-compressed for text types; silent."""
-
-    def log_message(self, format, *args):  # noqa: A002 - keep pytest output clean
-        pass
-
-    def end_headers(self):
-        # LinkChecker waits 0.1-0.6 s between two requests to a host unless the
-        # host answers with this header: the whole site is checked in seconds.
-        self.send_header("LinkChecker", "no-rate-limit")
-        super().end_headers()
-
-    def send_head(self):
-        if "gzip" not in self.headers.get("Accept-Encoding", ""):
-            return super().send_head()
-        path = Path(self.translate_path(self.path))
-        if path.is_dir():
-            if not self.path.split("?")[0].endswith("/"):
-                return super().send_head()  # the parent sends the redirect
-            path = path / "index.html"
-        ctype = self.guess_type(str(path))
-        if not path.is_file() or not ctype.startswith(_COMPRESSED_TYPES):
-            return super().send_head()
-        body = gzip.compress(path.read_bytes(), compresslevel=6, mtime=0)
-        self.send_response(200)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Encoding", "gzip")
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Vary", "Accept-Encoding")
-        self.end_headers()
-        return _BytesReader(body)
-
-
-class _BytesReader:
-    """The file-like object send_head returns, for an in-memory body."""
-
-    def __init__(self, data: bytes):
-        self._data = data
-
-    def read(self, *_):
-        data, self._data = self._data, b""
-        return data
-
-    def close(self):
-        pass
-
-
-class _QuietServer(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address):
-        # Browsers and LinkChecker close connections early (cancelled loads):
-        # not a server problem, and the traceback would clutter the test output.
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
-
-
-class StaticServer:
-    """A built site served on 127.0.0.1 (free port) from a daemon thread."""
-
-    def __init__(self, directory: Path):
-        handler = partial(_GzipHandler, directory=str(directory))
-        self._httpd = _QuietServer(("127.0.0.1", 0), handler)
-        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}/"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-
-    def __enter__(self) -> "StaticServer":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
 
 
 def write_small_site(pages: Path, dest: Path) -> Path:

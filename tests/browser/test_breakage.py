@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from checks import CHECKS, failing_pages
+from fidle_examples.browser import static_server
 from linkscan import check_links
 from pageaudit import audit_site
-from sitetools import StaticServer, build_site, site_pages, write_small_site
+from sitetools import build_site, site_pages, write_small_site
 
 pytestmark = pytest.mark.browser
 
@@ -37,8 +38,8 @@ def broken_site(tmp_path_factory):
     work = tmp_path_factory.mktemp("broken-site")
     config = write_small_site(PAGES, work)
     build_site(work / "site", config=config)
-    with StaticServer(work / "site") as server:
-        yield server.url, site_pages(work / "site"), work
+    with static_server(work / "site", gzip=True) as url:
+        yield url, site_pages(work / "site"), work
 
 
 @pytest.fixture(scope="module")

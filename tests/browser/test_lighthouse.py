@@ -18,8 +18,8 @@ import json
 
 import pytest
 
+from fidle_examples.browser import CHROMIUM_FLAGS
 from nodetools import run_lighthouse
-from pageaudit import CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
 
@@ -61,7 +61,7 @@ def audit(name: str, path: str, site_url, chromium_path, node_tools, artifacts) 
     for old in folder.glob(f"{name}-*.report.*"):  # reports of an earlier session
         old.unlink()
     scores = run_lighthouse(node_tools.node, modules, site_url + path, folder / f"{name}-1",
-                            chromium_path, CHROMIUM_ARGS)
+                            chromium_path, CHROMIUM_FLAGS)
     entry = {"page": "/" + path, "runs": [scores]}
     record(folder, name, entry)
     return entry

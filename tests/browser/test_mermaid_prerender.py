@@ -15,8 +15,9 @@ import subprocess
 
 import pytest
 
+from fidle_examples.browser import static_server
 from pageaudit import OfflineContext
-from sitetools import MKDOCS, ROOT, StaticServer, write_small_site
+from sitetools import MKDOCS, ROOT, write_small_site
 
 pytestmark = pytest.mark.browser
 
@@ -100,11 +101,11 @@ def test_the_cache_spares_the_browser_on_the_next_build(work, prerendered):
 
 def test_a_prerendered_diagram_shows_without_loading_mermaid(browser, prerendered):
     site, _, _ = prerendered
-    with StaticServer(site) as server, OfflineContext(browser) as ctx:
+    with static_server(site, gzip=True) as url, OfflineContext(browser) as ctx:
         page = ctx.new_page()
         requested = []
         page.on("request", lambda request: requested.append(request.url))
-        page.goto(server.url, wait_until="load")
+        page.goto(url, wait_until="load")
         page.wait_for_timeout(500)
         widths = page.evaluate(_DRAWN_JS)
         page.close()
@@ -117,11 +118,11 @@ def test_without_prerendering_mermaid_loads_when_a_diagram_comes_near(browser, w
     site, log = build(work, "site-lazy", {"FIDLE_MERMAID_PRERENDER": "0",
                                           "FIDLE_MERMAID_CACHE": str(work / "empty-cache")})
     assert '<pre class="mermaid">' in html_of(site, "bas/")
-    with StaticServer(site) as server, OfflineContext(browser) as ctx:
+    with static_server(site, gzip=True) as url, OfflineContext(browser) as ctx:
         page = ctx.new_page()
         requested = []
         page.on("request", lambda request: requested.append(request.url))
-        page.goto(server.url + "bas/", wait_until="load")
+        page.goto(url + "bas/", wait_until="load")
         page.wait_for_timeout(1000)  # the idle fallback waits 3 s after the load event
         assert not [url for url in requested if url.endswith(MERMAID_JS)], \
             "Mermaid a été chargé alors qu'aucun diagramme n'est visible"

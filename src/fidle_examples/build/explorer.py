@@ -101,7 +101,7 @@ def value_text(control: Control, value: Any) -> str:
     if control.value_labels and value in control.values:
         return control.value_labels[control.values.index(value)]
     if isinstance(value, float):
-        return f"{value:g}".replace(".", ",").replace("-", "\u2212")
+        return frenchfmt.short(value)
     return str(value)
 
 

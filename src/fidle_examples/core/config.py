@@ -87,6 +87,7 @@ def validate(config) -> None:
         limit = (_MAX_EPOCHS if f.name == "epochs" else
                  _MAX_UNITS if f.name.endswith("units") else _MAX_INT)
         if value > limit:
+            # frenchfmt-exempt: an edit of this file's code retrains every example (training key)
             raise UsageError(f"{option} = {value} est démesuré (maximum {limit:,}).".replace(",", " "))
     if hasattr(config, "check"):  # the example's own rules between fields
         config.check()

@@ -1,7 +1,8 @@
 """Drawing an example's declared figures from a stored Result (no training).
 
 `call` is what a drawing process of the site build runs (build/drawing.py): it imports
-no more than the example module and what its figures need."""
+no more than the example module and what its figures need. Both draw inside the chart
+style (core.plots.style), which is set for the drawing only."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ def draw(module: ModuleType, result: Result, names: list[str] | None = None) -> 
     for key in names or list(contract.figures):
         function = contract.figure_function(module, key)
         try:
-            svg = function(result)
+            with _style():
+                svg = function(result)
         except Exception as error:  # a bug in a figure: name it, the run itself is fine
             raise failure(contract.example, key, reason(error)) from error
         if not is_svg(svg):
@@ -59,7 +61,16 @@ def call(module: ModuleType | str, function: str, result: Result,
     try:
         if isinstance(module, str):
             module = importlib.import_module(module)
-        svg = getattr(module, function)(result, **(args or {}))
+        with _style():
+            svg = getattr(module, function)(result, **(args or {}))
     except Exception as error:
         return None, reason(error), traceback.format_exc()
     return (svg, "", "") if is_svg(svg) else (None, "", "")
+
+
+def _style():
+    """core.plots.style(), imported when a figure is drawn: `fidle-examples list` and the
+    checks of a build never load matplotlib for nothing."""
+    from fidle_examples.core import plots
+
+    return plots.style()

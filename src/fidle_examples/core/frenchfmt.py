@@ -1,20 +1,46 @@
-"""Numbers written the French way: decimal comma, narrow no-break spaces."""
+"""Numbers written the French way: decimal comma, narrow no-break spaces, the true
+minus sign (U+2212). Every number a reader sees is written here."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 NNBSP = "\u202f"  # espace fine insécable: thousands separator and before « % »
+MINUS = "\u2212"  # signe moins: the hyphen-minus "-" is a hyphen in a French text
+
+_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _french(text: str) -> str:
+    """Python's "-1,234.5" written "−1 234,5"."""
+    return text.replace(",", NNBSP).replace(".", ",").replace("-", MINUS)
 
 
 def number(value: float, digits: int = 3) -> str:
-    """1234.5678 -> "1 234,568" (with narrow no-break spaces)."""
-    text = f"{value:,.{digits}f}"
-    return text.replace(",", NNBSP).replace(".", ",")
+    """1234.5678 -> "1 234,568", -0.5 -> "−0,500"; a value that rounds to zero has no
+    sign: -0.0001 -> "0,000"."""
+    return _french(f"{value:z,.{digits}f}")
+
+
+def short(value: float, digits: int = 6, html: bool = False) -> str:
+    """The shortest form, as Python's "g" writes it, with `digits` significant digits
+    at most: 0.30 -> "0,3", -2.0 -> "−2", 12345 -> "12 345", 1e-05 -> "1 × 10⁻⁵"
+    (with html, "1 × 10<sup>−5</sup>")."""
+    text = f"{value:z,.{digits}g}"
+    if "e" not in text:
+        return _french(text)
+    mantissa, exponent = text.split("e")
+    return f"{_french(mantissa)}{NNBSP}×{NNBSP}{_power_of_ten(int(exponent), html)}"
+
+
+def _power_of_ten(exponent: int, html: bool) -> str:
+    if html:
+        return f"10<sup>{_french(str(exponent))}</sup>"
+    return "10" + str(exponent).translate(_SUPERSCRIPTS)
 
 
 def percent(fraction: float, digits: int = 1) -> str:
-    """0.9781 -> "97,8 %"."""
+    """0.9781 -> "97,8 %", -0.05 -> "−5,0 %"."""
     return f"{number(100 * fraction, digits)}{NNBSP}%"
 
 
@@ -23,12 +49,9 @@ def duration(seconds: float) -> str:
     if seconds < 10:
         return f"{number(seconds, 1)}{NNBSP}s"
     if seconds < 60:
-        return f"{seconds:.0f}{NNBSP}s"
+        return f"{number(seconds, 0)}{NNBSP}s"
     minutes, rest = divmod(round(seconds), 60)
     return f"{minutes}{NNBSP}min{NNBSP}{rest:02d}{NNBSP}s"
-
-
-_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def scientific(value: float, digits: int = 1) -> str:
@@ -36,9 +59,7 @@ def scientific(value: float, digits: int = 1) -> str:
     if value == 0:
         return "0"
     mantissa, exponent = f"{value:.{digits}e}".split("e")
-    power = str(int(exponent)).translate(_SUPERSCRIPTS)
-    mantissa = mantissa.replace(".", ",").replace("-", "\u2212")
-    return f"{mantissa}{NNBSP}×{NNBSP}10{power}"
+    return f"{_french(mantissa)}{NNBSP}×{NNBSP}{_power_of_ten(int(exponent), False)}"
 
 
 def format_value(value: float, kind: str, digits: int) -> str:

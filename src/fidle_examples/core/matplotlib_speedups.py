@@ -1,15 +1,22 @@
 """Same drawings, less repeated work: two patches of matplotlib's SVG output path.
 
-Imported by core.plots. matplotlib is pinned (requirements.lock): these rely on its
-internals, and tests/test_drawing_pool.py checks that they change no byte.
+Installed by `install()`, in the processes that draw the site's figures only (never at
+import: a learner's kernel keeps matplotlib as it is), and only on the matplotlib these
+patches were written and checked for (MATPLOTLIB_VERSION, the version requirements.lock
+pins): they rely on its internals, and tests/test_drawing_pool.py checks that they change
+no byte. On another version they stay off; figures are then drawn as fast as matplotlib
+draws them.
 """
 
 from __future__ import annotations
 
 import functools
 
+import matplotlib
 from matplotlib import font_manager, mathtext, textpath
 from matplotlib.backends import backend_svg
+
+MATPLOTLIB_VERSION = "3.11.2"  # tests/test_matplotlib_style.py checks requirements.lock
 
 # Profiling the site's ~240 figures showed matplotlib (3.11) redoing, for every figure,
 # work whose answer never changes (about 40 % of a log-scale figure, 15 % of the others):
@@ -22,7 +29,7 @@ from matplotlib.backends import backend_svg
 # byte (tests/test_drawing_pool.py draws figures with and without).
 
 _MATH_PARSER = mathtext.MathTextParser("path")
-# matplotlib's own (this module is imported again when `mkdocs serve` sees it edited).
+# matplotlib's own (this module may be imported again when `mkdocs serve` sees it edited).
 _STOCK_TEXT_TO_PATH_INIT = getattr(textpath.TextToPath.__init__, "stock",
                                    textpath.TextToPath.__init__)
 
@@ -59,7 +66,19 @@ def _svg_font_height_metrics(self, prop):
     return _font_height_metrics(prop.copy())  # a copy: the caller may change `prop`
 
 
-textpath.TextToPath.__init__ = _text_to_path_init
-_installed = getattr(backend_svg.RendererSVG, "_get_font_height_metrics", None)
-if _installed is None or _installed.__name__ == _svg_font_height_metrics.__name__:
-    backend_svg.RendererSVG._get_font_height_metrics = _svg_font_height_metrics  # not its own
+def installed() -> bool:
+    """Whether the patches are in effect in this process (by name: `mkdocs serve` may
+    import this module again)."""
+    metrics = getattr(backend_svg.RendererSVG, "_get_font_height_metrics", None)
+    return (textpath.TextToPath.__init__.__name__ == _text_to_path_init.__name__
+            and getattr(metrics, "__name__", "") == _svg_font_height_metrics.__name__)
+
+
+def install() -> bool:
+    """Put the patches in place (calling again changes nothing); True when they are in
+    effect, False on a matplotlib other than MATPLOTLIB_VERSION (nothing patched)."""
+    if matplotlib.__version__ != MATPLOTLIB_VERSION:
+        return False
+    textpath.TextToPath.__init__ = _text_to_path_init
+    backend_svg.RendererSVG._get_font_height_metrics = _svg_font_height_metrics
+    return True

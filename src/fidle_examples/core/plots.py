@@ -1,15 +1,25 @@
-"""Figures as deterministic SVG, with French labels and one shared style."""
+"""Figures as deterministic SVG, with French labels and one shared style.
+
+The style is applied while a figure is drawn, never at import: importing this module
+(a learner's Jupyter kernel may) leaves matplotlib's settings and backend as they were.
+core.figures draws every declared figure inside `style()`, and each helper here that
+makes a whole figure enters it too. Figures are made without pyplot: no backend, no
+window, nothing kept in a list of open figures."""
 
 from __future__ import annotations
 
+import functools
 import io
 
 import matplotlib
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # no screen needed: figures go to files and pages
-import matplotlib.pyplot as plt  # noqa: E402
+from fidle_examples.core import frenchfmt
 
-plt.rcParams.update({
+# Colour-blind safe palette (Okabe-Ito).
+COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
+
+STYLE = {
     "svg.hashsalt": "fidle",  # stable ids: same run, same bytes
     "svg.fonttype": "none",  # text stays text: searchable, lighter, sharp
     "font.family": "sans-serif",
@@ -20,11 +30,8 @@ plt.rcParams.update({
     "grid.alpha": 0.3,
     "axes.formatter.use_locale": False,
     "figure.dpi": 100,
-})
-
-# Colour-blind safe palette (Okabe-Ito).
-COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
-plt.rcParams["axes.prop_cycle"] = matplotlib.cycler(color=COLORS)
+    "axes.prop_cycle": matplotlib.cycler(color=COLORS),
+}
 
 # French labels for the usual Keras history keys.
 LABELS = {
@@ -37,18 +44,32 @@ LABELS = {
 }
 
 
-from fidle_examples.core import matplotlib_speedups  # noqa: E402,F401 (same SVG, faster)
+def style():
+    """The chart style for a `with` block: matplotlib's settings are put back after it."""
+    return matplotlib.rc_context(STYLE)
 
 
+def styled(function):
+    """`function` (that makes a whole figure) drawn inside `style()`."""
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        with style():
+            return function(*args, **kwargs)
+    return wrapper
+
+
+@styled
 def new_figure(width: float = 6.4, height: float = 4.0, **kwargs):
-    return plt.subplots(figsize=(width, height), layout="constrained", **kwargs)
+    """(figure, axes) as plt.subplots makes them (kwargs: ncols, sharey...)."""
+    fig = Figure(figsize=(width, height), layout="constrained")
+    return fig, fig.subplots(**kwargs)
 
 
+@styled
 def to_svg(fig) -> str:
-    """Render and close `fig`; French decimal commas are set by `french_axes`."""
+    """The SVG of `fig`; French decimal commas are set by `french_axes`."""
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", metadata={"Date": None})
-    plt.close(fig)
     return buffer.getvalue()
 
 
@@ -57,8 +78,7 @@ def french_axes(*axes, x: bool = True, y: bool = True) -> None:
     from matplotlib.ticker import FuncFormatter
 
     def comma(value, _pos):
-        text = f"{value:g}"
-        return text.replace("-", "\u2212").replace(".", ",")
+        return frenchfmt.short(value)
 
     for ax in axes:
         if x:
@@ -67,6 +87,7 @@ def french_axes(*axes, x: bool = True, y: bool = True) -> None:
             ax.yaxis.set_major_formatter(FuncFormatter(comma))
 
 
+@styled
 def line_chart(x, series: dict[str, list[float]], title: str, xlabel: str, ylabel: str,
                log: bool = False, dashed: tuple[str, ...] = (),
                bands: dict[str, tuple[list[float], list[float]]] | None = None,
@@ -114,6 +135,7 @@ def history_curves(history: dict[str, list[float]], keys: list[str], title: str,
     return line_chart(epochs, series, title, "époque", ylabel, log, dashed, bands, band_label)
 
 
+@styled
 def confusion_matrix(y_true, y_pred, classes: list) -> str:
     """Counts of (true class, predicted class), with the counts written in the cells."""
     import numpy as np
@@ -137,6 +159,7 @@ def confusion_matrix(y_true, y_pred, classes: list) -> str:
     return to_svg(fig)
 
 
+@styled
 def image_gallery(images, y_true, y_pred, indices, columns: int = 8) -> str:
     """Small images with "vrai → prédit" under each one."""
     import math
@@ -164,6 +187,7 @@ def _points_and_curves(ax, points: dict, curves: dict, dashed: tuple[str, ...]) 
     french_axes(ax)
 
 
+@styled
 def points_and_curves(points: dict, curves: dict, title: str, xlabel: str, ylabel: str,
                       dashed: tuple[str, ...] = ()) -> str:
     """A cloud of points with the curves fitted to it (and the true one, dashed)."""
@@ -173,6 +197,7 @@ def points_and_curves(points: dict, curves: dict, title: str, xlabel: str, ylabe
     return to_svg(fig)
 
 
+@styled
 def panels_points_and_curves(panels: dict[str, tuple[dict, dict]], xlabel: str, ylabel: str,
                              ylim: tuple[float, float], dashed: tuple[str, ...] = ()) -> str:
     """Side-by-side `points_and_curves` panels (title -> (points, curves)), same y scale."""
@@ -185,6 +210,7 @@ def panels_points_and_curves(panels: dict[str, tuple[dict, dict]], xlabel: str, 
     return to_svg(fig)
 
 
+@styled
 def loss_contours(a, b, loss, paths: dict, optimum, title: str, xlabel: str,
                   ylabel: str) -> str:
     """Level lines of a loss over a grid of two parameters, with descent paths on top.
@@ -224,6 +250,7 @@ def decision_boundary(x, y, weights, bias: float, title: str,
                            title, class_names)
 
 
+@styled
 def probability_map(x, y, probability, title: str, class_names: tuple[str, str]) -> str:
     """Points of two classes over the shading of a model's probability of class 1, with
     its decision boundary (p = 0,5). `probability` maps points (m, 2) to p (m,)."""
@@ -251,6 +278,7 @@ def probability_map(x, y, probability, title: str, class_names: tuple[str, str])
     return to_svg(fig)
 
 
+@styled
 def predicted_vs_true(y_true, y_pred, title: str, xlabel: str, ylabel: str) -> str:
     """Each point is one sample: true value across, prediction up; perfect = diagonal."""
     fig, ax = new_figure(5.2, 4.8)
@@ -270,6 +298,7 @@ def _epochs_axis(ax) -> None:
     ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
 
 
+@styled
 def spread_bands(panels: dict[str, list[list[float]]], xlabel: str, ylabel: str,
                  title: str) -> str:
     """Side-by-side panels (title -> runs): each run as a thin line, the min–max
@@ -295,6 +324,7 @@ def spread_bands(panels: dict[str, list[list[float]]], xlabel: str, ylabel: str,
     return to_svg(fig)
 
 
+@styled
 def dot_groups(groups: dict[str, list[float]], title: str, ylabel: str,
                point_labels: list[str]) -> str:
     """One column of dots per group (one dot per run, labelled), its mean as a bar."""
@@ -328,6 +358,7 @@ def _curves(ax, curves: dict, dashed: tuple[str, ...] = ()) -> None:
                 marker="o" if len(cy) <= 30 else None, markersize=3)
 
 
+@styled
 def xy_curves(curves: dict, title: str, xlabel: str, ylabel: str, log: bool = False) -> str:
     """Curves that do not share their x values (label -> (x, y))."""
     fig, ax = new_figure()
@@ -340,6 +371,7 @@ def xy_curves(curves: dict, title: str, xlabel: str, ylabel: str, log: bool = Fa
     return to_svg(fig)
 
 
+@styled
 def history_panels(panels: dict[str, dict[str, list[float]]], ylabel: str,
                    dashed: tuple[str, ...] = (), log: bool = False) -> str:
     """A grid of small panels (title -> {label: values per epoch}), same scales."""
@@ -367,6 +399,7 @@ def history_panels(panels: dict[str, dict[str, list[float]]], ylabel: str,
     return to_svg(fig)
 
 
+@styled
 def panels_vs_x(x, panels: dict[str, tuple[str, dict[str, list[float]], bool]],
                 xlabel: str) -> str:
     """Side-by-side panels sharing a logarithmic x axis: title -> (ylabel, series, log y)."""
@@ -376,7 +409,7 @@ def panels_vs_x(x, panels: dict[str, tuple[str, dict[str, list[float]], bool]],
         ax.set_xscale("log")
         if log:
             ax.set_yscale("log")
-        ax.set_xticks(list(x), [f"{v:,}".replace(",", "\u202f") for v in x])
+        ax.set_xticks(list(x), [frenchfmt.number(v, 0) for v in x])
         ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
         ax.set(title=panel_title, xlabel=xlabel, ylabel=ylabel)
         french_axes(ax, x=False, y=not log)

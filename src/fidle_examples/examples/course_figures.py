@@ -338,13 +338,12 @@ def _softmax_data(config, rng):
 
 def _fr(value: float, digits: int = 2) -> str:
     """A number as written in the figures: decimal comma, true minus sign."""
-    return frenchfmt.number(value, digits).replace("-", "\u2212")
+    return frenchfmt.number(value, digits)
 
 
 def _short(value: float) -> str:
     """A computed number, shortest exact-looking form: 0.5 -> "0,5", -2.0 -> "−2"."""
-    text = f"{value:.4g}" if abs(value) < 1e4 else frenchfmt.number(value, 0)
-    return text.replace(".", ",").replace("-", "\u2212")
+    return frenchfmt.short(value, 4) if abs(value) < 1e4 else frenchfmt.number(value, 0)
 
 
 def _until_outside(path, window):

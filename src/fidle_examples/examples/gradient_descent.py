@@ -269,7 +269,9 @@ def _rate(result: Result, variant: str | None) -> str:
     """", η = 0,3" in the titles of the explorer's figures (nothing in the page's)."""
     if variant is None:
         return ""
-    return f", η = {result.config['learning_rate']:g}".replace(".", ",")
+    from fidle_examples.core import frenchfmt  # here, as the claims: see _claim_number
+
+    return f", η = {frenchfmt.short(result.config['learning_rate'])}"
 
 
 def explorer_metrics(result: Result, variant: str) -> list[tuple[Metric, float]]:

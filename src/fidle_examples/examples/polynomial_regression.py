@@ -187,7 +187,9 @@ def figure_fits(result: Result, degree: int | None = None) -> str:
 
 
 def _noise(result: Result) -> str:
-    return f"{result.config['noise']:g}".replace(".", ",")
+    from fidle_examples.core import frenchfmt  # here, as the claims: see _claim_number
+
+    return frenchfmt.short(result.config["noise"])
 
 
 def explorer_metrics(result: Result, degree: int) -> list[tuple[Metric, float]]:

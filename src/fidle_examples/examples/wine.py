@@ -174,7 +174,7 @@ def _claim_number(value: float) -> str:
     import would change the training key, which claims leave alone)."""
     from fidle_examples.core import frenchfmt
 
-    return frenchfmt.number(value, 3).replace("-", "\u2212")
+    return frenchfmt.number(value, 3)
 
 
 def _claim_rises(curve: list[float]) -> int:

@@ -16,6 +16,7 @@ import textwrap
 from fidle_examples.core import reference as references
 from fidle_examples.notebooks import code as source
 
+# frenchfmt-exempt: written into the notebook, which cannot import fidle_examples
 _FUNCTIONS = textwrap.dedent('''\
     def french(value, kind, digits):
         """A number written as on the site: 97,75 %, 0,068, 199 210, 1,2e-08."""

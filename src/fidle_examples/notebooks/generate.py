@@ -256,7 +256,7 @@ def _marker_text(lesson, module):
                 return f"`{source.variable(marker.item)}`"
             value = getattr(module.PROFILES["full"], marker.item)
             return (frenchfmt.number(value, 0) if isinstance(value, int)
-                    else f"{value:g}".replace(".", ","))
+                    else frenchfmt.short(value))
         if marker.kind == "metric":
             return f'`metrics["{marker.item}"]`'
         if marker.kind == "range":

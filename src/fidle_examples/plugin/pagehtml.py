@@ -80,13 +80,7 @@ def config_value(value) -> str:
     if isinstance(value, float):
         if value.is_integer() and abs(value) < 1e15:
             return frenchfmt.number(value, 0)
-        text = f"{value:.6g}"
-        if "e" in text:
-            mantissa, exponent = text.split("e")
-            power = str(int(exponent)).replace("-", "\u2212")
-            return (f"{mantissa.replace('.', ',')}{frenchfmt.NNBSP}×{frenchfmt.NNBSP}"
-                    f"10<sup>{power}</sup>")
-        return text.replace(".", ",")
+        return frenchfmt.short(value, 6, html=True)
     if isinstance(value, (list, tuple)):
         return ", ".join(config_value(v) for v in value)
     # Inline text goes through Markdown: keep its emphasis/link characters literal.

@@ -35,7 +35,8 @@ from markdown.serializers import to_html_string
 from mkdocs.exceptions import PluginError
 from pymdownx.superfences import SuperFencesException
 
-_NNBSP = "\u202f"  # narrow no-break space, before « % »
+from fidle_examples.core import frenchfmt
+
 _SPACE = "[ \u00a0\u202f]"  # thousands separators: space, no-break space, narrow one
 _SUPERSCRIPTS = str.maketrans("⁻⁺⁰¹²³⁴⁵⁶⁷⁸⁹", "-+0123456789")
 _NUMBER = re.compile(
@@ -110,10 +111,10 @@ def parse_number(text: str) -> tuple[float, str]:
     match = _NUMBER.match(text.strip())
     if not match:
         raise ValueError(text)
-    sign = "-" if match["sign"] in ("-", "\u2212") else ""
+    sign = "-" if match["sign"] in ("-", frenchfmt.MINUS) else ""
     digits = re.sub(_SPACE, "", match["int"])
     exponent = match["e"] or match["caret"] or match["sup"] or match["uni"] or "0"
-    exponent = exponent.translate(_SUPERSCRIPTS).replace("\u2212", "-")
+    exponent = exponent.translate(_SUPERSCRIPTS).replace(frenchfmt.MINUS, "-")
     value = float(f"{sign}{digits}.{match['frac'] or '0'}e{exponent}")
     return value, (match["unit"] or "").strip()
 
@@ -262,7 +263,7 @@ def _number_parts(answer: Answer, qid: str, inline: Inline) -> tuple[str, str]:
              f'spellcheck="false" size="12"{described}>'
              + (f' <span class="fidle-quiz__unit" id="{qid}-unit">{unit}</span>' if unit else "")
              + "</div>")
-    near = (f" (à {inline(answer.tolerance_text)}{_NNBSP + unit if unit else ''} près)"
+    near = (f" (à {inline(answer.tolerance_text)}{frenchfmt.NNBSP + unit if unit else ''} près)"
             if answer.tolerance else "")
     return field, f"<p><strong>Réponse\u00a0:</strong> {inline(answer.text)}{near}.</p>{why}"
 
