@@ -193,3 +193,48 @@ def test_plugin_doctor_and_cache_lock_work_without_fcntl(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("cœurs ")
     assert (tmp_path / "mnist").is_dir()
+
+
+# --- options of the plugin, overridden by the environment ---------------------------------
+
+def test_cache_dir_option_is_relative_to_the_project_and_the_variable_wins(tmp_path, monkeypatch):
+    from fidle_examples.build import storage
+
+    monkeypatch.delenv(storage.ENV_CACHE, raising=False)
+    assert storage.default_root(tmp_path) == tmp_path / ".cache" / "fidle-examples"
+    assert storage.default_root(tmp_path, "cache/ici") == tmp_path / "cache" / "ici"
+    assert storage.default_root(tmp_path, str(tmp_path / "abs")) == tmp_path / "abs"
+    monkeypatch.setenv(storage.ENV_CACHE, str(tmp_path / "env"))
+    assert storage.default_root(tmp_path, "cache/ici") == tmp_path / "env"
+
+
+def test_the_cli_reads_the_plugin_options_of_mkdocs_yml(tmp_path, monkeypatch):
+    from fidle_examples.build import storage
+
+    monkeypatch.delenv(storage.ENV_CACHE, raising=False)
+    (tmp_path / "mkdocs.yml").write_text(
+        "site_url: !ENV [SITE_URL, 'https://x/']\nplugins:\n  - search\n"
+        "  - fidle-examples:\n      cache_dir: autre/cache\n      workers: 3\n", encoding="utf-8")
+    assert storage.project_root(tmp_path) == tmp_path / "autre" / "cache"
+    assert storage.plugin_option(tmp_path / "mkdocs.yml", "workers") == 3
+    assert storage.plugin_option(tmp_path / "absent.yml", "workers") is None
+    assert storage.project_root(ROOT) == ROOT / ".cache" / "fidle-examples"  # the real one
+
+
+@pytest.mark.parametrize("workers, error", [(-1, "L'option workers du greffon"), (0, None), (2, None)])
+def test_workers_option_is_checked(tmp_path, workers, error):
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import PluginError
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "mkdocs.yml").write_text(
+        f"site_name: essai\nplugins:\n  - fidle-examples:\n      workers: {workers}\n",
+        encoding="utf-8")
+    config = load_config(str(tmp_path / "mkdocs.yml"))
+    plugin = config.plugins["fidle-examples"]
+    if error:
+        with pytest.raises(PluginError, match=error):
+            plugin.on_config(config)
+    else:
+        plugin.on_config(config)
+        assert plugin._loader.workers == (workers or None)

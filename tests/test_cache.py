@@ -112,6 +112,21 @@ def test_profile_versions_and_the_example_module_are_in_the_fingerprint(package)
     assert keys.fingerprint(renamed, "quick", VERSIONS, package) != base
 
 
+def test_a_presentation_helper_that_run_calls_is_in_the_training_key(package):
+    """A `_figure_*` helper is presentation, unless the training code calls it: then
+    editing it must retrain (it changes numbers)."""
+    path = package / "examples" / "linear_regression.py"
+    helper = "\n\ndef _figure_scale(x):\n    return 2 * x\n"
+    _append(path, helper)
+    alone = _fingerprints(package)["linear-regression"]
+    path.write_text(path.read_text(encoding="utf-8").replace("2 * x", "3 * x"), encoding="utf-8")
+    assert _fingerprints(package)["linear-regression"] == alone  # unused: presentation
+    _append(path, "\nSCALE = _figure_scale(1.0)\n")  # module-level training code calls it
+    called = _fingerprints(package)["linear-regression"]
+    path.write_text(path.read_text(encoding="utf-8").replace("3 * x", "4 * x"), encoding="utf-8")
+    assert _fingerprints(package)["linear-regression"] != called
+
+
 def test_key_depends_on_config_and_datasets():
     key = keys.result_key("f" * 64, {"epochs": 3}, [MNIST])
     assert keys.result_key("f" * 64, {"epochs": 4}, [MNIST]) != key

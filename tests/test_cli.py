@@ -203,3 +203,84 @@ def test_reference_seeds_make_the_range_a_run_of_one_of_them_falls_in(tmp_path, 
     broken = run_cli("compare", str(output), env=env)
     assert broken.returncode == FidleError.exit_code and "Traceback" not in broken.stderr
     assert "est illisible ou corrompue" in broken.stderr and "Régénérez-la" in broken.stderr
+
+
+# --- options of an example, and the results cache ----------------------------------------
+
+def test_run_help_lists_the_examples_options_with_their_defaults(capsys):
+    with pytest.raises(SystemExit) as done:
+        cli.main(["run", "mnist", "--help"])
+    assert done.value.code == 0
+    text = capsys.readouterr().out
+    assert text.startswith("utilisation : fidle-examples run")
+    group = text[text.index("options de l'exemple « mnist » :"):]
+    for option, default in (("--epochs", "défaut : 20 (profil quick : 3)"),
+                            ("--batch-size", "défaut : 512 (profil quick : 128)"),
+                            ("--hidden-units", "défaut : 200")):
+        # argparse puts the help of a long option on the next line
+        after = group[group.index(option):].split("--", 2)[1]
+        assert default in " ".join(after.split()), option
+    assert "--optimizer" not in text  # another example's option
+
+
+def test_run_help_without_an_example_names_no_example_option(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["run", "--help"])
+    assert "options de l'exemple" not in capsys.readouterr().out
+
+
+def test_an_option_from_help_sets_the_config(monkeypatch):
+    seen = {}
+
+    def prepare(name, profile, overrides):
+        seen.update(overrides)
+        raise UsageError("arrêt du test")
+
+    from fidle_examples.core import runner
+    monkeypatch.setattr(runner, "prepare", prepare)
+    assert cli.main(["run", "mnist", "--profile", "quick", "--epochs", "2",
+                     "--hidden-units=8"]) == UsageError.exit_code
+    assert seen == {"epochs": "2", "hidden_units": "8"}
+
+
+def _fake_entry(root, example, slot, key, size, age_days):
+    import os
+    import time
+
+    folder = root / example / f"{slot}-{key * 32}"
+    folder.mkdir(parents=True)
+    (folder / "result.json").write_bytes(b"x" * size)
+    when = time.time() - age_days * 86400
+    os.utime(folder / "result.json", (when, when))
+    (root / example / f"{slot}-{'f' * 32}.ref").write_text(key * 64, encoding="ascii")
+
+
+def test_cache_list_prune_and_clear(tmp_path, monkeypatch, capsys):
+    root = tmp_path / "cache"
+    monkeypatch.setenv("FIDLE_EXAMPLES_CACHE", str(root))
+    _fake_entry(root, "mnist", "full", "a", 2048, age_days=40)
+    _fake_entry(root, "wine", "quick", "b", 10, age_days=0)
+    assert cli.main(["cache", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "mnist" in out and "wine" in out and "Total : 2 entrées" in out
+    assert "il y a 40 jours" in out and "aujourd'hui" in out
+    assert cli.main(["cache", "prune", "--older-than", "30"]) == 0
+    assert "1 entrées inutilisées depuis plus de 30 jours" in capsys.readouterr().out
+    assert not (root / "mnist" / f"full-{'a' * 32}").exists()
+    assert not list((root / "mnist").glob("*.ref"))  # its .ref went with it
+    assert (root / "wine" / f"quick-{'b' * 32}").is_dir()
+    assert cli.main(["cache", "clear"]) == 0
+    assert not list(root.glob("*/*-*")) or all(p.suffix == ".lock" for p in root.glob("*/*"))
+    assert cli.main(["cache", "list"]) == 0 and "(vide)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args, message", [
+    (["cache"], "Action attendue : list, clear ou prune."),
+    (["cache", "prune", "--older-than", "-1"], "--older-than attend un nombre de jours"),
+    (["cache", "prune", "--older-than", "x"], "L'option --older-than attend un nombre entier"),
+    (["cache", "vider"], "Choix inconnu pour ACTION : « vider »"),
+])
+def test_bad_cache_commands_are_french_errors(tmp_path, monkeypatch, capsys, args, message):
+    monkeypatch.setenv("FIDLE_EXAMPLES_CACHE", str(tmp_path))
+    assert cli.main(args) == UsageError.exit_code
+    assert message in capsys.readouterr().err
