@@ -11,7 +11,8 @@ says that something converges or diverges. Each one should be backed:
 - by a marker: a `{{ fidle:metric … }}` or `{{ fidle:range … }}` in the sentence,
   the number the reader can check;
 - by a source: a footnote (`[^…]`), a link to another site, or a link to the section
-  of a chapter that derives it (general knowledge, not a result of our runs);
+  of a chapter or question page that derives it (general knowledge, not a result of
+  our runs), in the sentence or in its paragraph;
 - or by an entry of ALLOWED below, which says why it needs none.
 
     python -m fidle_examples.plugin.outcomes            # example and question pages
@@ -35,8 +36,8 @@ SECTIONS = ("exemples", "questions", "cours")
 
 # (page under docs/, beginning of the sentence, why it needs no claim, marker or source)
 ALLOWED: tuple[tuple[str, str, str], ...] = (
-    ("exemples/descente-de-gradient.md", "Une phrase de démonstration",
-     "exemple fictif gardé pour le test de la liste (jamais dans une vraie page)"),
+    ("questions/surapprentissage.md", "Après 30 époques, la perte d'entraînement vaut 0,02",
+     "énoncé d'un exercice : des courbes imaginaires, données au lecteur pour qu'il les lise"),
 )
 
 _PATTERNS = {
@@ -45,7 +46,7 @@ _PATTERNS = {
         r"|\bfait (?:nettement |bien )?mieux\b|\bdépass\w*|\bl'emporte\w*|\bbat\b"
         r"|\bbattent\b|\bsurpasse\w*", re.I),
     "tendance": re.compile(
-        r"\b(?:augment|diminu|baiss|remont|croî|croiss|décroî|grandi|chut|se creus"
+        r"\b(?:augment(?!ation de données)|diminu|baiss|remont|croî|croiss|décroî|grandi|chut|se creus"
         r"|s'effondr|stagn|plafonn|s'envol|explos|s'aggrav|s'amélior|recul|se stabilis)\w*",
         re.I),
     "généralité": re.compile(
@@ -61,7 +62,8 @@ _MARKER = re.compile(r"\{\{\s*fidle:(?P<kind>\w+)\s+(?P<target>[^\s}]+)\s*\}\}")
 _CLAIM_LINE = re.compile(r"^\s*\{\{\s*fidle:claim\s+(?P<target>[^\s}]+)\s*\}\}\s*$")
 _BLOCK_MARKER_LINE = re.compile(r"^\s*\{\{\s*fidle:\w+\s+[^\s}]+\s*\}\}\s*$")
 _FENCE = re.compile(r"^\s*(?:[-*+]\s+|\d+[.)]\s+)?(`{3,}|~{3,})")
-_SOURCE = re.compile(r"\[\^[^\]]+\]|\]\(https?://|\]\([^)]*cours/[^)]*#")
+_SOURCE = re.compile(r"\[\^[^\]]+\]|\]\(https?://")
+_SECTION_LINK = re.compile(r"\]\((?P<target>[^)#\s]*\.md)#[^)\s]+\)")
 _ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _HEADING = re.compile(r"^\s*#{1,6}\s")
 _ADMONITION = re.compile(r"^\s*(?:!!!|\?\?\?\+?)\s")
@@ -85,11 +87,13 @@ class Sentence:
 
 
 def _blocks(text: str) -> list[tuple[int, list[str], list[str]]]:
-    """(first line, lines, claims right after) of each paragraph or list item of prose."""
+    """(first line, lines, claims right after) of each paragraph or list item of prose.
+    A claim marker backs the paragraph right above it, or every item of the list right
+    above it (the items written without a blank line between them)."""
     lines = text.split("\n")
     blocks: list[tuple[int, list[str], list[str]]] = []
     current: list[str] = []
-    start, fence, number = 0, None, 0
+    start, fence, run_start, gap = 0, None, 0, True
     in_front = lines[:1] == ["---"]
 
     def close():
@@ -109,24 +113,27 @@ def _blocks(text: str) -> list[tuple[int, list[str], list[str]]]:
         opening = _FENCE.match(line)
         if opening:
             close()
-            fence = opening.group(1)
+            fence, gap = opening.group(1), True
             continue
         claim = _CLAIM_LINE.match(line)
         if claim:
             close()
-            if blocks:
-                blocks[-1][2].append(claim["target"])
+            for block in blocks[run_start:]:
+                block[2].append(claim["target"])
             continue
         if (not line.strip() or _HEADING.match(line) or _TABLE.match(line)
                 or _BLOCK_MARKER_LINE.match(line) or _ADMONITION.match(line)
                 or line.strip().startswith("--8<--")):
             close()
+            gap = True
             continue
         if _ITEM.match(line):
             close()
             line = _ITEM.sub("", line, count=1)
         if not current:
             start = number
+            if gap:
+                run_start, gap = len(blocks), False
         current.append(line.strip())
     close()
     return blocks
@@ -170,19 +177,44 @@ def scan_page(page: str, text: str) -> list[Sentence]:
             if not kinds:
                 continue
             found.append(Sentence(page, line, sentence, kinds,
-                                  _backing(page, sentence, claims)))
+                                  _backing(page, sentence, claims, joined)))
     return found
 
 
-def _backing(page: str, sentence: str, claims: list[str]) -> str:
+def _explains(page: str, target: str) -> bool:
+    """Whether a link from `page` to `target` leads to a chapter or question page (where
+    the course derives what it states), not to an example page."""
+    folder = page.rsplit("/", 1)[0]
+    parts = [part for part in f"{folder}/{target}".split("/") if part not in (".", "")]
+    resolved: list[str] = []
+    for part in parts:
+        if part == "..":
+            resolved = resolved[:-1]
+        else:
+            resolved.append(part)
+    return len(resolved) == 2 and resolved[0] in ("cours", "questions")
+
+
+def _sourced(page: str, text: str) -> bool:
+    """A footnote, another site, or a section of a chapter or question page (on those
+    pages, a section of the page itself: « voir [plus haut](#arret-precoce) »)."""
+    if _SOURCE.search(text) or any(_explains(page, m["target"])
+                                   for m in _SECTION_LINK.finditer(text)):
+        return True
+    return page.split("/")[0] in ("cours", "questions") and "](#" in text
+
+
+def _backing(page: str, sentence: str, claims: list[str], paragraph: str = "") -> str:
     if claims:
         return "affirmation " + ", ".join(claims)
     numbers = [m["target"] for m in _MARKER.finditer(sentence)
                if m["kind"] in ("metric", "range")]
     if numbers:
         return "marqueur " + ", ".join(numbers)
-    if _SOURCE.search(sentence):
+    if _sourced(page, sentence):
         return "source"
+    if paragraph and _sourced(page, paragraph):
+        return "source du paragraphe"
     reason = _allowed(page, sentence)
     if reason:
         return f"exception : {reason}"
