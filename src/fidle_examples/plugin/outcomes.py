@@ -9,7 +9,8 @@ says that something converges or diverges. Each one should be backed:
   tests check every claim on every reference seed; a live run that contradicts it
   shows a warning on the page);
 - by a marker: a `{{ fidle:metric … }}` or `{{ fidle:range … }}` in the sentence,
-  the number the reader can check;
+  the number the reader can check, or an explorer (`{{ fidle:explorer NAME }}`) right
+  after its paragraph or list, whose states are the runs it describes;
 - by a source: a footnote (`[^…]`), a link to another site, or a link to the section
   of a chapter or question page that derives it (general knowledge, not a result of
   our runs), in the sentence or in its paragraph;
@@ -36,18 +37,29 @@ SECTIONS = ("exemples", "questions", "cours")
 
 # (page under docs/, beginning of the sentence, why it needs no claim, marker or source)
 ALLOWED: tuple[tuple[str, str, str], ...] = (
+    ("exemples/descente-de-gradient.md", "Si $a$ ou $b$ dépasse un million",
+     "décrit la garde contre la divergence du code montré juste en dessous, pas un résultat"),
+    ("exemples/descente-de-gradient.md", "Celles qui ont divergé sont notées",
+     "décrit ce que fait le code montré juste en dessous, pas un résultat"),
+    ("exemples/regression-lineaire.md", "Montrez que la MSE de la droite estimée",
+     "énoncé d'un exercice de démonstration ; la réponse le démontre, et l'affirmation "
+     "linear-regression/estimate_fits_its_points_best le vérifie sur la page"),
+    ("exemples/regression-polynomiale.md", "**Réponse.** Un polynôme de degré 30 a 31",
+     "calcul sur la configuration ; le refus de ce réglage est testé (tests/test_config.py)"),
     ("questions/surapprentissage.md", "Après 30 époques, la perte d'entraînement vaut 0,02",
      "énoncé d'un exercice : des courbes imaginaires, données au lecteur pour qu'il les lise"),
 )
 
 _PATTERNS = {
     "comparaison": re.compile(
-        r"\b(?:plus|moins|mieux|meilleure?s?|pires?)\b[^.;:]{0,60}?\b(?:que|qu')"
+        r"\b(?:plus|moins)\b[^.;:]{0,60}?\b(?:que|qu')|\b(?:mieux|meilleure?s?|pires?)\b"
+        r"[^.;:]{0,25}?\b(?:que|qu')"
         r"|\bfait (?:nettement |bien )?mieux\b|\bdépass\w*|\bl'emporte\w*|\bbat\b"
         r"|\bbattent\b|\bsurpasse\w*", re.I),
     "tendance": re.compile(
-        r"\b(?:augment(?!ation de données)|diminu|baiss|remont|croî|croiss|décroî|grandi|chut|se creus"
-        r"|s'effondr|stagn|plafonn|s'envol|explos|s'aggrav|s'amélior|recul|se stabilis)\w*",
+        r"\b(?:augment(?!ation de données)|diminu|baiss|remont|croî|croiss|décroî|grandi|chut"
+        r"|se creus|s'effondr|stagn|plafonn|s'envol|explos|s'aggrav|s'amélior|recul"
+        r"|se stabilis)(?!er\b)\w*",  # not the infinitive: « il faut augmenter » advises
         re.I),
     "généralité": re.compile(
         r"\b(?:toujours|jamais|systématiquement|chaque graine|toutes les graines"
@@ -59,7 +71,8 @@ _PATTERNS = {
     "convergence": re.compile(r"\bconverg\w*|\bdiverg\w*", re.I),
 }
 _MARKER = re.compile(r"\{\{\s*fidle:(?P<kind>\w+)\s+(?P<target>[^\s}]+)\s*\}\}")
-_CLAIM_LINE = re.compile(r"^\s*\{\{\s*fidle:claim\s+(?P<target>[^\s}]+)\s*\}\}\s*$")
+_CLAIM_LINE = re.compile(
+    r"^\s*\{\{\s*fidle:(?P<kind>claim|explorer)\s+(?P<target>[^\s}]+)\s*\}\}\s*$")
 _BLOCK_MARKER_LINE = re.compile(r"^\s*\{\{\s*fidle:\w+\s+[^\s}]+\s*\}\}\s*$")
 _FENCE = re.compile(r"^\s*(?:[-*+]\s+|\d+[.)]\s+)?(`{3,}|~{3,})")
 _SOURCE = re.compile(r"\[\^[^\]]+\]|\]\(https?://")
@@ -119,7 +132,7 @@ def _blocks(text: str) -> list[tuple[int, list[str], list[str]]]:
         if claim:
             close()
             for block in blocks[run_start:]:
-                block[2].append(claim["target"])
+                block[2].append(f"{claim['kind']} {claim['target']}")
             continue
         if (not line.strip() or _HEADING.match(line) or _TABLE.match(line)
                 or _BLOCK_MARKER_LINE.match(line) or _ADMONITION.match(line)
@@ -205,8 +218,12 @@ def _sourced(page: str, text: str) -> bool:
 
 
 def _backing(page: str, sentence: str, claims: list[str], paragraph: str = "") -> str:
-    if claims:
-        return "affirmation " + ", ".join(claims)
+    checked = [c.split(" ", 1)[1] for c in claims if c.startswith("claim ")]
+    if checked:
+        return "affirmation " + ", ".join(checked)
+    shown = [c.split(" ", 1)[1] for c in claims if c.startswith("explorer ")]
+    if shown:  # the states it describes are real runs, shown right below
+        return "explorateur " + ", ".join(shown)
     numbers = [m["target"] for m in _MARKER.finditer(sentence)
                if m["kind"] in ("metric", "range")]
     if numbers:
