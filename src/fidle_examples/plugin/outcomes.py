@@ -42,12 +42,12 @@ ALLOWED: tuple[tuple[str, str, str], ...] = (
     ("exemples/descente-de-gradient.md", "Celles qui ont divergé sont notées",
      "décrit ce que fait le code montré juste en dessous, pas un résultat"),
     ("exemples/regression-lineaire.md", "Montrez que la MSE de la droite estimée",
-     "énoncé d'un exercice de démonstration ; la réponse le démontre, et l'affirmation "
-     "linear-regression/estimate_fits_its_points_best le vérifie sur la page"),
+     "énoncé d'un exercice de démonstration, que la réponse démontre (l'affirmation "
+     "linear-regression/estimate_fits_its_points_best le vérifie aussi)"),
     ("exemples/regression-polynomiale.md", "**Réponse.** Un polynôme de degré 30 a 31",
      "calcul sur la configuration ; le refus de ce réglage est testé (tests/test_config.py)"),
     ("questions/surapprentissage.md", "Après 30 époques, la perte d'entraînement vaut 0,02",
-     "énoncé d'un exercice : des courbes imaginaires, données au lecteur pour qu'il les lise"),
+     "énoncé d'un exercice, des courbes imaginaires données au lecteur pour qu'il les lise"),
 )
 
 _PATTERNS = {
@@ -274,6 +274,35 @@ def report(sentences: list[Sentence], everything: bool = False) -> str:
     return "\n".join(out)
 
 
+BEGIN = "<!-- début : phrases de résultat (python -m fidle_examples.plugin.outcomes --ecrire) -->"
+END = "<!-- fin : phrases de résultat -->"
+
+
+def contributors_block(sentences: list[Sentence]) -> str:
+    """The counts and the unbacked sentences, as docs/contribuer.md shows them (the list
+    in a text block, so that the markers some sentences hold stay as written)."""
+    report_text = report(sentences)
+    head, _, rest = report_text.partition("\n\n")
+    table, _, listing_text = rest.partition("\n\n")
+    lines = [BEGIN, "", table, ""]
+    listing = [line for line in listing_text.split("\n") if line.strip()]
+    if listing:
+        lines += [f'??? note "Les {len(listing)} phrases sans affirmation, marqueur ni source"', "", "    ```text"]
+        # No line numbers: an edit elsewhere in a chapter must not make the list stale.
+        lines += ["    " + re.sub(r"^- ([^:]+):\d+ ", r"\1 ", line).replace(" [NON ÉTAYÉE]", "")
+                  for line in listing] + ["    ```", ""]
+    lines += ["Exceptions acceptées (`ALLOWED`, dans `plugin/outcomes.py`)\u00a0:", ""]
+    lines += [f"- `{page}`, «\u00a0{beginning}\u00a0»\u00a0: {reason}."
+              for page, beginning, reason in ALLOWED]
+    return "\n".join(lines + ["", END])
+
+
+def write_block(path: Path, sentences: list[Sentence]) -> None:
+    text = path.read_text(encoding="utf-8")
+    start, end = text.index(BEGIN), text.index(END) + len(END)
+    path.write_text(text[:start] + contributors_block(sentences) + text[end:], encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m fidle_examples.plugin.outcomes",
@@ -283,6 +312,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--docs", default="docs", help="dossier des pages (défaut : docs)")
     parser.add_argument("--tout", action="store_true",
                         help="montrer aussi les phrases étayées, avec ce qui les étaie")
+    parser.add_argument("--ecrire", metavar="PAGE",
+                        help="remplacer la liste de PAGE (docs/contribuer.md) par celle-ci")
     args = parser.parse_args(argv)
     docs = Path(args.docs)
     if args.pages:
@@ -293,6 +324,8 @@ def main(argv: list[str] | None = None) -> int:
             sentences += scan_page(page, path.read_text(encoding="utf-8"))
     else:
         sentences = scan(docs)
+    if args.ecrire:
+        write_block(Path(args.ecrire), sentences)
     print(report(sentences, args.tout))
     missing = unbacked(sentences)
     print(f"\n{len(missing)} phrase(s) non étayée(s) sur les pages d'exemples et de questions.")
