@@ -120,7 +120,8 @@ def history_curves(history: dict[str, list[float]], keys: list[str], title: str,
     if best is not None:
         values = history[best]
         epoch = values.index(min(values)) + 1
-        vline = (epoch, f"{LABELS.get(best, best)} la plus basse\u00a0: époque {epoch}")
+        what = "validation" if best.startswith("val_") else LABELS.get(best, best)
+        vline = (epoch, f"meilleure époque de {what}\u00a0: {epoch}")
     return line_chart(epochs, series, title, "époque", ylabel, log, dashed, bands, band_label,
                       vline)
 

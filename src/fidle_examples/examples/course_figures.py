@@ -389,10 +389,10 @@ def _scaling_data(config, rng):
     for name, values in (("raw", x), ("standardised", z)):
         path, losses, lowest, condition = scaling_descent(values, y, SCALING_STEPS)
         optimum = normal_equation(values, y)
-        span_a = max(abs(path[:, 0] - optimum[0]).max(), 0.2) * 1.15
-        span_b = max(abs(path[:, 1] - optimum[1]).max(), 0.2) * 1.15
-        a = np.linspace(optimum[0] - span_a, optimum[0] + span_a, 121)
-        b = np.linspace(optimum[1] - span_b, optimum[1] + span_b, 121)
+        # The same span on both axes, drawn at equal scale: a round bowl looks round.
+        span = max(abs(path - optimum).max(), 0.2) * 1.15
+        a = np.linspace(optimum[0] - span, optimum[0] + span, 161)
+        b = np.linspace(optimum[1] - span, optimum[1] + span, 161)
         data.update({f"scaling_{name}_path": path, f"scaling_{name}_loss": losses,
                      f"scaling_{name}_optimum": optimum, f"scaling_{name}_grid_a": a,
                      f"scaling_{name}_grid_b": b,
@@ -799,7 +799,10 @@ def figure_softmax(result: Result) -> str:
 
 def figure_feature_scaling(result: Result) -> str:
     d, m = result.data, result.metrics
-    fig, axes = plots.new_figure(9.6, 3.7, ncols=3, width_ratios=(1, 1, 1.05))
+    fig, grid = plots.new_figure(8.4, 7.2, nrows=2, ncols=2, height_ratios=(1.25, 1))
+    for ax in grid[1]:
+        ax.remove()
+    axes = [grid[0, 0], grid[0, 1], fig.add_subplot(grid[1, 0].get_gridspec()[1, :])]
     titles = {"raw": "Variable brute x (de 5 à 15)",
               "standardised": "Variable standardisée (x − μ) / σ"}
     colors = {"raw": plots.COLORS[1], "standardised": plots.COLORS[0]}
@@ -817,7 +820,8 @@ def figure_feature_scaling(result: Result) -> str:
                 linestyle="none", label="minimum")
         condition = m[f"scaling_condition_{name}"]
         ax.set(title=f"{titles[name]}\nconditionnement {_fr(condition, 0)}",
-               xlabel="pente a", ylabel="ordonnée à l'origine b")
+               xlabel="pente a", ylabel="ordonnée à l'origine b", aspect="equal",
+               xlim=(a.min(), a.max()), ylim=(b.min(), b.max()))
         ax.legend(fontsize=7, loc="upper right")
         plots.french_axes(ax)
     right = axes[2]
