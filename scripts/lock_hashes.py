@@ -78,7 +78,7 @@ def main(argv: list[str]) -> int:
         # then resolves it), so CI there takes the versions as constraints, without hashes.
         print("".join(f"{name}=={version}\n" for name, version in pins(MAIN)), end="")
         return 0
-    entries = pins(MAIN) + pins(GPU)
+    entries = list(dict.fromkeys(pins(MAIN) + pins(GPU)))  # a pin written twice: once
     with ThreadPoolExecutor(8) as pool:
         found = dict(zip(entries, pool.map(lambda e: hashes(*e), entries)))
     gpu = [e for e in entries if _normal(e[0]).startswith("nvidia-")]

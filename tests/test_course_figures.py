@@ -25,6 +25,8 @@ FRENCH_TEXT = {
     "computational-graph": "rétropropagation",
     "hinge-logistic": "perte charnière",
     "softmax": "Entropie croisée",
+    "feature-scaling": "standardisée",
+    "svm-margin": "vecteurs de support",
 }
 ENGLISH = re.compile(r"\b(loss|epochs?|accuracy|learning|rate|steps?|probabilit(y|ies)|value|"
                      r"weights?|inputs?|outputs?|true|predicted|training|train|degree|"
@@ -53,7 +55,7 @@ def svg_text(svg: str) -> str:
     return " ".join("".join(el.itertext()) for el in root.iter(f"{SVG}text"))
 
 
-def test_declares_the_eight_chapter_figures():
+def test_declares_the_ten_chapter_figures():
     assert set(cf.FIGURES) == set(FRENCH_TEXT)
     assert cf.DATASETS == () and set(cf.PROFILES) == {"full", "quick"}
     for caption in cf.FIGURES.values():
@@ -221,3 +223,54 @@ def test_every_chapter_shows_a_course_figure():
         assert set(keys) <= set(cf.FIGURES), page.name
         shown |= set(keys)
     assert shown == set(cf.FIGURES)
+
+
+def test_standardising_makes_the_loss_round_and_the_descent_fast(result):
+    """By hand: for y = a·x + b, the MSE's Hessian is 2·[[E x², E x], [E x, 1]]; once x is
+    standardised (E x = 0, E x² = 1) it is 2·I, a round bowl (condition number 1), and the
+    rule η = 1/(2 λmax) = 1/4 halves the distance to the minimum at every step."""
+    d, m = result.data, result.metrics
+    x, z = d["scaling_x"], d["scaling_z"]
+    assert z.mean() == pytest.approx(0, abs=1e-12) and z.std() == pytest.approx(1)
+    mean, square = x.mean(), (x ** 2).mean()
+    h = 2 * np.array([[square, mean], [mean, 1]])
+    eig = np.linalg.eigvalsh(h)
+    assert m["scaling_condition_raw"] == pytest.approx(eig[1] / eig[0], rel=1e-9)
+    assert m["scaling_condition_raw"] > 1000 and m["scaling_condition_standardised"] == \
+        pytest.approx(1)
+    path, optimum = d["scaling_standardised_path"], d["scaling_standardised_optimum"]
+    distances = np.linalg.norm(path - optimum, axis=1)
+    np.testing.assert_allclose(distances[1:6] / distances[:5], 0.5, rtol=1e-9)
+    # The loss gap shrinks by (1 − 1/4·2)² = 1/4 a step: 10⁻³ of it after 5 steps.
+    assert m["scaling_steps_standardised"] == 5
+    # Raw: the flat direction shrinks by 1 − λmin/(2 λmax) a step, squared for the loss.
+    assert m["scaling_steps_raw"] > 100 * m["scaling_steps_standardised"]
+    raw = d["scaling_raw_path"]
+    assert np.linalg.norm(raw[-1] - d["scaling_raw_optimum"]) > 1  # still far after 100 steps
+    np.testing.assert_allclose(d["scaling_raw_optimum"], np.polyfit(x, d["scaling_y"], 1),
+                               rtol=1e-9)
+
+
+def test_svm_margin_satisfies_the_conditions_of_the_chapter(result):
+    """By hand, for the SVM of the chapter: every point has y·f(x) ≥ 1 with the hard
+    margin; the support vectors sit on the edge y·f(x) = 1 (0 < α < C) or, with the soft
+    margin, inside it (α = C); w = Σ α_i y_i x_i; the street is 2/‖w‖ wide."""
+    d, m = result.data, result.metrics
+    for key, c in (("hard", cf.SVM_C["dure"]), ("soft", cf.SVM_C["souple"])):
+        points, labels = d[f"svm_{key}_points"], d[f"svm_{key}_labels"]
+        w, margin = d[f"svm_{key}_w"], d[f"svm_{key}_margin"]
+        support, alpha = d[f"svm_{key}_support"], d[f"svm_{key}_alpha"]
+        y = 2 * labels - 1
+        np.testing.assert_allclose(w, (alpha * y[support]) @ points[support], atol=1e-6)
+        assert (alpha * y[support]).sum() == pytest.approx(0, abs=1e-6)  # Σ α_i y_i = 0
+        others = np.setdiff1d(np.arange(len(points)), support)
+        assert np.all(margin[others] >= 1 - 1e-3)
+        for i, a in zip(support, alpha):
+            if a < c - 1e-6 * max(1, c):
+                assert margin[i] == pytest.approx(1, abs=1e-3)
+            else:
+                assert margin[i] <= 1 + 1e-3
+    assert np.all(d["svm_hard_margin"] >= 1 - 1e-3)
+    assert m["svm_width_hard"] == pytest.approx(2 / np.linalg.norm(d["svm_hard_w"]))
+    assert m["svm_inside_soft"] >= 1 and m["svm_support_soft"] > m["svm_support_hard"]
+    assert m["svm_inside_soft"] == int(np.sum(d["svm_soft_margin"] < 1 - 1e-6))

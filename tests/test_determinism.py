@@ -18,7 +18,7 @@ POOLED = ["wine", "logistic-regression"]
 
 @pytest.mark.slow
 def test_builds_with_one_or_two_workers_give_the_same_numbers(tmp_path, monkeypatch):
-    """What a build does (plugin.loading.Loader, the worker pool, a results cache),
+    """What a build does (build.loading.Loader, the worker pool, a results cache),
     with FIDLE_EXAMPLES_WORKERS=1, then 2."""
     modules = {name: registry.get(name).load() for name in POOLED}
     loaded = {}

@@ -97,7 +97,7 @@ def lock_pins() -> dict[str, str]:
 
 # --- base image and versions ------------------------------------------------------------
 
-def _allows(requirements: list[str]) -> dict[str, "SpecifierSet"]:
+def _allows(requirements: list[str]) -> dict:
     """{name: specifier} of pyproject's requirements."""
     from packaging.requirements import Requirement
 

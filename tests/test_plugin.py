@@ -215,6 +215,50 @@ def test_misspelt_markers_fail_the_build_before_any_training(tmp_path, frozen_sr
     assert not training_started(log) and not (tmp_path / "cache").exists()
 
 
+BAD_QUIZ = """\
+# Quiz
+
+{{ fidle:results mnist }}
+
+!!! note "Un encadré"
+    ```quiz
+    Combien font deux et deux ?
+    - [ ] Trois.
+    - [ ] Cinq.
+    ```
+"""
+
+GOOD_QUIZ_AFTER_CODE = """\
+# Code
+
+```python
+print("```quiz")
+```
+"""
+
+
+def test_a_malformed_quiz_fails_a_cold_full_build_at_once_with_page_and_line(tmp_path,
+                                                                                frozen_src):
+    """A quiz with no right answer is read with the markers, before any training: a cold
+    full build stops within seconds, naming the page and the line of the question."""
+    project = make_project(tmp_path / "site", {"index.md": GOOD_QUIZ_AFTER_CODE,
+                                               "dossier/quiz.md": BAD_QUIZ})
+    started = time.monotonic()
+    proc = build_site(project, tmp_path / "cache", frozen_src, FIDLE_EXAMPLES_PROFILE="full")
+    elapsed = time.monotonic() - started
+    assert proc.returncode != 0
+    assert ("docs/dossier/quiz.md, ligne 7 : quiz incorrect (ligne 6 à l'ouverture) : la "
+            "question « Combien font deux et deux ? » n'a pas de bonne réponse") in proc.stdout
+    assert not training_started(proc.stdout) and not (tmp_path / "cache").exists()
+    assert elapsed < 15, f"{elapsed:.1f} s"
+
+
+def test_quiz_fences_are_found_dedented_with_their_line():
+    text = "# T\n\n```python\nx = 1\n```\n\n- item\n\n    ```quiz\n    Q ?\n    - [x] a\n" \
+           "        pourquoi\n    ```\n"
+    assert list(markers.quiz_fences(text)) == [(9, "Q ?\n- [x] a\n    pourquoi")]
+
+
 def test_disabled_plugin_leaves_markers_and_trains_nothing(tmp_path, frozen_src):
     project = make_project(tmp_path / "site", {"index.md": INDEX})
     proc = build_site(project, tmp_path / "cache", frozen_src, FIDLE_EXAMPLES_ENABLED="0")

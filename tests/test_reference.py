@@ -4,7 +4,6 @@ are read right, bad files are refused clearly, and a run is compared to them."""
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 

@@ -53,6 +53,11 @@ def test_each_chapter_has_two_quizzes_and_each_example_page_one(built_site):
     assert len(examples) >= 6
     without = [p.name for p in examples if quiz_count(p / "index.html") < 1]
     assert not without, f"pages d'exemples sans quiz : {without}"
+    questions = [p.parent for p in (built_site / "questions").glob("*/index.html")
+                 if 'http-equiv="refresh"' not in p.read_text(encoding="utf-8")]  # old addresses
+    assert len(questions) >= 5
+    without = [p.name for p in questions if quiz_count(p / "index.html") < 1]
+    assert not without, f"pages de questions sans quiz : {without}"
     # The number of parameters of the MNIST network comes from the run, through a marker.
     mnist = (built_site / "exemples" / "mnist" / "index.html").read_text(encoding="utf-8")
     answers = re.findall(r'data-kind="number" data-answer="([\d.e+-]+)"', mnist)

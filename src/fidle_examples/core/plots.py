@@ -91,17 +91,20 @@ def french_axes(*axes, x: bool = True, y: bool = True) -> None:
 def line_chart(x, series: dict[str, list[float]], title: str, xlabel: str, ylabel: str,
                log: bool = False, dashed: tuple[str, ...] = (),
                bands: dict[str, tuple[list[float], list[float]]] | None = None,
-               band_label: str = "") -> str:
+               band_label: str = "", vline: tuple[float, str] | None = None) -> str:
     """One curve per entry of `series` (label -> values), drawn against `x`; `bands`
-    (label -> (low, high)) shades a range behind the curve of the same label."""
+    (label -> (low, high)) shades a range behind the curve of the same label; `vline`
+    (x, label) marks one abscissa with a dotted vertical line."""
     fig, ax = new_figure()
+    if vline is not None:
+        ax.axvline(vline[0], color="#555555", linestyle=":", linewidth=1.2, label=vline[1])
     for index, (label, values) in enumerate(series.items()):
         color = COLORS[index % len(COLORS)]
         if bands and label in bands:
             low, high = bands[label]
             n = min(len(low), len(x))
             ax.fill_between(list(x)[:n], low[:n], high[:n], color=color, alpha=0.18,
-                            linewidth=0, label=f"{band_label} ({label})" if band_label else None)
+                            linewidth=0, label=f"{label}\u00a0: {band_label}" if band_label else None)
         ax.plot(x, values, "--" if label in dashed else "-", label=label, color=color,
                 marker="o" if len(values) <= 30 else None, markersize=3)
     if all(float(v).is_integer() for v in x):  # epochs, degrees: no "2,5" ticks
@@ -119,9 +122,11 @@ def line_chart(x, series: dict[str, list[float]], title: str, xlabel: str, ylabe
 
 
 def history_curves(history: dict[str, list[float]], keys: list[str], title: str,
-                   ylabel: str, log: bool = False, reference=None) -> str:
+                   ylabel: str, log: bool = False, reference=None,
+                   best: str | None = None) -> str:
     """Curves per epoch (training and validation) for the given history keys; with a
-    `reference` (core.reference.Reference), its min–max band over the seeds behind."""
+    `reference` (core.reference.Reference), its min–max band over the seeds behind;
+    with `best` (a history key), a dotted line at the epoch where it is lowest."""
     series = {LABELS.get(key, key): history[key] for key in keys}
     dashed = tuple(LABELS.get(key, key) for key in keys if key.startswith("val_"))
     epochs = range(1, len(history[keys[0]]) + 1)
@@ -131,8 +136,15 @@ def history_curves(history: dict[str, list[float]], keys: list[str], title: str,
             band = reference.band(key)
             if band:
                 bands[LABELS.get(key, key)] = (band[0], band[2])
-        band_label = f"référence, {len(reference.seeds)} graines"
-    return line_chart(epochs, series, title, "époque", ylabel, log, dashed, bands, band_label)
+        band_label = f"plage des {len(reference.seeds)} graines de référence"
+    vline = None
+    if best is not None:
+        values = history[best]
+        epoch = values.index(min(values)) + 1
+        what = "validation" if best.startswith("val_") else LABELS.get(best, best)
+        vline = (epoch, f"meilleure époque de {what}\u00a0: {epoch}")
+    return line_chart(epochs, series, title, "époque", ylabel, log, dashed, bands, band_label,
+                      vline)
 
 
 @styled

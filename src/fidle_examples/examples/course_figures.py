@@ -54,6 +54,17 @@ GRAPH_INPUTS = {"x": 1.0, "y": 2.0, "w1": 0.5, "b1": 0.0, "w2": 2.0, "b2": 0.0}
 SOFTMAX_CLASSES = ("chat", "chien", "oiseau")
 SOFTMAX_LOGITS = (2.0, 1.0, 0.1)
 SOFTMAX_TRUE_CLASS = 0  # « chat »
+# regression-lineaire.md, « Mettre les variables à l'échelle »: a variable far from 0
+# (x from 5 to 15), the same descent rule before and after standardisation.
+SCALING_X = (5.0, 15.0)
+SCALING_LINE = (0.5, 3.0)  # y = 0,5x + 3, plus noise
+SCALING_STEPS = 100
+SCALING_TOLERANCE = 1e-3  # converged: the loss gap below 10⁻³ of the starting gap
+# svm.md, « La marge »: two clouds of points, separable (hard margin) or not (soft).
+SVM_CENTERS = ((-1.0, -1.0), (1.0, 1.0))
+SVM_SPREAD = {"dure": 0.45, "souple": 0.8}
+SVM_C = {"dure": 1e6, "souple": 1.0}  # C huge: the hard margin, no point inside
+SVM_POINTS = 20  # per class
 
 
 
@@ -79,6 +90,17 @@ METRICS = {
                                               "number", 3)
        for k, c in enumerate(SOFTMAX_CLASSES)},
     "softmax_cross_entropy": Metric("Entropie croisée de l'exemple softmax", "number", 3),
+    "scaling_condition_raw": Metric("Conditionnement de la perte, variable brute", "number", 0),
+    "scaling_condition_standardised": Metric("Conditionnement de la perte, variable "
+                                             "standardisée", "number", 0),
+    "scaling_steps_raw": Metric("Pas de descente jusqu'à la convergence, variable brute",
+                                "integer"),
+    "scaling_steps_standardised": Metric("Pas de descente jusqu'à la convergence, variable "
+                                         "standardisée", "integer"),
+    "svm_width_hard": Metric("Largeur de la marge dure", "number", 2),
+    "svm_support_hard": Metric("Vecteurs de support, marge dure", "integer"),
+    "svm_support_soft": Metric("Vecteurs de support, marge souple", "integer"),
+    "svm_inside_soft": Metric("Points dans la marge ou mal classés, marge souple", "integer"),
 }
 METRICS = {key: Metric(_french_spaces(m.label), m.kind, m.digits) for key, m in METRICS.items()}
 FIGURES = {key: _french_spaces(caption) for key, caption in {
@@ -98,6 +120,10 @@ FIGURES = {key: _french_spaces(caption) for key, caption in {
                       "marge y·f(x)",
     "softmax": "Softmax : des logits (2 ; 1 ; 0,1) aux probabilités, entropie croisée et "
                "gradient p − y pour la vraie classe « chat »",
+    "feature-scaling": "Mise à l'échelle : courbes de niveau de la perte et descente de "
+                       "gradient, avec la variable brute puis standardisée (même règle de pas)",
+    "svm-margin": "La marge d'un SVM linéaire : la rue la plus large, ses vecteurs de support, "
+                  "et les points dans la marge d'un SVM à marge souple",
 }.items()}
 
 FORWARD, BACKWARD = plots.COLORS[0], plots.COLORS[1]  # blue values, vermillion gradients
@@ -213,7 +239,8 @@ def softmax(z) -> np.ndarray:
 def run(config: Config, ctx: RunContext) -> Result:
     data, extra, metrics = {}, {}, {}
     for k, part in enumerate((_activation_data, _descent_data, _fitting_data, _neuron_data,
-                              _xor_data, _graph_data, _margin_data, _softmax_data)):
+                              _xor_data, _graph_data, _margin_data, _softmax_data,
+                              _scaling_data, _svm_data)):
         # One random stream per figure: changing one never changes the others.
         rng = np.random.default_rng([config.seed, k])
         part_data, part_extra, part_metrics = part(config, rng)
@@ -322,6 +349,89 @@ def _margin_data(config, rng):
     zero_one[m == 0] = np.nan  # the step: undefined exactly on the boundary
     return {"margin": m, "margin_hinge": np.maximum(0, 1 - m),
             "margin_logistic": np.logaddexp(0, -m), "margin_zero_one": zero_one}, {}, {}
+
+
+def scaling_descent(x, y, steps: int, start=(0.0, 0.0)):
+    """Gradient descent on the MSE of y = a·x + b with the rule η = 1 / (2 λmax), λmax the
+    largest eigenvalue of the Hessian 2/n·XᵀX: (path, losses, minimum loss, condition
+    number λmax / λmin)."""
+    X = np.c_[x, np.ones_like(x)]
+    eigenvalues = np.linalg.eigvalsh(2 / x.size * X.T @ X)
+    eta = 1 / (2 * eigenvalues.max())
+    path = descend(x, y, eta, steps, start)
+    optimum = normal_equation(x, y)
+    return (path, mse(path[:, 0], path[:, 1], x, y), float(mse(*optimum, x, y)),
+            float(eigenvalues.max() / eigenvalues.min()))
+
+
+def _steps_to_converge(x, y, limit: int = 1_000_000) -> int:
+    """Steps of `scaling_descent`'s rule until the loss gap falls below SCALING_TOLERANCE
+    of its starting value (the gap shrinks geometrically: computed in closed form along
+    the Hessian's eigenvectors, then checked)."""
+    X = np.c_[x, np.ones_like(x)]
+    H = 2 / x.size * X.T @ X
+    values, vectors = np.linalg.eigh(H)
+    eta = 1 / (2 * values.max())
+    delta = vectors.T @ (np.zeros(2) - normal_equation(x, y))  # start (0, 0) in eigenbasis
+    gap0 = 0.5 * np.sum(values * delta ** 2)
+    factors = (1 - eta * values) ** 2
+    for step in range(1, limit):
+        if 0.5 * np.sum(values * delta ** 2 * factors ** step) < SCALING_TOLERANCE * gap0:
+            return step
+    return limit
+
+
+def _scaling_data(config, rng):
+    x = np.linspace(*SCALING_X, config.regression_points)
+    y = SCALING_LINE[0] * x + SCALING_LINE[1] + rng.normal(0, 0.5, x.size)
+    z = (x - x.mean()) / x.std()  # standardised: mean 0, standard deviation 1
+    data, metrics = {"scaling_x": x, "scaling_z": z, "scaling_y": y}, {}
+    for name, values in (("raw", x), ("standardised", z)):
+        path, losses, lowest, condition = scaling_descent(values, y, SCALING_STEPS)
+        optimum = normal_equation(values, y)
+        # The same span on both axes, drawn at equal scale: a round bowl looks round.
+        span = max(abs(path - optimum).max(), 0.2) * 1.15
+        a = np.linspace(optimum[0] - span, optimum[0] + span, 161)
+        b = np.linspace(optimum[1] - span, optimum[1] + span, 161)
+        data.update({f"scaling_{name}_path": path, f"scaling_{name}_loss": losses,
+                     f"scaling_{name}_optimum": optimum, f"scaling_{name}_grid_a": a,
+                     f"scaling_{name}_grid_b": b,
+                     f"scaling_{name}_grid_loss": mse(a[None, :], b[:, None], values, y)})
+        metrics[f"scaling_condition_{name}"] = condition
+        metrics[f"scaling_steps_{name}"] = _steps_to_converge(values, y)
+        data[f"scaling_{name}_lowest"] = np.array(lowest)
+    return data, {}, metrics
+
+
+def linear_svm(points, labels, c: float):
+    """A linear SVM (scikit-learn's SVC, exact solver): (w, b, support indices, dual
+    coefficients |α|), labels 0/1 read as −1/+1."""
+    from sklearn.svm import SVC
+
+    model = SVC(kernel="linear", C=c, tol=1e-6).fit(points, 2 * labels - 1)
+    return (model.coef_[0], float(model.intercept_[0]), model.support_,
+            np.abs(model.dual_coef_[0]))
+
+
+def _svm_data(config, rng):
+    data, metrics = {}, {}
+    for name, spread in SVM_SPREAD.items():
+        points = np.concatenate([rng.normal(center, spread, (SVM_POINTS, 2))
+                                 for center in SVM_CENTERS])
+        labels = np.repeat([0, 1], SVM_POINTS)
+        w, b, support, alpha = linear_svm(points, labels, SVM_C[name])
+        margin = (2 * labels - 1) * (points @ w + b)  # y·f(x)
+        key = "hard" if name == "dure" else "soft"
+        data.update({f"svm_{key}_points": points, f"svm_{key}_labels": labels,
+                     f"svm_{key}_w": w, f"svm_{key}_b": np.array(b),
+                     f"svm_{key}_support": support, f"svm_{key}_alpha": alpha,
+                     f"svm_{key}_margin": margin})
+        metrics[f"svm_support_{key}"] = len(support)
+        if key == "hard":
+            metrics["svm_width_hard"] = float(2 / np.linalg.norm(w))
+        else:
+            metrics["svm_inside_soft"] = int(np.sum(margin < 1 - 1e-6))
+    return data, {}, metrics
 
 
 def _softmax_data(config, rng):
@@ -683,4 +793,77 @@ def figure_softmax(result: Result) -> str:
                  f"ℓ = −log p({classes[true_class]}) = −log {_fr(p_true, 3)} = "
                  f"{_fr(m['softmax_cross_entropy'], 3)}",
                  fontsize=11)
+    return plots.to_svg(fig)
+
+
+def figure_feature_scaling(result: Result) -> str:
+    d, m = result.data, result.metrics
+    fig, grid = plots.new_figure(8.4, 7.2, nrows=2, ncols=2, height_ratios=(1.25, 1))
+    for ax in grid[1]:
+        ax.remove()
+    axes = [grid[0, 0], grid[0, 1], fig.add_subplot(grid[1, 0].get_gridspec()[1, :])]
+    titles = {"raw": "Variable brute x (de 5 à 15)",
+              "standardised": "Variable standardisée (x − μ) / σ"}
+    colors = {"raw": plots.COLORS[1], "standardised": plots.COLORS[0]}
+    for ax, name in zip(axes[:2], ("raw", "standardised")):
+        a, b = d[f"scaling_{name}_grid_a"], d[f"scaling_{name}_grid_b"]
+        loss = d[f"scaling_{name}_grid_loss"]
+        low = loss.min()
+        levels = low + (loss.max() - low) * np.geomspace(1e-3, 1, 12)
+        ax.contour(a, b, loss, levels=levels, colors="#9a9a9a", linewidths=0.7)
+        path = d[f"scaling_{name}_path"]
+        ax.plot(path[:, 0], path[:, 1], "-o", color=colors[name], markersize=2,
+                linewidth=1.2, label=f"{SCALING_STEPS} pas de descente")
+        ax.plot(*path[0], "s", color="black", markersize=5, label="départ a = b = 0")
+        ax.plot(*d[f"scaling_{name}_optimum"], marker="*", markersize=12, color="black",
+                linestyle="none", label="minimum")
+        condition = m[f"scaling_condition_{name}"]
+        ax.set(title=f"{titles[name]}\nconditionnement {_fr(condition, 0)}",
+               xlabel="pente a", ylabel="ordonnée à l'origine b", aspect="equal",
+               xlim=(a.min(), a.max()), ylim=(b.min(), b.max()))
+        ax.legend(fontsize=7, loc="upper right")
+        plots.french_axes(ax)
+    right = axes[2]
+    for name, label in (("raw", "variable brute"), ("standardised", "variable standardisée")):
+        gap = d[f"scaling_{name}_loss"] - float(d[f"scaling_{name}_lowest"])
+        right.plot(np.arange(len(gap)), np.maximum(gap, 1e-12), color=colors[name],
+                   linewidth=1.6, label=label)
+    right.set_yscale("log")
+    right.set(title="Écart à la perte minimale", xlabel="pas de la descente",
+              ylabel="perte − perte minimale", ylim=(1e-6, None))
+    right.legend(fontsize=8, loc="center right")
+    plots.french_axes(right, y=False)
+    return plots.to_svg(fig)
+
+
+def figure_svm_margin(result: Result) -> str:
+    d, m = result.data, result.metrics
+    fig, axes = plots.new_figure(8.4, 5.2, ncols=2)
+    for ax, key, title in ((axes[0], "hard", "Marge dure : classes séparables"),
+                           (axes[1], "soft", "Marge souple (C = 1) : classes mêlées")):
+        points, labels = d[f"svm_{key}_points"], d[f"svm_{key}_labels"]
+        w, b = d[f"svm_{key}_w"], float(d[f"svm_{key}_b"])
+        margin = d[f"svm_{key}_margin"]
+        lim = (-3.2, 3.2)
+        grid = np.linspace(*lim, 201)
+        gx, gy = np.meshgrid(grid, grid)
+        f = w[0] * gx + w[1] * gy + b
+        ax.contourf(gx, gy, f, levels=[-1, 1], colors=["#bbbbbb"], alpha=0.35)
+        ax.contour(gx, gy, f, levels=[-1, 0, 1], colors=["#555555", "black", "#555555"],
+                   linestyles=["--", "-", "--"], linewidths=[1, 1.6, 1])
+        _class_points(ax, points, labels, size=36)
+        support = d[f"svm_{key}_support"]
+        on_edge = [i for i in support if abs(margin[i] - 1) < 1e-3]
+        inside = [i for i in support if margin[i] < 1 - 1e-3]
+        ax.scatter(points[on_edge, 0], points[on_edge, 1], s=150, facecolors="none",
+                   edgecolors="black", linewidths=1.4, zorder=4,
+                   label=f"vecteurs de support sur le bord ({len(on_edge)})")
+        if inside:
+            ax.scatter(points[inside, 0], points[inside, 1], s=150, facecolors="none",
+                       edgecolors=plots.COLORS[1], linewidths=1.4, zorder=4,
+                       label=f"dans la marge ou mal classés ({len(inside)})")
+        ax.set(title=title, xlabel="x₁", ylabel="x₂", xlim=lim, ylim=lim, aspect="equal")
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14))
+        plots.french_axes(ax)
+    axes[0].text(-3.0, 2.85, f"largeur 2 / ‖w‖ = {_fr(m['svm_width_hard'], 2)}", fontsize=8)
     return plots.to_svg(fig)

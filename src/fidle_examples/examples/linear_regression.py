@@ -54,6 +54,11 @@ METRICS = {
 FIGURES = {
     "fit": "Nuage de points et droite estimée",
 }
+CLAIMS = {
+    "estimate_fits_its_points_best": "sur les points qui ont servi au calcul, la MSE de la "
+                                     "droite estimée est inférieure ou égale à celle de la "
+                                     "vraie droite",
+}
 
 
 def mse(X: np.ndarray, theta: np.ndarray, y: np.ndarray) -> float:
@@ -90,3 +95,8 @@ def figure_fit(result: Result) -> str:
         {"droite estimée (équation normale)": (ends, a * ends + b),
          "vraie droite": (ends, config["slope"] * ends + config["intercept"])},
         "Régression linéaire par l'équation normale", "x", "y", dashed=("vraie droite",))
+
+
+def claim_estimate_fits_its_points_best(result: Result):
+    m = result.metrics
+    return m["mse"] <= m["true_mse"] + 1e-12, f"MSE {m['mse']:.6f} contre {m['true_mse']:.6f}"

@@ -70,6 +70,11 @@ CLAIMS = {
     "split_as_stated": "les réglages mettent 10 000 images de côté pour la validation et en "
                        "gardent 50 000 pour l'entraînement, soit 98 mises à jour par époque "
                        "avec des lots de 512",
+    "validation_best_by_half": "dès la moitié de l'entraînement, la perte de validation est "
+                               "à moins de 15\u202f% au-dessus de son minimum sur toutes les "
+                               "époques\u00a0: la seconde moitié ne l'améliore presque plus",
+    "last_epoch_not_best": "la perte de validation de la dernière époque, celle dont les "
+                           "poids sont gardés, est au-dessus de son minimum",
     "not_better_than_svm": "l'exactitude de test reste sous 98,5\u202f%, celle des SVM à noyau "
                            "publiés les moins bons (1,5\u202f% d'erreur)",
 }
@@ -137,7 +142,7 @@ def run(config: Config, ctx: RunContext) -> Result:
 def figure_loss(result: Result, reference=None) -> str:
     return plots.history_curves(result.history, ["loss", "val_loss"],
                                 "Perte (entropie croisée)", "perte",
-                                reference=reference)
+                                reference=reference, best="val_loss")
 
 
 def figure_accuracy(result: Result, reference=None) -> str:
@@ -191,6 +196,22 @@ def claim_split_as_stated(result: Result):
     return found == (10_000, 50_000, 98, 512), (
         "validation\u00a0: {} images, entraînement\u00a0: {}, {} mises à jour par époque avec "
         "des lots de {}".format(*(frenchfmt.number(n, 0) for n in found)))
+
+
+def claim_validation_best_by_half(result: Result):
+    val_loss = result.history["val_loss"]
+    half = max(1, len(val_loss) // 2)
+    best_half, best = min(val_loss[:half]), min(val_loss)
+    return (best_half <= 1.15 * best,
+            f"meilleure perte de validation {best_half:.4f} jusqu'à l'époque {half}, "
+            f"{best:.4f} sur tout l'entraînement")
+
+
+def claim_last_epoch_not_best(result: Result):
+    val_loss = result.history["val_loss"]
+    best = val_loss.index(min(val_loss)) + 1
+    return (val_loss[-1] > min(val_loss),
+            f"minimum {min(val_loss):.4f} à l'époque {best}, {val_loss[-1]:.4f} à la dernière")
 
 
 def claim_not_better_than_svm(result: Result):

@@ -98,6 +98,8 @@ CLAIMS = {
     "l2_curve_more_agitated": "la courbe de validation de la pénalité L2 est plus agitée que "
                               "celle du réseau sans remède (variation moyenne d'une époque à "
                               "l'autre, après la dixième)",
+    "l2_lowers_test_accuracy": "avec la pénalité L2, l'exactitude de test est plus basse que "
+                               "sans remède, et au moins un point sous celle du dropout",
     "test_accuracy_barely_moves": "aucun remède ne relève l'exactitude de test de plus de "
                                   "trois points par rapport au réseau sans remède, et les "
                                   "quatre exactitudes restent à moins de six points les unes "
@@ -310,3 +312,14 @@ def claim_test_accuracy_barely_moves(result: Result):
     spread = max(accuracies.values()) - min(accuracies.values())
     return gain < 0.03 and spread < 0.06, "exactitude de test, " + "\u00a0; ".join(
         f"{VARIANTS[v]}\u00a0: {frenchfmt.percent(x, 1)}" for v, x in accuracies.items())
+
+
+def claim_l2_lowers_test_accuracy(result: Result):
+    from fidle_examples.core import frenchfmt  # here: claims leave the training key alone
+
+    m = result.metrics
+    none, dropout, l2 = (m[f"test_accuracy_{k}"] for k in ("none", "dropout", "l2"))
+    return (l2 < none and l2 <= dropout - 0.01,
+            "exactitudes de test\u00a0: " + ", ".join(
+                f"{name} {frenchfmt.percent(value, 2)}" for name, value in
+                (("sans remède", none), ("dropout", dropout), ("L2", l2))))

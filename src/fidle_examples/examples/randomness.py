@@ -188,8 +188,6 @@ def claim_data_seed_moves_accuracy(result: Result):
 
 
 def claim_spread_from_first_to_last_epoch(result: Result):
-    from fidle_examples.core import frenchfmt
-
     seed, runs = result.config["seed"], result.config["runs"]
     seeds = [seed + i for i in range(runs)]
     spreads = {}

@@ -87,6 +87,9 @@ CLAIMS = {
     "svm_time_grows_faster": "du plus petit au plus grand sous-ensemble, le temps "
                              "d'entraînement du SVM est multiplié par un facteur au moins "
                              "cinq fois plus grand que celui du réseau",
+    "dnn_time_follows_epochs": "le réseau met au moins 1,5 fois plus de temps à s'entraîner "
+                               "sur le plus petit sous-ensemble (le moins de mises à jour, le "
+                               "plus d'époques) que sur le troisième (20 époques)",
     "support_vectors_grow": "le nombre de vecteurs de support augmente avec le nombre d'images",
     "svm_predicts_slower": "sur le plus grand sous-ensemble, la prédiction des images de test "
                            "prend plus de temps au SVM qu'au réseau, et cinq fois plus de temps "
@@ -231,6 +234,13 @@ def claim_svm_time_grows_faster(result: Result):
     return growth["svm"] >= 5 * growth["dnn"], (
         f"temps multiplié par {frenchfmt.number(growth['svm'], 1)} pour le SVM, par "
         f"{frenchfmt.number(growth['dnn'], 1)} pour le réseau")
+
+
+def claim_dnn_time_follows_epochs(result: Result):
+    m = result.metrics
+    first, third = m["dnn_seconds_1"], m["dnn_seconds_3"]
+    return first >= 1.5 * third, (f"réseau\u00a0: {frenchfmt.number(first, 1)} s sur le plus petit "
+                                  f"sous-ensemble, {frenchfmt.number(third, 1)} s sur le troisième")
 
 
 def claim_support_vectors_grow(result: Result):

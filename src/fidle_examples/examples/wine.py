@@ -62,6 +62,8 @@ FIGURES = {
     "predictions": "Qualité prédite et vraie qualité (jeu de test)",
 }
 CLAIMS = {
+    "parameters_as_stated": "le calcul de la page (768 + 4\u202f160 + 65 = 4\u202f993 paramètres) "
+                            "est celui du réseau de la configuration",
     "beats_naive_baseline": "la MAE de test du réseau est inférieure d'au moins 15\u202f% à "
                             "celle de la référence naïve, qui prédit toujours la qualité "
                             "moyenne",
@@ -179,6 +181,14 @@ def _claim_number(value: float) -> str:
 
 def _claim_rises(curve: list[float]) -> int:
     return sum(b > a for a, b in zip(curve, curve[1:]))
+
+
+def claim_parameters_as_stated(result: Result):
+    """The worked count typed on the page, checked against the config (no run makes it)."""
+    h = result.config["hidden_units"]
+    parts = (11 * h + h, h * h + h, h + 1)
+    return parts == (768, 4160, 65) and sum(parts) == 4993, (
+        f"h = {h}\u00a0: {parts[0]} + {parts[1]} + {parts[2]} = {sum(parts)}")
 
 
 def claim_beats_naive_baseline(result: Result):

@@ -40,7 +40,7 @@ from fidle_examples.core.errors import FidleError
 from fidle_examples.build import explorer
 from fidle_examples.build.loading import Loaded, Loader
 from fidle_examples.build.storage import DEFAULT_DIR, ResultsCache, default_root
-from fidle_examples.plugin import checks, markers, pagehtml
+from fidle_examples.plugin import checks, markers, pagehtml, quiz
 
 log = logging.getLogger("mkdocs.plugins.fidle_examples")
 
@@ -123,6 +123,7 @@ class FidleExamplesPlugin(BasePlugin[_Options]):
             where = self._where(file)
             found, malformed = markers.scan(file.content_string)
             errors += [f"{where}, ligne {error.line} : {error}" for error in malformed]
+            errors += [f"{where}, {problem}" for problem in _quiz_errors(file.content_string)]
             for marker in found:
                 problem = checks.unknown_example(marker)
                 if problem:
@@ -238,6 +239,20 @@ class FidleExamplesPlugin(BasePlugin[_Options]):
         return pagehtml.render(marker, entry, srcs)
 
 
+def _quiz_errors(text: str) -> list[str]:
+    """The malformed ```quiz blocks of a page, each with its line in the page: checked
+    with the markers, before any training (quiz.py renders them later, page by page)."""
+    errors = []
+    for start, body in markers.quiz_fences(text):
+        try:
+            quiz.parse(body)
+        except quiz.QuizError as error:
+            message = str(error).split(" : ", 1)[-1]
+            errors.append(f"ligne {start + error.line} : quiz incorrect (ligne {start} à "
+                          f"l'ouverture) : {message}")
+    return errors
+
+
 def _depends_on_profile(marker: markers.Marker) -> bool:
     """Whether a marker shows something the quick profile shortens (the chapters'
     figures are the same in both profiles)."""
@@ -251,7 +266,8 @@ def _module(name: str):
 
 def _raise_all(errors: list[str]) -> None:
     if errors:
-        raise PluginError("Marqueurs de résultats invalides :\n  " + "\n  ".join(errors))
+        raise PluginError("Marqueurs de résultats ou quiz invalides :\n  "
+                          + "\n  ".join(errors))
 
 
 def _env_flag(name: str, default: bool) -> bool:

@@ -163,6 +163,31 @@ def find(text: str) -> list[Marker]:
     return found
 
 
+def quiz_fences(text: str) -> Iterator[tuple[int, str]]:
+    """(line of the opening fence, 1-based; its content, dedented) of each ```quiz fence,
+    so that the quizzes can be read before any training (plugin/__init__.py)."""
+    if "quiz" not in text:
+        return
+    lines = text.split("\n")
+    fence, start, indent = None, 0, ""
+    for number, line in enumerate(lines, 1):
+        if fence is None:
+            opening = _FENCE.match(line)
+            if opening and _QUIZ_INFO.match(line, opening.end()):
+                fence, start = opening.group("fence"), number
+                indent = line[: len(line) - len(line.lstrip())]
+            elif opening:
+                fence, start = opening.group("fence"), -number  # another fence: skipped
+            continue
+        closing = _FENCE_END.match(line)
+        if closing and closing.group("fence").startswith(fence):
+            if start > 0:
+                body = lines[start:number - 1]
+                yield start, "\n".join(part[len(indent):] if part.startswith(indent)
+                                       else part.lstrip() for part in body)
+            fence = None
+
+
 def insert_after_title(text: str, block: str) -> str:
     """`text` with `block` after its first level-1 heading (or at the top if none)."""
     lines = text.split("\n")

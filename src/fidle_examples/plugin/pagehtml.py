@@ -21,7 +21,7 @@ _PROFILES = {"full": "« full » (résultats de référence)",
 # --- inline -----------------------------------------------------------------------
 
 def render(marker: Marker, entry, figure_srcs: dict[str, str]) -> str:
-    """The HTML of `marker` for the loaded example `entry` (plugin.loading.Loaded)."""
+    """The HTML of `marker` for the loaded example `entry` (build.loading.Loaded)."""
     result = entry.result
     if marker.kind == "metric":
         return escape(entry.contract.metrics[marker.item].format(result.metrics[marker.item]))
