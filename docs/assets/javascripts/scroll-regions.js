@@ -11,9 +11,30 @@
     ".jp-OutputArea-output pre"         // outputs of notebook cells
   ].join(", ");
 
+  // The later sections of long pages (div.fidle-lazy, content-visibility:
+  // auto) are laid out only near the viewport: measuring an element there
+  // would force their layout. Until its section comes near, a region is
+  // assumed to scroll (reachable, no measure); it is measured then.
+  var near = new Set();
+  var lazy = document.querySelectorAll(".fidle-lazy");
+  if (lazy.length && "IntersectionObserver" in window) {
+    var watcher = new IntersectionObserver(function (entries) {
+      entries.forEach(function (entry) {
+        if (entry.isIntersecting) near.add(entry.target); else near.delete(entry.target);
+      });
+      schedule();
+    }, { rootMargin: "100% 0px" });
+    lazy.forEach(function (el) { watcher.observe(el); });
+  } else {
+    lazy.forEach(function (el) { near.add(el); });
+  }
+
   function update() {
     document.querySelectorAll(SELECTOR).forEach(function (el) {
-      if (el.scrollWidth > el.clientWidth) {
+      var section = el.closest(".fidle-lazy");
+      if (section && !near.has(section)) {
+        if (!el.hasAttribute("tabindex")) el.setAttribute("tabindex", "0");
+      } else if (el.scrollWidth > el.clientWidth) {
         el.setAttribute("tabindex", "0");
       } else if (el.getAttribute("tabindex") === "0") {
         el.removeAttribute("tabindex");
