@@ -34,6 +34,7 @@ class WorkerError(Exception):
 
 
 ENV_WORKERS = "FIDLE_EXAMPLES_WORKERS"
+WORKER_MODULE = "fidle_examples.build.worker"  # what each worker runs (tests fake it)
 # Every job runs with these thread settings, whatever the size of the pool: the same
 # job then gives the same numbers with 1 worker or with N (float sums depend on how
 # the work is split between threads). One thread per worker, one worker per core,
@@ -187,13 +188,14 @@ def run(names: list[str], profile: str, root: Path,
     env["PYTHONUNBUFFERED"] = "1"
     # No .pyc written into src/: `mkdocs serve` watches it and would rebuild once more.
     env["PYTHONDONTWRITEBYTECODE"] = "1"
-    command = [sys.executable, "-m", "fidle_examples.build.worker", "--cache",
+    command = [sys.executable, "-m", WORKER_MODULE, "--cache",
                str(root), "--profile", profile]
     events: queue.Queue = queue.Queue()
     pool: list[_Worker] = []
     for cpu, count, jobs in lanes(names, workers):
         lane = deque(jobs)
-        pool += [_Worker(len(pool) + 1, command, env, events, lane, cpu) for _ in range(count)]
+        for _ in range(count):
+            pool.append(_Worker(len(pool) + 1, command, env, events, lane, cpu))
     running = len(pool)
     try:
         while running:
