@@ -1,10 +1,13 @@
 """Drawing the figures of a site build, several at a time.
 
-The loader and the explorers first say what they need (Batch.add: the drawings missing
-from the figure cache, and what to do with them once drawn); Batch.run then draws them
-all at once, on one process per core (pool.pool_size without GPUs: drawing
-only uses the processor; FIDLE_EXAMPLES_WORKERS overrides it), or in this process when
-that is one.
+The loader and the explorers say what they need (add: the drawings missing from the
+figure cache, and what to do with them once drawn). A Stream draws each group as it
+comes, in a thread of this process: during a cold build, an example's figures are drawn
+as soon as its trainings end, while the others train, never on more processes at once
+than the trainings leave cores for. Batch is the same when everything is known at once
+(a warm build whose figures changed). Drawing runs on one process per core
+(pool.pool_size without GPUs: drawing only uses the processor; FIDLE_EXAMPLES_WORKERS
+overrides it), or in this process when that is one.
 
 A drawing process is started afresh ("spawn", not a copy of this process and of its
 threads): it imports matplotlib and the example modules as they are on disk, as the

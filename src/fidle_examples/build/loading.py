@@ -1,7 +1,9 @@
 """Loading the examples a build needs: from the cache, or trained by the worker pool;
-then their figures, from the figure cache or drawn from the stored result (all those
-of the build at once, on a pool of processes: drawing.py). Errors are the package's
-own (FidleError, in French): the MkDocs plugin, the CLI and the bench all call this."""
+then their figures, from the figure cache or drawn from the stored result (each
+example's as soon as its trainings end, while the others train: drawing.py). Errors are
+the package's own (FidleError, in French): the MkDocs plugin, the CLI and the bench all
+call this. `mkdocs serve` asks first for what is available at once (Loader.available),
+then loads the rest in the background, going on past a failing example (keep_going)."""
 
 from __future__ import annotations
 

@@ -242,11 +242,11 @@ def pending_block(name: str, title: str, profile: str, ready: int, total: int,
     a page, one line after that."""
     nb = frenchfmt.NNBSP
     if not first:
-        return (f'<p class="fidle-pending"><em>Résultat de « {escape(title)} » en cours '
+        return (f'<p class="fidle-pending"><em>Résultat de « {escape(title, quote=False)} » en cours '
                 f"d'entraînement{nb}: il s'affichera ici.</em></p>")
     return ('<div class="admonition note fidle-pending">'
             '<p class="admonition-title">Résultats en cours d\'entraînement</p>'
-            f"<p>L'exemple « {escape(title)} » (<code>{escape(name)}</code>) s'entraîne en "
+            f"<p>L'exemple « {escape(title, quote=False)} » (<code>{escape(name)}</code>) s'entraîne en "
             "arrière-plan. Cette page se rechargera d'elle-même dès que ses figures et ses "
             f"mesures seront prêtes{nb}: rien à faire.</p>"
             f"<p>Avancement{nb}: {progress_text(ready, total)}.</p>"
@@ -263,10 +263,10 @@ def failed_block(name: str, title: str, profile: str, message: str, first: bool)
     nb = frenchfmt.NNBSP
     if not first:
         return (f'<p class="fidle-failed"><em>Pas de résultat{nb}: l\'exemple '
-                f"« {escape(title)} » a échoué (voir plus haut).</em></p>")
+                f"« {escape(title, quote=False)} » a échoué (voir plus haut).</em></p>")
     return ('<div class="admonition failure fidle-failed">'
-            f'<p class="admonition-title">L\'exemple « {escape(title)} » a échoué</p>'
-            f"<p>{escape(message)}</p>"
+            f'<p class="admonition-title">L\'exemple « {escape(title, quote=False)} » a échoué</p>'
+            f"<p>{escape(message, quote=False)}</p>"
             f"<p>Corrigez l'exemple et enregistrez le fichier{nb}: il sera entraîné de nouveau "
             f"et cette page se rechargera. Pour voir l'erreur seule{nb}: "
             f"<code>{escape(run_command(name, profile))}</code></p></div>")
