@@ -153,7 +153,7 @@ class Loader:
         names = [n for n in registry.names() if n in modules]
         grids = {name: explorer_points(modules[name], self.profile) for name in names}
         jobs_of = {n: [n] + [job_line(n, overrides=p) for p in grids[n]] for n in names}
-        found, missing, _ = self._lookup([j for n in names for j in jobs_of[n]], quiet=True)
+        found, missing, _ = self._lookup([j for n in names for j in jobs_of[n]])
         ready = {}
         for name in names:
             if any(j in missing for j in jobs_of[name]):
@@ -185,7 +185,7 @@ class Loader:
         return entry
 
     # --- training results ---------------------------------------------------------
-    def _lookup(self, jobs: list[str], quiet: bool = False):
+    def _lookup(self, jobs: list[str]):
         """({job: (result, key, trained now)} from memory or the cache, the jobs
         missing, {example: fingerprint})."""
         versions = keys.library_versions()
@@ -204,7 +204,7 @@ class Loader:
             key = self.results.key_for(name, where, fingerprints[name])
             result = key and self.results.load(name, where, key)
             if result:
-                if job == name and not quiet:
+                if job == name:
                     log.info("« %s » : résultats relus depuis le cache (entraînement du %s, "
                              "%s).", name, date_of(result), result.device)
                 found[job] = self._memory[memory_key] = (result, key, False)
