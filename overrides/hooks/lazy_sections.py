@@ -58,7 +58,7 @@ def top_level_blocks(body: str) -> list[tuple[int, int, str]]:
     """(start, end, tag) of each top-level element of `body` (HTML that the site's
     Markdown wrote: well-formed); text between elements is not listed. Raises
     ValueError when the tags do not balance."""
-    blocks, depth, start, stack = [], 0, 0, []
+    blocks, start, stack = [], 0, []
     pos = 0
     while True:
         match = _TAG.search(body, pos)

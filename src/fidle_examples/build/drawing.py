@@ -1,10 +1,13 @@
 """Drawing the figures of a site build, several at a time.
 
-The loader and the explorers first say what they need (Batch.add: the drawings missing
-from the figure cache, and what to do with them once drawn); Batch.run then draws them
-all at once, on one process per core (pool.pool_size without GPUs: drawing
-only uses the processor; FIDLE_EXAMPLES_WORKERS overrides it), or in this process when
-that is one.
+The loader and the explorers say what they need (add: the drawings missing from the
+figure cache, and what to do with them once drawn). A Stream draws each group as it
+comes, in a thread of this process: during a cold build, an example's figures are drawn
+as soon as its trainings end, while the others train, never on more processes at once
+than the trainings leave cores for. Batch is the same when everything is known at once
+(a warm build whose figures changed). Drawing runs on one process per core
+(pool.pool_size without GPUs: drawing only uses the processor; FIDLE_EXAMPLES_WORKERS
+overrides it), or in this process when that is one.
 
 A drawing process is started afresh ("spawn", not a copy of this process and of its
 threads): it imports matplotlib and the example modules as they are on disk, as the
@@ -15,13 +18,16 @@ Figures are deterministic (svg.hashsalt): one process or several write the same 
 
 from __future__ import annotations
 
+import collections
 import importlib
 import logging
 import multiprocessing
+import queue
 import signal
 import sys
+import threading
 import time
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -82,22 +88,152 @@ class Batch:
         count = sum(len(tasks) for tasks, _ in groups)
         if not count:
             return
-        if not workers:
-            workers = min(pool.pool_size(count, gpus=False, configured=self.workers),
-                          count // FIGURES_PER_PROCESS)
-        workers = max(1, min(workers, count))
-        started = time.monotonic()
-        if workers == 1:
+        stream = Stream(workers or processes_for(count, self.workers), count=count)
+        try:
             for tasks, done in groups:
-                done({name: _svg(task, _figures().call(task.module, task.function,
-                                                       task.result, task.args))
-                      for name, task in tasks.items()})
-        else:
-            log.info("Figures à dessiner : %d, sur %d processus.", count, workers)
-            _on_pool(groups, workers)
-        log.info("%s en %s (%d processus).",
-                 "1 figure dessinée" if count == 1 else f"{count} figures dessinées",
-                 frenchfmt.duration(time.monotonic() - started), workers)
+                stream.add(tasks, done)
+        finally:
+            stream.close()
+        stream.raise_first()
+
+
+def processes_for(count: int, configured: int | None = None) -> int:
+    """Drawing processes for `count` figures: one per core (FIDLE_EXAMPLES_WORKERS or
+    `configured` overrides it), with FIGURES_PER_PROCESS at least for each."""
+    return max(1, min(pool.pool_size(count, gpus=False, configured=configured),
+                      count // FIGURES_PER_PROCESS))
+
+
+class Stream:
+    """Drawings handed over one example at a time, while others train: a thread of this
+    process draws them as they come, on `processes` fresh processes (or itself, when
+    that is one), never more at once than limit() says (the cores the trainings leave).
+
+    Each group (add) is handed over to its `done` once drawn; a group whose figure fails
+    goes to its `failed` (the error), else the error is kept for raise_first(). close()
+    waits for every drawing."""
+
+    def __init__(self, processes: int, limit: Callable[[], int] | None = None,
+                 count: int | None = None) -> None:
+        self.processes = max(1, processes)
+        self._limit = limit
+        self.count = 0  # drawings handed over
+        self.errors: list[FidleError] = []
+        self._inbox: queue.Queue = queue.Queue()
+        self._groups: dict[int, tuple[dict[str, Task], Done, Callable | None]] = {}
+        self._started = time.monotonic()
+        if self.processes > 1:
+            log.info("Figures à dessiner : %s, sur %d processus.",
+                     count if count is not None else "au fil des entraînements",
+                     self.processes)
+        self._thread = threading.Thread(target=self._loop, name="fidle-drawing", daemon=True)
+        self._thread.start()
+
+    def add(self, tasks: dict[str, Task], done: Done,
+            failed: Callable[[FidleError], None] | None = None) -> None:
+        if not tasks:
+            return
+        group = len(self._groups)
+        self._groups[group] = (dict(tasks), done, failed)
+        self.count += len(tasks)
+        self._inbox.put(("group", group))
+
+    def poke(self) -> None:
+        """limit() may have grown (a training ended): start more drawings."""
+        self._inbox.put(("poke",))
+
+    def close(self, cancel: bool = False) -> None:
+        """Wait until everything added is drawn (or, with `cancel`, only for the
+        drawings in progress); then log how many were drawn."""
+        self._inbox.put(("cancel",) if cancel else ("close",))
+        self._thread.join()
+        if self.count and not cancel:
+            log.info("%s en %s (%d processus).",
+                     "1 figure dessinée" if self.count == 1 else
+                     f"{self.count} figures dessinées",
+                     frenchfmt.duration(time.monotonic() - self._started), self.processes)
+
+    def raise_first(self) -> None:
+        if self.errors:
+            raise self.errors[0]
+
+    # --- the drawing thread ----------------------------------------------------------
+    def _loop(self) -> None:
+        pending: collections.deque[tuple[int, str]] = collections.deque()
+        drawn: dict[int, dict[str, str]] = {}
+        broken: set[int] = set()  # groups that failed: their other drawings are dropped
+        executor: ProcessPoolExecutor | None = None
+        inflight = 0
+        closing = False
+
+        def finish(group: int, name: str, outcome) -> None:
+            if group in broken:
+                return
+            tasks, done, failed = self._groups[group]
+            try:
+                drawn.setdefault(group, {})[name] = _svg(tasks[name], outcome)
+                if len(drawn[group]) == len(tasks):
+                    done({key: drawn[group][key] for key in tasks})
+            except FidleError as error:
+                broken.add(group)
+                if failed is None:
+                    self.errors.append(error)
+                else:
+                    failed(error)
+
+        try:
+            while True:
+                allowed = self.processes if self._limit is None else \
+                    max(1, min(self.processes, self._limit()))
+                while pending and inflight < allowed:
+                    group, name = pending.popleft()
+                    if group in broken:
+                        continue
+                    task = self._groups[group][0][name]
+                    if self.processes == 1:  # here: no process to start
+                        finish(group, name, _figures().call(task.module, task.function,
+                                                            task.result, task.args))
+                        continue
+                    if executor is None:
+                        executor = ProcessPoolExecutor(
+                            self.processes, mp_context=multiprocessing.get_context("spawn"),
+                            initializer=_start_worker)
+                    future = executor.submit(_figures().call, task.module.__name__,
+                                             task.function, task.result, task.args)
+                    inflight += 1
+                    future.add_done_callback(
+                        lambda f, group=group, name=name: self._inbox.put(("drawn", group,
+                                                                           name, f)))
+                if closing and not pending and not inflight:
+                    return
+                try:
+                    message = self._inbox.get(timeout=0.5)
+                except queue.Empty:
+                    continue  # limit() may have grown meanwhile
+                if message[0] == "group":
+                    pending.extend((message[1], name) for name in self._groups[message[1]][0])
+                elif message[0] == "drawn":
+                    inflight -= 1
+                    try:
+                        outcome = _outcome(message[3])
+                    except FidleError as error:  # the pool broke: every group fails
+                        outcome = None
+                        self.errors.append(error)
+                        broken.update(self._groups)
+                    if outcome is not None:
+                        finish(message[1], message[2], outcome)
+                elif message[0] == "close":
+                    closing = True
+                elif message[0] == "cancel":
+                    closing = True
+                    pending.clear()
+                    broken.update(self._groups)
+        except BaseException as error:  # a bug here must not hang close()
+            self.errors.append(error if isinstance(error, FidleError) else FidleError(
+                f"Le dessin des figures a échoué ({error.__class__.__name__} : {error})."))
+        finally:  # an error, or Ctrl-C in `mkdocs serve`: the drawings in progress end
+            if executor is not None:
+                executor.shutdown(wait=True, cancel_futures=True)
 
 
 def _svg(task: Task, outcome: tuple[str | None, str, str]) -> str:
@@ -109,28 +245,6 @@ def _svg(task: Task, outcome: tuple[str | None, str, str]) -> str:
         log.error("Trace de l'erreur de « %s » (%s) :\n%s", task.example, task.function,
                   details.rstrip())
     raise task.failure(why or None)
-
-
-def _on_pool(groups: list[tuple[dict[str, Task], Done]], workers: int) -> None:
-    """Every task on a pool of fresh processes; each group handed over once drawn."""
-    drawn: list[dict[str, str]] = [{} for _ in groups]
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_start_worker)
-    futures: dict[Future, tuple[int, str]] = {}
-    try:
-        for index, (tasks, _) in enumerate(groups):
-            for name, task in tasks.items():
-                future = pool.submit(_figures().call, task.module.__name__, task.function,
-                                     task.result, task.args)
-                futures[future] = (index, name)
-        for future in as_completed(futures):
-            index, name = futures[future]
-            tasks, done = groups[index]
-            drawn[index][name] = _svg(tasks[name], _outcome(future))
-            if len(drawn[index]) == len(tasks):
-                done({name: drawn[index][name] for name in tasks})
-    finally:  # an error, or Ctrl-C in `mkdocs serve`: the drawings in progress end
-        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _outcome(future: Future) -> tuple[str | None, str, str]:

@@ -17,16 +17,12 @@ the key computed once by the process that imported the example.
 from __future__ import annotations
 
 import ast
-import contextlib
 import hashlib
-import importlib.metadata
 import json
-import os
-import platform
 from pathlib import Path
 
 import fidle_examples
-from fidle_examples.core import contract
+from fidle_examples.core import contract, runtime
 
 FORMAT = 3  # bump when the key recipe changes (3: scikit-learn version, helpers run() calls)
 PACKAGE = "fidle_examples"
@@ -123,36 +119,7 @@ def _digest(data) -> str:
 def library_versions() -> dict[str, str]:
     """Same answer as runtime.versions(), read from package metadata without importing
     Keras (seconds saved on every warm build). tests/test_cache.py checks they agree."""
-    backend = _keras_backend()
-    found = {"python": platform.python_version(), "numpy": _dist_version("numpy"),
-             "keras": _dist_version("keras"), "scikit-learn": _dist_version("scikit-learn"),
-             "backend": backend}
-    dists = {"tensorflow": ("tensorflow", "tensorflow-cpu", "tf-nightly"),
-             "jax": ("jax",), "torch": ("torch",)}.get(backend)
-    if dists:
-        found[backend] = _dist_version(*dists)
-    return found
-
-
-def _dist_version(*names: str) -> str:
-    for name in names:
-        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
-            return importlib.metadata.version(name)
-    return "absent"
-
-
-def _keras_backend() -> str:
-    """The backend Keras will pick, by Keras' own rules (env, then keras.json)."""
-    if os.environ.get("KERAS_BACKEND"):
-        return os.environ["KERAS_BACKEND"]
-    home = os.environ.get("KERAS_HOME")
-    if not home:
-        base = os.path.expanduser("~")
-        home = os.path.join(base if os.access(base, os.W_OK) else "/tmp", ".keras")
-    with contextlib.suppress(OSError, ValueError, AttributeError):
-        with open(os.path.join(os.path.expanduser(home), "keras.json"), encoding="utf-8") as f:
-            return json.load(f).get("backend", "tensorflow")
-    return "tensorflow"
+    return runtime.installed_versions()
 
 
 def training_source(path: Path) -> str:

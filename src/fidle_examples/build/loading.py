@@ -1,17 +1,21 @@
 """Loading the examples a build needs: from the cache, or trained by the worker pool;
-then their figures, from the figure cache or drawn from the stored result (all those
-of the build at once, on a pool of processes: drawing.py). Errors are the package's
-own (FidleError, in French): the MkDocs plugin, the CLI and the bench all call this."""
+then their figures, from the figure cache or drawn from the stored result (each
+example's as soon as its trainings end, while the others train: drawing.py). Errors are
+the package's own (FidleError, in French): the MkDocs plugin, the CLI and the bench all
+call this. `mkdocs serve` asks first for what is available at once (Loader.available),
+then loads the rest in the background, going on past a failing example (keep_going)."""
 
 from __future__ import annotations
 
 import inspect
 import logging
 import math
+import threading
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from types import ModuleType
+from typing import Callable
 
 from fidle_examples.core import claims as claims_mod
 from fidle_examples.core import contract as contract_mod
@@ -61,35 +65,129 @@ class Loader:
         # Results already read or trained, kept across the rebuilds of `mkdocs serve`.
         self._memory: dict[tuple, tuple[Result, str, bool]] = {}
 
-    def load(self, modules: dict[str, ModuleType]) -> dict[str, Loaded]:
+    def load(self, modules: dict[str, ModuleType], *, keep_going: bool = False,
+             on_ready: Callable[[str, Loaded], None] | None = None,
+             on_failed: Callable[[str, str], None] | None = None,
+             stop: threading.Event | None = None) -> dict[str, Loaded]:
         """{name: Loaded} for the examples of `modules`, in the registry's order, with
         the points of their explorers (trained on the same pool, in the same call), and
-        their figures (those missing from the cache drawn together, at the end)."""
+        their figures: those missing from the cache are drawn as soon as the example's
+        trainings end, while the others train (drawing.Stream).
+
+        Raises the FidleError of the first failure. With `keep_going` (`mkdocs serve`),
+        a failing example goes to on_failed(name, French message) instead and the others
+        go on; on_ready(name, entry) is called as each example is complete. `stop` set:
+        trainings and drawings end, and pool.Stopped is raised."""
         names = [n for n in registry.names() if n in modules]
         grids = {name: explorer_points(modules[name], self.profile) for name in names}
-        jobs = names + [job_line(n, overrides=p) for n in names for p in grids[n]]
-        found = self._results(jobs)
-        loaded, batch = {}, drawing.Batch(self.workers)
+        jobs_of = {n: [n] + [job_line(n, overrides=p) for p in grids[n]] for n in names}
+        found, missing, fingerprints = self._lookup([j for n in names for j in jobs_of[n]])
+        failed: dict[str, str] = {}
+        loaded: dict[str, Loaded] = {}
+
+        def fail(name: str, message: str) -> None:
+            if name in failed:
+                return
+            failed[name] = message
+            if not keep_going:
+                raise FidleError(message)
+            log.error("%s", message)
+            if on_failed:
+                on_failed(name, message)
+
+        def assemble(name: str, figures: _Figures) -> None:
+            try:
+                loaded[name] = self._assemble(name, modules[name], found, grids[name], figures)
+            except FidleError as error:
+                fail(name, str(error))
+                return
+            except Exception as error:  # a bug in a claim or an explorer hook
+                if not keep_going:
+                    raise
+                fail(name, f"L'exemple « {name} » n'a pas pu être affiché "
+                           f"({error.__class__.__name__} : {error}).")
+                return
+            figures.seal()
+
+        def figures_of(name: str) -> _Figures:
+            def ready():
+                if on_ready and name not in failed:
+                    on_ready(name, loaded[name])
+            return _Figures(ready, (lambda error: fail(name, str(error))) if keep_going
+                            else None)
+
+        waiting = [n for n in names if any(j in missing for j in jobs_of[n])]
+        collected = {n: figures_of(n) for n in names if n not in waiting}
+        for name, drawn in collected.items():
+            assemble(name, drawn)
+        count = sum(f.count for f in collected.values())
+        if not missing:  # everything known now: drawn together, as many processes as it takes
+            stream = drawing.Stream(drawing.processes_for(count, self.workers), count=count)
+        else:
+            expected = count + sum(_expected_figures(modules[n], self.profile) for n in waiting)
+            trainers = pool.pool_size(len(missing), configured=self.workers)
+            left = [len(missing)]  # trainings not ended yet
+
+            def spare_cores() -> int:  # drawing waits for the cores the trainings leave
+                return pool.cores() - min(trainers, left[0])
+
+            stream = drawing.Stream(drawing.processes_for(expected, self.workers),
+                                    limit=spare_cores)
+        try:
+            for figures in collected.values():
+                figures.attach(stream)
+            if missing:
+                self._train(missing, fingerprints, found, jobs_of, waiting, trainers, left,
+                            stream, assemble, figures_of, fail, failed, keep_going, stop)
+        except BaseException:
+            stream.close(cancel=True)
+            raise
+        stream.close()
+        if not keep_going:
+            stream.raise_first()
+        return {n: loaded[n] for n in names if n in loaded and n not in failed}
+
+    def available(self, modules: dict[str, ModuleType]) -> dict[str, Loaded]:
+        """The examples of `modules` whose results and figures are all in the cache (or
+        in memory) now: nothing is trained or drawn (`mkdocs serve` shows them at once)."""
+        names = [n for n in registry.names() if n in modules]
+        grids = {name: explorer_points(modules[name], self.profile) for name in names}
+        jobs_of = {n: [n] + [job_line(n, overrides=p) for p in grids[n]] for n in names}
+        found, missing, _ = self._lookup([j for n in names for j in jobs_of[n]])
+        ready = {}
         for name in names:
-            result, key, fresh = found[name]
-            module = modules[name]
-            contract = contract_mod.read(module)
-            ref = self._reference(name)
-            self._figures(name, module, result, key, contract, ref, batch)
-            verdicts = claims_mod.evaluate_all(module, contract, result)
-            entry = Loaded(result, key, fresh, contract, ref, verdicts)
-            for point in grids[name]:
-                point_result, point_key, _ = found[job_line(name, overrides=point)]
-                entry.points.append((point, point_result, point_key))
-            if getattr(module, "EXPLORER", None) is not None:
-                explorer.prepare(entry, module, self.results, self.profile, batch)
-            loaded[name] = entry
-        batch.run()
-        return loaded
+            if any(j in missing for j in jobs_of[name]):
+                continue
+            figures = _Figures(lambda: None, None)
+            try:
+                entry = self._assemble(name, modules[name], found, grids[name], figures)
+            except FidleError:
+                continue  # load() will say why
+            if not figures.count:
+                ready[name] = entry
+        return ready
+
+    def _assemble(self, name: str, module: ModuleType, found: dict, grid: list[dict],
+                  figures: "_Figures") -> Loaded:
+        """The Loaded of an example whose trainings are all in `found`; its figures read
+        from the cache, or handed to `figures` to draw."""
+        result, key, fresh = found[name]
+        contract = contract_mod.read(module)
+        ref = self._reference(name)
+        self._figures(name, module, result, key, contract, ref, figures)
+        verdicts = claims_mod.evaluate_all(module, contract, result)
+        entry = Loaded(result, key, fresh, contract, ref, verdicts)
+        for point in grid:
+            point_result, point_key, _ = found[job_line(name, overrides=point)]
+            entry.points.append((point, point_result, point_key))
+        if getattr(module, "EXPLORER", None) is not None:
+            explorer.prepare(entry, module, self.results, self.profile, figures)
+        return entry
 
     # --- training results ---------------------------------------------------------
-    def _results(self, jobs: list[str]) -> dict[str, tuple[Result, str, bool]]:
-        """{job: (result, key, trained now)}, from the cache or trained."""
+    def _lookup(self, jobs: list[str]):
+        """({job: (result, key, trained now)} from memory or the cache, the jobs
+        missing, {example: fingerprint})."""
         versions = keys.library_versions()
         fingerprints = {}
         found, missing = {}, []
@@ -112,44 +210,68 @@ class Loader:
                 found[job] = self._memory[memory_key] = (result, key, False)
             else:
                 missing.append(job)
-        if missing:
-            found.update(self._train(missing, fingerprints))
-        return found
+        return found, missing, fingerprints
 
-    def _train(self, jobs: list[str], fingerprints: dict[str, str]):
-        workers = pool.pool_size(len(jobs), configured=self.workers)
+    def _train(self, jobs, fingerprints, found, jobs_of, waiting, workers, left, stream,
+               assemble, figures_of, fail, failed, keep_going, stop) -> None:
+        """Train `jobs` on the worker pool; each example of `waiting` is assembled (its
+        figures handed to `stream`) as soon as its last training ends."""
         log.info("Entraînements à faire (profil %s, %d processus) : %s. Cache : %s",
                  self.profile, workers, ", ".join(jobs), self.results.root)
-        done: dict[str, dict] = {}
         order = sorted(jobs, key=lambda j: -registry.get(parse(j)[0]).cost_s)
-        try:
-            pool.run(order, self.profile, self.results.root, _EventLogger(done),
-                            on_output=lambda line: log.debug("  %s", line), workers=workers)
-        except pool.WorkerError as error:
-            if error.details:  # a bug rather than a FidleError: the traceback helps
-                log.error("Trace de l'erreur de « %s » :\n%s", error.example, error.details)
-            message = str(error).rstrip()
-            raise FidleError(
-                f"L'exemple « {error.example} » a échoué pendant la construction du site : "
-                f"{message}{'' if message.endswith('.') else '.'} Aucune figure ni aucun "
-                "résultat ancien n'est affiché à la place.") from None
-        found = {}
-        for job in jobs:
+        todo = {n: {j for j in jobs_of[n] if j in jobs} for n in waiting}
+
+        def on_done(event: dict) -> None:
+            job = event["example"]
+            left[0] -= 1
+            stream.poke()
             name, seed, overrides = parse(job)
             where = slot(self.profile, seed, overrides)
-            key = done[job]["key"]
+            key = event["key"]
             result = self.results.load(name, where, key)
             if result is None:
-                raise FidleError(
-                    f"Le résultat de « {job} » vient d'être calculé mais est illisible dans "
-                    f"« {self.results.entry(name, where, key)} » (une autre "
-                    "construction l'a peut-être supprimé). Relancez la construction.")
-            found[job] = (result, key, done[job]["trained"])
+                fail(name, f"Le résultat de « {job} » vient d'être calculé mais est illisible "
+                           f"dans « {self.results.entry(name, where, key)} » (une autre "
+                           "construction l'a peut-être supprimé). Relancez la construction.")
+                return
+            found[job] = (result, key, event["trained"])
             # Remember it only if it is the entry of the code this build fingerprinted.
             if self.results.key_for(name, where, fingerprints[name]) == key:
                 self._memory[(self.results.root, job, self.profile,
                               fingerprints[name])] = found[job]
-        return found
+            todo[name].discard(job)
+            if not todo[name] and name not in failed:
+                figures = figures_of(name)
+                assemble(name, figures)
+                figures.attach(stream)
+
+        def on_error(event: dict) -> None:
+            job, details = event["example"], event.get("details", "")
+            left[0] -= 1
+            stream.poke()
+            name = parse(job)[0]
+            if details:  # a bug rather than a FidleError: the traceback helps
+                log.error("Trace de l'erreur de « %s » :\n%s", job, details)
+            fail(name, _failure_message(job, event["message"]))
+
+        def on_event(event: dict) -> None:
+            if stream.errors:  # a figure failed: the build stops here
+                stream.raise_first()
+            if event["event"] == "error":
+                on_error(event)
+                return
+            _EventLogger()(event)
+            if event["event"] == "done":
+                on_done(event)
+
+        try:
+            pool.run(order, self.profile, self.results.root, on_event,
+                     on_output=lambda line: log.debug("  %s", line), workers=workers,
+                     keep_going=keep_going, stop=stop)
+        except pool.WorkerError as error:
+            if error.details:  # a bug rather than a FidleError: the traceback helps
+                log.error("Trace de l'erreur de « %s » :\n%s", error.example, error.details)
+            raise FidleError(_failure_message(error.example, str(error))) from None
 
     # --- figures and reference ----------------------------------------------------
     def _reference(self, name: str) -> reference.Reference | None:
@@ -164,7 +286,7 @@ class Loader:
         return ref
 
     def _figures(self, name, module, result: Result, key: str, contract,
-                 ref: reference.Reference | None, batch: drawing.Batch) -> None:
+                 ref: reference.Reference | None, batch) -> None:
         """result.figures: from the figure cache, or once `batch` has drawn them. A
         figure function that takes `reference` is handed the committed reference (its
         band drawn behind the run's curve), which is then part of the figure key."""
@@ -194,11 +316,76 @@ class Loader:
         batch.add(tasks, drawn)
 
 
-class _EventLogger:
-    """Logs the workers' events; records the `done` ones into `done`."""
+def _failure_message(job: str, message: str) -> str:
+    message = message.rstrip()
+    return (f"L'exemple « {parse(job)[0]} » a échoué pendant la construction du site : "
+            f"{message}{'' if message.endswith('.') else '.'} Aucune figure ni aucun "
+            "résultat ancien n'est affiché à la place.")
 
-    def __init__(self, done: dict[str, dict]):
-        self.done = done
+
+def _expected_figures(module: ModuleType, profile: str) -> int:
+    """At most how many drawings an example needs (its explorer's states included)."""
+    count = len(contract_mod.read(module).figures)
+    view = getattr(module, "EXPLORER", None)
+    if view is not None:
+        figures = view.figures
+        count += len(explorer.grid(view, profile)) * len(figures)
+    return count
+
+
+class _Figures:
+    """The drawings of one example: handed to the stream once it exists (attach), and
+    `ready()` called once every group is drawn and seal() has said none will follow."""
+
+    def __init__(self, ready: Callable[[], None],
+                 failed: Callable[[FidleError], None] | None):
+        self._ready, self._failed = ready, failed
+        self._lock = threading.Lock()
+        self._stream: drawing.Stream | None = None
+        self._backlog: list[tuple[dict, Callable]] = []
+        self._left = 0
+        self._sealed = False
+        self.count = 0  # drawings asked for
+
+    def add(self, tasks: dict, done: Callable[[dict[str, str]], None]) -> None:
+        if not tasks:
+            return
+        self.count += len(tasks)
+
+        def drawn(svgs: dict[str, str]) -> None:
+            done(svgs)
+            self._one_less()
+
+        with self._lock:
+            self._left += 1
+            if self._stream is None:
+                self._backlog.append((tasks, drawn))
+                return
+        self._stream.add(tasks, drawn, self._failed)
+
+    def attach(self, stream: drawing.Stream) -> None:
+        with self._lock:
+            self._stream, backlog, self._backlog = stream, self._backlog, []
+        for tasks, drawn in backlog:
+            stream.add(tasks, drawn, self._failed)
+
+    def seal(self) -> None:
+        with self._lock:
+            self._sealed = True
+            complete = self._left == 0
+        if complete:
+            self._ready()
+
+    def _one_less(self) -> None:
+        with self._lock:
+            self._left -= 1
+            complete = self._sealed and self._left == 0
+        if complete:
+            self._ready()
+
+
+class _EventLogger:
+    """Logs the workers' events."""
 
     def __call__(self, event: dict) -> None:
         name, kind = event["example"], event["event"]
@@ -220,7 +407,6 @@ class _EventLogger:
         elif kind == "warning":
             log.warning("%s« %s » : %s", worker, name, event["message"])
         elif kind == "done":
-            self.done[name] = event
             if event["trained"]:
                 log.info("%s« %s » : entraîné en %s sur %s.", worker, name,
                          frenchfmt.duration(event["duration_s"]), event["device"])

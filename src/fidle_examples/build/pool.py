@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Callable
 
 from fidle_examples.build import keys
+from fidle_examples.build.jobs import parse
 from fidle_examples.build.worker import EVENT_PREFIX
 
 
@@ -33,6 +34,7 @@ class WorkerError(Exception):
 
 
 ENV_WORKERS = "FIDLE_EXAMPLES_WORKERS"
+WORKER_MODULE = "fidle_examples.build.worker"  # what each worker runs (tests fake it)
 # Every job runs with these thread settings, whatever the size of the pool: the same
 # job then gives the same numbers with 1 worker or with N (float sums depend on how
 # the work is split between threads). One thread per worker, one worker per core,
@@ -84,30 +86,61 @@ def visible_gpus() -> list[str]:
     return found
 
 
-def worker_env(number: int, env: dict[str, str]) -> dict[str, str]:
+def worker_env(number: int, env: dict[str, str], cpu: bool = False) -> dict[str, str]:
     """The environment of worker `number` (from 1): on a GPU machine, the next of the
     parent's visible devices, its memory taken as needed (TensorFlow and JAX otherwise
-    map nearly all of it in every process); else one thread (THREAD_ENV)."""
+    map nearly all of it in every process); else, or for a CPU worker (`cpu`: the jobs
+    of examples without Keras), one thread (THREAD_ENV) and no GPU."""
     env = dict(env)
     gpus = visible_gpus()
-    if gpus:
+    if gpus and not cpu:
         env["CUDA_VISIBLE_DEVICES"] = gpus[(number - 1) % len(gpus)]
         env.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")
         env.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
     else:
+        if gpus:
+            env["CUDA_VISIBLE_DEVICES"] = ""  # hides them all: nothing of it is for a GPU
         env.update(THREAD_ENV)
     return env
 
 
+def uses_keras(job_: str) -> bool:
+    from fidle_examples.core import registry
+
+    return registry.get(parse(job_)[0]).uses_keras
+
+
+def lanes(names: list[str], workers: int) -> list[tuple[bool, int, list[str]]]:
+    """[(cpu, processes, jobs)]: how `names` are shared between workers. Without GPUs,
+    one lane of `workers` CPU workers for every job, in order. With GPUs, `workers`
+    GPU workers for the jobs of Keras examples, and CPU workers beside them for the
+    others (NumPy, scikit-learn: a GPU would compute nothing of theirs, and their
+    numbers must come from the same thread settings as on any machine)."""
+    if not visible_gpus():
+        return [(True, max(1, min(workers, len(names))), list(names))] if names else []
+    keras_jobs = [n for n in names if uses_keras(n)]
+    others = [n for n in names if not uses_keras(n)]
+    found = []
+    if keras_jobs:
+        found.append((False, max(1, min(workers, len(keras_jobs))), keras_jobs))
+    if others:
+        spare = max(1, cores() - len(visible_gpus()))
+        found.append((True, min(spare, len(others)), others))
+    return found
+
+
 class _Worker:
-    def __init__(self, number: int, command: list[str], env: dict, events: queue.Queue):
-        env = worker_env(number, env)
+    def __init__(self, number: int, command: list[str], env: dict, events: queue.Queue,
+                 lane: deque, cpu: bool):
         self.number = number
+        self.lane = lane  # the jobs this worker may take
+        self.cpu = cpu
         self.current: str | None = None
         self.tail: deque[str] = deque(maxlen=30)
         self.process = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            stdin=subprocess.PIPE, text=True, encoding="utf-8", errors="replace", env=env)
+            stdin=subprocess.PIPE, text=True, encoding="utf-8", errors="replace",
+            env=worker_env(number, env, cpu=cpu))
         self.reader = threading.Thread(target=self._read, args=(events,), daemon=True)
         self.reader.start()
 
@@ -134,13 +167,20 @@ class _Worker:
         self.process.wait()
 
 
+class Stopped(Exception):
+    """pool.run was asked to stop (`mkdocs serve` ending)."""
+
+
 def run(names: list[str], profile: str, root: Path,
         on_event: Callable[[dict], None], on_output: Callable[[str], None],
-        workers: int = 1) -> None:
-    """Train `names` (in this order, longest first) on a pool of `workers` processes;
-    call on_event for each event, on_output for other lines. Raises WorkerError when
-    an example fails (or a worker dies); the other workers are then stopped, and the
-    entries already written stay in the cache."""
+        workers: int = 1, keep_going: bool = False,
+        stop: threading.Event | None = None) -> None:
+    """Train `names` (in this order, longest first) on a pool of `workers` processes
+    (plus CPU workers beside GPU ones: lanes()); call on_event for each event, on_output
+    for other lines. Raises WorkerError when an example fails (or a worker dies); the
+    other workers are then stopped, and the entries already written stay in the cache.
+    With `keep_going` (`mkdocs serve`), a failure is an "error" event instead, and a
+    fresh worker takes the failed one's place. Raises Stopped once `stop` is set."""
     env = dict(os.environ)
     # The child must import this very package, wherever it was imported from.
     here = str(keys.package_dir().parent)
@@ -148,21 +188,38 @@ def run(names: list[str], profile: str, root: Path,
     env["PYTHONUNBUFFERED"] = "1"
     # No .pyc written into src/: `mkdocs serve` watches it and would rebuild once more.
     env["PYTHONDONTWRITEBYTECODE"] = "1"
-    command = [sys.executable, "-m", "fidle_examples.build.worker", "--cache",
+    command = [sys.executable, "-m", WORKER_MODULE, "--cache",
                str(root), "--profile", profile]
-    pending = deque(names)
     events: queue.Queue = queue.Queue()
-    pool = [_Worker(i + 1, command, env, events) for i in range(max(1, min(workers, len(names))))]
+    pool: list[_Worker] = []
+    for cpu, count, jobs in lanes(names, workers):
+        lane = deque(jobs)
+        for _ in range(count):
+            pool.append(_Worker(len(pool) + 1, command, env, events, lane, cpu))
     running = len(pool)
     try:
         while running:
-            worker, line = events.get()
+            try:
+                worker, line = events.get(timeout=0.2 if stop else None)
+            except queue.Empty:
+                if stop.is_set():
+                    raise Stopped() from None
+                continue
             if line is None:
                 code = worker.process.wait()
                 running -= 1
                 if code and worker.current is not None:
-                    raise WorkerError(worker.current, "le processus d'entraînement s'est "
-                                      f"arrêté (code {code}).", "\n".join(worker.tail))
+                    error = WorkerError(worker.current, "le processus d'entraînement s'est "
+                                        f"arrêté (code {code}).", "\n".join(worker.tail))
+                    if not keep_going:
+                        raise error
+                    on_event({"event": "error", "example": error.example,
+                              "message": str(error), "details": error.details,
+                              "worker": worker.number})
+                if keep_going and worker.lane:  # a fresh process for the jobs left
+                    pool.append(_Worker(worker.number, command, env, events, worker.lane,
+                                        worker.cpu))
+                    running += 1
                 continue
             if not line.startswith(EVENT_PREFIX):
                 worker.tail.append(line)
@@ -171,14 +228,19 @@ def run(names: list[str], profile: str, root: Path,
             event = json.loads(line[len(EVENT_PREFIX):])
             event["worker"] = worker.number
             if event["event"] == "error":
-                raise WorkerError(event["example"], event["message"], event.get("details", ""))
+                if not keep_going:
+                    raise WorkerError(event["example"], event["message"],
+                                      event.get("details", ""))
+                worker.current = None  # reported: its exit says nothing more
+                on_event(event)
+                continue
             if event["event"] in ("ready", "done"):
+                # The next job first: what on_event does (drawing) overlaps with it.
+                worker.give(worker.lane.popleft() if worker.lane else None)
                 if event["event"] == "done":
                     on_event(event)
-                worker.give(pending.popleft() if pending else None)
                 continue
             on_event(event)
     finally:  # an error, or Ctrl-C in `mkdocs serve`: do not leave workers behind
         for worker in pool:
             worker.kill()  # already ended on success: this only reaps it
-

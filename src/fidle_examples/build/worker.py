@@ -25,6 +25,11 @@ def _emit(event: str, example: str, **data) -> None:
     sys.stdout.flush()
 
 
+def imported_frameworks() -> list[str]:
+    """The deep-learning libraries this process has imported (none for NumPy jobs)."""
+    return [name for name in ("keras", "tensorflow", "jax", "torch") if name in sys.modules]
+
+
 def ensure(job_: str, profile: str, results: ResultsCache) -> None:
     """Make sure the cache holds the entry of `job_` for the code on disk now."""
     from fidle_examples.core import runner
@@ -61,7 +66,7 @@ def ensure(job_: str, profile: str, results: ResultsCache) -> None:
         result.profile = profile
         results.store(name, profile_slot, key, fingerprint, result)
         _emit("done", job_, key=key, trained=True, duration_s=result.duration_s,
-              device=result.device)
+              device=result.device, frameworks=imported_frameworks())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,6 +25,9 @@ class ExampleSpec:
     # Rough full-profile duration on a 2-core CPU, seconds: the build schedules the
     # longest first. The pages show the measured duration, never this estimate.
     cost_s: float = 1.0
+    # Whether its code imports Keras. The others (NumPy, scikit-learn) never import it
+    # (seconds saved per process) and run on the build's CPU workers, even beside GPUs.
+    uses_keras: bool = True
 
     def load(self) -> ModuleType:
         return importlib.import_module(f"fidle_examples.examples.{self.module}")
@@ -39,17 +42,17 @@ EXAMPLES: tuple[ExampleSpec, ...] = (
     ExampleSpec("linear-regression", "linear_regression", "LINR1",
                 "Régression linéaire par calcul direct", "exemples/regression-lineaire.md",
                 "retrouver une droite dans un nuage de points par un calcul direct, "
-                "l'équation normale", cost_s=0.1),
+                "l'équation normale", cost_s=0.1, uses_keras=False),
     ExampleSpec("gradient-descent", "gradient_descent", "GRAD1",
                 "Descente de gradient : par lot complet, stochastique, par mini-lots",
                 "exemples/descente-de-gradient.md",
                 "le même problème résolu pas à pas ; lot complet, stochastique et mini-lots "
-                "comparés", cost_s=1),
+                "comparés", cost_s=1, uses_keras=False),
     ExampleSpec("polynomial-regression", "polynomial_regression", "POLR1",
                 "Régression polynomiale : sous- et sur-apprentissage",
                 "exemples/regression-polynomiale.md",
                 "sous-apprentissage et sur-apprentissage selon le degré du polynôme ; rôle "
-                "du jeu de validation", cost_s=0.5),
+                "du jeu de validation", cost_s=0.5, uses_keras=False),
     ExampleSpec("logistic-regression", "logistic_regression", "LOGR1",
                 "Régression logistique : un neurone artificiel",
                 "exemples/regression-logistique.md",
@@ -89,7 +92,7 @@ EXAMPLES: tuple[ExampleSpec, ...] = (
     ExampleSpec("course-figures", "course_figures", "COURS",
                 "Les figures des chapitres du cours", "cours/introduction.md",
                 "fonctions d'activation, surfaces de perte, XOR, softmax…",
-                CHAPTER_FIGURES, cost_s=1),
+                CHAPTER_FIGURES, cost_s=1, uses_keras=False),
 )
 
 _BY_NAME = {spec.name: spec for spec in EXAMPLES}

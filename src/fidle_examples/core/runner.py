@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import random
 import shutil
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from fidle_examples.core import config as config_mod
 from fidle_examples.core import contract, figures, registry, runtime
@@ -40,7 +43,12 @@ def execute(spec, module, config, profile: str, output: Path | None = None,
     """Train; check the result against the example's contract; draw the figures when
     `draw` (the site build draws them apart, from the cached result)."""
     declared = contract.read(module)
-    runtime.set_seed(config.seed)
+    keras = spec.uses_keras
+    if keras:
+        runtime.set_seed(config.seed)
+    else:  # NumPy and scikit-learn: importing Keras to seed it costs seconds, gives nothing
+        random.seed(config.seed)
+        np.random.seed(config.seed)
     workdir = Path(tempfile.mkdtemp(prefix=f"fidle-{spec.name}-"))
     ctx = RunContext(example=spec.name, verbose=verbose, workdir=workdir,
                      progress=list(progress or []))
@@ -62,7 +70,8 @@ def execute(spec, module, config, profile: str, output: Path | None = None,
         result, example=spec.name, title=spec.title, profile=profile,
         config=dataclasses.asdict(config), seed=config.seed,
         duration_s=time.perf_counter() - started,
-        device=runtime.device_description(), versions=runtime.versions(),
+        device=runtime.device_description() if keras else runtime.processor_description(),
+        versions=runtime.versions(keras=keras),
         date=dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds"))
     if draw:
         result.figures = figures.draw(module, result)

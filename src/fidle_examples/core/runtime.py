@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import importlib.metadata
+import json
+import os
 import platform
 import random
 import sys
@@ -68,6 +69,12 @@ def _cpu_description() -> str:
     return f"CPU ({cores} cœurs{suffix})"
 
 
+def processor_description() -> str:
+    """"processeur (2 cœurs, ...)": where a NumPy or scikit-learn example runs, on any
+    machine (a GPU beside it computes nothing of theirs)."""
+    return "processeur" + _cpu_description().removeprefix("CPU")
+
+
 def _gpu_names(backend: str) -> list[str]:
     """Names of the GPUs the Keras backend can train on (empty on a CPU machine)."""
     if backend == "tensorflow":
@@ -103,15 +110,55 @@ def uses_gpu() -> bool:
     return not device_description().startswith("CPU")
 
 
-def versions() -> dict[str, str]:
-    """Versions that decide the numbers of a run (they are part of the cache key)."""
-    import keras
+def versions(keras: bool = True) -> dict[str, str]:
+    """Versions that decide the numbers of a run (they are part of the cache key). A run
+    without Keras (keras=False) reads the same answer from package metadata: importing
+    Keras to name its version would cost seconds."""
+    if not keras:
+        return installed_versions()
+    import keras as keras_module
 
     backend = backend_name()
     found = {"python": platform.python_version(), "numpy": np.__version__,
-             "keras": keras.__version__,
+             "keras": keras_module.__version__,
              "scikit-learn": importlib.metadata.version("scikit-learn"), "backend": backend}
     module = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}.get(backend)
     if module:
         found[backend] = __import__(module).__version__
     return found
+
+
+def installed_versions() -> dict[str, str]:
+    """Same answer as versions(), read from package metadata without importing Keras
+    (also the build's training keys: build/keys.py). tests/test_cache.py checks they
+    agree."""
+    backend = _keras_backend()
+    found = {"python": platform.python_version(), "numpy": _dist_version("numpy"),
+             "keras": _dist_version("keras"), "scikit-learn": _dist_version("scikit-learn"),
+             "backend": backend}
+    dists = {"tensorflow": ("tensorflow", "tensorflow-cpu", "tf-nightly"),
+             "jax": ("jax",), "torch": ("torch",)}.get(backend)
+    if dists:
+        found[backend] = _dist_version(*dists)
+    return found
+
+
+def _dist_version(*names: str) -> str:
+    for name in names:
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+            return importlib.metadata.version(name)
+    return "absent"
+
+
+def _keras_backend() -> str:
+    """The backend Keras will pick, by Keras' own rules (env, then keras.json)."""
+    if os.environ.get("KERAS_BACKEND"):
+        return os.environ["KERAS_BACKEND"]
+    home = os.environ.get("KERAS_HOME")
+    if not home:
+        base = os.path.expanduser("~")
+        home = os.path.join(base if os.access(base, os.W_OK) else "/tmp", ".keras")
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        with open(os.path.join(os.path.expanduser(home), "keras.json"), encoding="utf-8") as f:
+            return json.load(f).get("backend", "tensorflow")
+    return "tensorflow"

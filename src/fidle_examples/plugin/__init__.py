@@ -6,6 +6,13 @@ The events only; each job has its module:
   from the cache or train it on a pool of worker processes and draw its figures
   apart (the build/ layer: build/loading.py), all before MkDocs empties site_dir,
   so that a failure keeps the previous site;
+- during `mkdocs serve` (on_startup says so), on_pre_build waits for nothing: the
+  pages show the examples already in the cache, and a placeholder for the others
+  (which example, how many are ready, the command that trains it), which train on the
+  same pool in a background thread; each example whose results and figures arrive
+  marks a file that MkDocs' live-reload server watches (on_serve), so that the site
+  is rebuilt and the browsers reload; a failing example shows its French error on its
+  pages and in the terminal, and is trained again once its code changes;
 - on_files: add the figures as generated files (nothing is written under docs/);
 - on_page_markdown: replace the markers with figures, tables, numbers, ranges,
   claims and the provenance box (pagehtml.py). Blocks go through Markdown as a
@@ -22,9 +29,15 @@ The events only; each job has its module:
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import logging
 import os
 import secrets
+import shutil
+import tempfile
+import threading
+import time
 from pathlib import Path
 
 from mkdocs.config import config_options as c
@@ -34,10 +47,11 @@ from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files, get_files
 from mkdocs.utils import get_relative_url
 
+from fidle_examples.core import config as config_mod
 from fidle_examples.core import reference, registry
 from fidle_examples.core.config import PROFILES
 from fidle_examples.core.errors import FidleError
-from fidle_examples.build import explorer
+from fidle_examples.build import explorer, keys, pool
 from fidle_examples.build.loading import Loaded, Loader
 from fidle_examples.build.storage import DEFAULT_DIR, ResultsCache, default_root
 from fidle_examples.plugin import checks, markers, pagehtml, quiz
@@ -69,9 +83,37 @@ class FidleExamplesPlugin(BasePlugin[_Options]):
         self._profile = "full"
         self._project = Path.cwd()
         self._loader: Loader | None = None
+        # `mkdocs serve`: pages first, trainings behind (on_pre_build, _serve).
+        self._serving = False
+        self._signal_dir: Path | None = None
+        self._background: threading.Thread | None = None
+        self._busy = False  # the background thread has not handed over its last result
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._failed: dict[str, tuple[str, str]] = {}  # name -> (fingerprint, message)
+        self._waiting: dict[str, str | None] = {}  # name -> None (training) or its error
+        self._progress = (0, 0)  # examples ready, examples the pages use
+        self._todo: dict = {}  # what the background thread is to train after this build
 
     def on_startup(self, *, command, dirty):
-        pass  # its presence makes MkDocs keep this instance (and its memory) in serve
+        # Its presence also makes MkDocs keep this instance (and its memory) in serve.
+        self._serving = command == "serve"
+
+    def on_serve(self, server, config, builder):
+        """A folder the live-reload server watches: marking a file in it when results
+        arrive rebuilds the site and reloads the browsers, as an edited page does."""
+        if self._serving:
+            self._signal_dir = Path(tempfile.mkdtemp(prefix="fidle-serve-"))
+            server.watch(str(self._signal_dir))
+        return server
+
+    def on_shutdown(self):
+        self._stop.set()
+        background = self._background
+        if background is not None:
+            background.join(timeout=30)  # its workers are killed within a second
+        if self._signal_dir is not None:
+            shutil.rmtree(self._signal_dir, ignore_errors=True)
 
     # --- settings -----------------------------------------------------------------
     def on_config(self, config):
@@ -107,11 +149,92 @@ class FidleExamplesPlugin(BasePlugin[_Options]):
         if not self._active:
             return
         modules = self._checked_modules(get_files(config))
+        self._waiting = {}
         try:
-            self._loaded = self._loader.load(modules)
+            self._loaded = (self._serve(modules) if self._serving
+                            else self._loader.load(modules))
         except FidleError as error:
             raise PluginError(str(error)) from None
         self._report_claims()
+
+    # --- `mkdocs serve`: pages first, trainings behind --------------------------------
+    def _serve(self, modules: dict) -> dict[str, Loaded]:
+        """The examples ready now; the others are trained and drawn by a background
+        thread (one at a time: the next rebuild starts one for what is still missing)."""
+        ready = self._loader.available(modules)
+        missing = [name for name in modules if name not in ready]
+        with self._lock:
+            for name in missing:
+                failure = self._failed.get(name)
+                if failure and failure[0] == self._fingerprint(name):
+                    self._waiting[name] = failure[1]  # same code: the same failure
+                else:
+                    self._failed.pop(name, None)
+                    self._waiting[name] = None
+            self._todo = {n: modules[n] for n in missing if self._waiting[n] is None}
+        self._progress = (len(ready), len(modules))
+        return ready
+
+    def on_post_build(self, config):
+        """`mkdocs serve`: the trainings start once the pages are written, so that they
+        do not slow the first build down (the server answers right after it)."""
+        with self._lock:
+            todo, self._todo = self._todo, {}
+            start = bool(todo) and not self._busy
+            if start:
+                self._busy = True
+        if start:
+            ready, total = self._progress
+            log.info("Pages servies sans attendre : %d/%d exemples prêts ; %s en arrière-plan "
+                     "(profil %s), et chaque page se rechargera d'elle-même à l'arrivée de "
+                     "ses résultats.", ready, total,
+                     f"« {next(iter(todo))} » s'entraîne" if len(todo) == 1 else
+                     f"les {len(todo)} autres s'entraînent", self._profile)
+            self._background = threading.Thread(target=self._train_behind, args=(todo,),
+                                                name="fidle-serve", daemon=True)
+            self._background.start()
+
+    def _train_behind(self, modules: dict) -> None:
+        def ready(name: str, entry: Loaded) -> None:
+            log.info("« %s » : résultats prêts, les pages qui les montrent vont se recharger.",
+                     name)
+            self._signal()
+
+        def failed(name: str, message: str) -> None:
+            with self._lock:
+                self._failed[name] = (self._fingerprint(name), message)
+            self._signal()
+
+        try:
+            self._loader.load(modules, keep_going=True, on_ready=ready, on_failed=failed,
+                              stop=self._stop)
+        except pool.Stopped:
+            return
+        except Exception as error:  # the cache unwritable, say: every page must say it
+            message = (str(error) if isinstance(error, FidleError) else
+                       f"{error.__class__.__name__} : {error}")
+            log.error("Entraînement en arrière-plan interrompu : %s", message)
+            with self._lock:
+                for name in modules:
+                    self._failed.setdefault(name, (self._fingerprint(name), message))
+        finally:
+            with self._lock:
+                self._busy = False
+            self._signal()  # the last rebuild: it starts what may have been asked meanwhile
+
+    def _signal(self) -> None:
+        """Mark the watched file: MkDocs rebuilds (several marks during a rebuild make
+        one more rebuild) and reloads the browsers."""
+        if self._signal_dir is None or self._stop.is_set():
+            return
+        with contextlib.suppress(OSError):
+            (self._signal_dir / "results").write_text(str(time.time_ns()), encoding="ascii")
+
+    def _fingerprint(self, name: str) -> str | None:
+        try:
+            return keys.fingerprint(registry.get(name), self._profile)
+        except (OSError, SyntaxError):  # an example being edited
+            return None
 
     def _checked_modules(self, files: Files) -> dict:
         """{example: module} that the pages use; every marker error at once."""
@@ -191,10 +314,11 @@ class FidleExamplesPlugin(BasePlugin[_Options]):
             return markdown
         blocks = self._blocks[page.file.src_uri] = {}
         rendered = []
+        announced: set[str] = set()  # examples whose placeholder this page already shows
 
         def render(marker):
             rendered.append(marker)
-            html = self._render(marker, page)
+            html = self._render(marker, page, announced)
             if marker.kind not in markers.BLOCK_KINDS:
                 return html
             return self._placeholder(blocks, html)
@@ -221,10 +345,12 @@ class FidleExamplesPlugin(BasePlugin[_Options]):
             html = html.replace(f"<p>{placeholder}</p>", block).replace(placeholder, block)
         return html
 
-    def _render(self, marker: markers.Marker, page) -> str:
+    def _render(self, marker: markers.Marker, page, announced: set[str]) -> str:
         if marker.kind == "index":
             return pagehtml.index_table(marker.name, self._loaded, page.file.url)
         entry = self._loaded.get(marker.name)
+        if entry is None and marker.name in self._waiting:
+            return self._placeholder_of(marker, announced)
         if entry is None:  # a page edited during `mkdocs serve` names a new example
             raise markers.MarkerError(marker.line, f"l'exemple « {marker.name} » n'était pas "
                                       "utilisé au début de cette construction ; elle va "
@@ -237,6 +363,26 @@ class FidleExamplesPlugin(BasePlugin[_Options]):
         srcs = {name: get_relative_url(self._figures[marker.name, name].url, page.file.url)
                 for name in stems}
         return pagehtml.render(marker, entry, srcs)
+
+    def _placeholder_of(self, marker: markers.Marker, announced: set[str]) -> str:
+        """What `mkdocs serve` shows for an example still training, or failed."""
+        spec, error = registry.get(marker.name), self._waiting[marker.name]
+        if marker.kind == "config":  # known without training
+            config = config_mod.resolve(_module(marker.name), self._profile)
+            return pagehtml.config_value(dataclasses.asdict(config)[marker.item])
+        if marker.quiz:  # left as is: the quiz says its answer comes from a training
+            return marker.text
+        if marker.kind == "claim":
+            return ""  # nothing to contradict yet
+        if marker.kind not in markers.BLOCK_KINDS:
+            return (pagehtml.pending_inline(spec.title) if error is None
+                    else pagehtml.failed_inline(spec.title))
+        first = marker.name not in announced
+        announced.add(marker.name)
+        if error is None:
+            return pagehtml.pending_block(marker.name, spec.title, self._profile,
+                                         *self._progress, first)
+        return pagehtml.failed_block(marker.name, spec.title, self._profile, error, first)
 
 
 def _quiz_errors(text: str) -> list[str]:

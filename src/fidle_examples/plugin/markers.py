@@ -9,6 +9,7 @@ printed on the page.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import Callable, Iterator
@@ -49,6 +50,7 @@ class Marker:
     line: int  # 1-based
     text: str  # the marker as written
     indent: str  # the whitespace before it (block kinds, which stand alone on their line)
+    quiz: bool = False  # inside a ```quiz fence (replace() says so)
 
     @property
     def target(self) -> str:
@@ -200,13 +202,15 @@ def replace(text: str, render: Callable[[Marker], str]) -> str:
     """`text` with each marker replaced by render(marker). A block is indented like its
     marker and separated by blank lines, so it also works inside lists and admonitions."""
     out: list[str] = []
-    for number, line, matches, _ in _scan(text):
+    for number, line, matches, code in _scan(text):
         if not matches:
             out.append(line)
             continue
         pieces, pos = [], 0
         for match in matches:
             marker = _parse(match, number, line)
+            if code:  # the only code lines with markers are a quiz's
+                marker = dataclasses.replace(marker, quiz=True)
             rendered = render(marker)
             if marker.kind in BLOCK_KINDS:
                 body = "\n".join(marker.indent + part if part else ""

@@ -223,3 +223,55 @@ def index_table(which: str, loaded: dict, page_url: str) -> str:
     body = "".join(f"<tr>{row}</tr>" for row in rows)
     return f'<div class="fidle-index"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
+
+
+# --- `mkdocs serve`: examples still training, or failed ----------------------------------
+
+def run_command(name: str, profile: str) -> str:
+    return f"fidle-examples run {name} --profile {profile}"
+
+
+def progress_text(ready: int, total: int) -> str:
+    """« 4/11 exemples entraînés »."""
+    return f"{ready}/{total} exemple{'s' if total > 1 else ''} entraîné{'s' if ready > 1 else ''}"
+
+
+def pending_block(name: str, title: str, profile: str, ready: int, total: int,
+                  first: bool) -> str:
+    """Where a block of a still-training example goes: the whole story the first time on
+    a page, one line after that."""
+    nb = frenchfmt.NNBSP
+    if not first:
+        return (f'<p class="fidle-pending"><em>Résultat de « {escape(title, quote=False)} » en cours '
+                f"d'entraînement{nb}: il s'affichera ici.</em></p>")
+    return ('<div class="admonition note fidle-pending">'
+            '<p class="admonition-title">Résultats en cours d\'entraînement</p>'
+            f"<p>L'exemple « {escape(title, quote=False)} » (<code>{escape(name)}</code>) s'entraîne en "
+            "arrière-plan. Cette page se rechargera d'elle-même dès que ses figures et ses "
+            f"mesures seront prêtes{nb}: rien à faire.</p>"
+            f"<p>Avancement{nb}: {progress_text(ready, total)}.</p>"
+            f"<p>Pour l'entraîner seul, dans un terminal{nb}: "
+            f"<code>{escape(run_command(name, profile))}</code></p></div>")
+
+
+def pending_inline(title: str) -> str:
+    return (f'<em class="fidle-pending" title="Résultat de « {escape(title, quote=True)} » '
+            "en cours d'entraînement\">(en cours d'entraînement)</em>")
+
+
+def failed_block(name: str, title: str, profile: str, message: str, first: bool) -> str:
+    nb = frenchfmt.NNBSP
+    if not first:
+        return (f'<p class="fidle-failed"><em>Pas de résultat{nb}: l\'exemple '
+                f"« {escape(title, quote=False)} » a échoué (voir plus haut).</em></p>")
+    return ('<div class="admonition failure fidle-failed">'
+            f'<p class="admonition-title">L\'exemple « {escape(title, quote=False)} » a échoué</p>'
+            f"<p>{escape(message, quote=False)}</p>"
+            f"<p>Corrigez l'exemple et enregistrez le fichier{nb}: il sera entraîné de nouveau "
+            f"et cette page se rechargera. Pour voir l'erreur seule{nb}: "
+            f"<code>{escape(run_command(name, profile))}</code></p></div>")
+
+
+def failed_inline(title: str) -> str:
+    return (f'<em class="fidle-failed" title="L\'exemple « {escape(title, quote=True)} » '
+            "a échoué\">(échec de l'entraînement)</em>")

@@ -1,0 +1,144 @@
+"""`mkdocs serve` answers at once and fills the pages in as the examples train (issue
+#23): the pages of examples still training show a placeholder (which example, how many
+are ready, the command), each page reloads itself through MkDocs' live reload when its
+results arrive, and a failing example shows its French error on its page and in the
+terminal."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from support import ROOT, build_env, make_project
+
+# Seconds from `mkdocs serve` starting to its first page (the cold cache trains nothing
+# before it). Issue #23 measures 15 s on an idle 2-core machine; loaded test machines
+# (other builds beside) may set more.
+FIRST_PAGE_S = float(os.environ.get("FIDLE_SERVE_FIRST_PAGE_S", "15"))
+PENDING = "Résultats en cours d'entraînement"
+PROVENANCE = "Comment ces résultats ont été obtenus"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    def __init__(self, project: Path, cache: Path, log: Path, **env):
+        self.port = _free_port()
+        self.log = log
+        self.started = time.monotonic()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{self.port}",
+             "-f", str(project / "mkdocs.yml")], cwd=project,
+            stdout=log.open("w", encoding="utf-8"), stderr=subprocess.STDOUT,
+            env=build_env(cache, ROOT / "src", **env))
+
+    def get(self, path: str) -> tuple[int, str]:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}",
+                                        timeout=60) as answer:
+                return answer.status, answer.read().decode("utf-8")
+        except urllib.error.HTTPError as error:
+            return error.code, ""
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            return 0, ""
+
+    def wait_for(self, path: str, condition, deadline_s: float) -> str:
+        """The page once condition(html) holds; fails after deadline_s from now."""
+        deadline = time.monotonic() + deadline_s
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, self.text()
+            status, html = self.get(path)
+            if status == 200 and condition(html):
+                return html
+            time.sleep(0.5)
+        pytest.fail(f"{path} : toujours pas prêt après {deadline_s} s.\n{self.text()[-4000:]}")
+
+    def text(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture
+def serve(tmp_path):
+    servers: list[Server] = []
+
+    def start(project: Path, cache: Path, **env) -> Server:
+        servers.append(Server(project, cache, tmp_path / f"serve-{len(servers)}.log", **env))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+PAGES = {
+    "index.md": "# Accueil\n\nUne droite : pente {{ fidle:metric linear-regression/slope }}.\n",
+    "droite.md": ("# Droite\n\n{{ fidle:results linear-regression }}\n\n"
+                  "{{ fidle:provenance linear-regression }}\n"),
+    "vin.md": ("# Vin\n\nLot de {{ fidle:config wine/batch_size }} vins.\n\n"
+               "{{ fidle:results wine }}\n"),
+}
+
+
+def test_pages_first_then_results_and_a_french_error(tmp_path, keras_home, serve):
+    """A small site, cold cache: the pages answer with placeholders; the linear
+    regression arrives without restarting the server; wine fails (its data file is
+    damaged) with its French error on its page and in the terminal, once."""
+    (keras_home / "datasets" / "winequality-red.csv").write_bytes(b"tronque")
+    project = make_project(tmp_path / "site", PAGES)
+    server = serve(project, tmp_path / "cache")
+    first = server.wait_for("/vin/", lambda html: True, 120)
+    assert "Lot de 10 vins" in first or "Lot de" in first  # a config needs no training
+    line = server.wait_for("/droite/", lambda html: PROVENANCE in html, 300)
+    assert PENDING not in line and "processeur (" in line
+    home = server.wait_for("/", lambda html: "fidle-pending" not in html, 120)
+    assert "pente" in home
+    wine = server.wait_for("/vin/", lambda html: "fidle-failed" in html, 300)
+    assert "L'exemple « Prédiction de la qualité d'un vin (régression) » a échoué" in wine
+    assert "est corrompu ou incomplet" in wine
+    assert "fidle-examples run wine --profile quick" in wine
+    time.sleep(3)  # a failure is not trained again in a loop: its code did not change
+    log = server.text()
+    assert "L'exemple « wine » a échoué pendant la construction du site" in log
+    assert log.count("« wine » : entraînement (profil") <= 1
+
+
+@pytest.mark.slow
+def test_the_course_is_served_at_once_with_a_cold_cache(tmp_path, serve):
+    """The course itself, cold cache, quick profile: the introduction answers within
+    FIRST_PAGE_S while the examples train; the linear regression (trained last) shows
+    its placeholder with the progress count and the command; then every page of
+    examples shows its real results, without restarting the server."""
+    server = serve(ROOT, tmp_path / "cache")
+    html = server.wait_for("/cours/introduction/", lambda html: True, FIRST_PAGE_S)
+    took = time.monotonic() - server.started
+    assert took <= FIRST_PAGE_S
+    line = server.wait_for("/exemples/regression-lineaire/", lambda html: True, 60)
+    assert PENDING in line, "la régression linéaire, entraînée en dernier, était déjà là"
+    assert "exemples entraînés" in line
+    assert "fidle-examples run linear-regression --profile quick" in line
+    server.wait_for("/exemples/regression-lineaire/",
+                    lambda html: PROVENANCE in html and PENDING not in html, 1500)
+    for page in ("/cours/introduction/", "/exemples/mnist/", "/questions/aleatoire/"):
+        html = server.wait_for(page, lambda html: "fidle-pending" not in html, 300)
+        assert "fidle-failed" not in html
+    print(f"première page en {took:.1f} s")
