@@ -72,8 +72,8 @@ METRICS = {
        for name, metric in (
            (f"updates_{key}", Metric(f"Mises à jour par époque, {_label(key, size)}",
                                      "integer")),
-           (f"epoch_seconds_{key}", Metric(f"Durée d'une époque (médiane, s), "
-                                           f"{_label(key, size)}", "number", 3)),
+           (f"epoch_seconds_{key}", Metric(f"Durée médiane d'une époque, "
+                                           f"{_label(key, size)}", "seconds")),
            (f"val_loss_{key}", Metric(f"Perte de validation finale, {_label(key, size)}")),
            (f"val_accuracy_{key}", Metric(f"Exactitude de validation finale, "
                                           f"{_label(key, size)}", "percent", 1)))},
