@@ -255,6 +255,12 @@ def _fake_entry(root, example, slot, key, size, age_days):
     (root / example / f"{slot}-{'f' * 32}.ref").write_text(key * 64, encoding="ascii")
 
 
+def test_cache_messages_agree_with_the_number():
+    assert cli._agree(0, "entrée supprimée") == "entrée supprimée"
+    assert cli._agree(1, "entrée") == "entrée"
+    assert cli._agree(2, "entrée inutilisée") == "entrées inutilisées"
+
+
 def test_cache_list_prune_and_clear(tmp_path, monkeypatch, capsys):
     root = tmp_path / "cache"
     monkeypatch.setenv("FIDLE_EXAMPLES_CACHE", str(root))
@@ -265,11 +271,13 @@ def test_cache_list_prune_and_clear(tmp_path, monkeypatch, capsys):
     assert "mnist" in out and "wine" in out and "Total : 2 entrées" in out
     assert "il y a 40 jours" in out and "aujourd'hui" in out
     assert cli.main(["cache", "prune", "--older-than", "30"]) == 0
-    assert "1 entrées inutilisées depuis plus de 30 jours" in capsys.readouterr().out
+    assert "1 entrée inutilisée depuis plus de 30 jours supprimée" in capsys.readouterr().out
     assert not (root / "mnist" / f"full-{'a' * 32}").exists()
     assert not list((root / "mnist").glob("*.ref"))  # its .ref went with it
     assert (root / "wine" / f"quick-{'b' * 32}").is_dir()
     assert cli.main(["cache", "clear"]) == 0
+    assert "1 entrée supprimée" in capsys.readouterr().out
+    assert cli.main(["cache", "clear"]) == 0 and "0 entrée supprimée" in capsys.readouterr().out
     assert not list(root.glob("*/*-*")) or all(p.suffix == ".lock" for p in root.glob("*/*"))
     assert cli.main(["cache", "list"]) == 0 and "(vide)" in capsys.readouterr().out
 

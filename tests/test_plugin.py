@@ -162,7 +162,7 @@ def test_provenance_box_says_how_the_results_were_obtained():
     assert 'class="admonition info fidle-provenance"' in html
     assert pagehtml.PROVENANCE_TITLE in html
     for expected in ("CPU (2 cœurs)", "1er mai 2025 à 14 h 03", f"1{NNBSP}min{NNBSP}15{NNBSP}s",
-                     "« quick »", "42", "Keras 3.15.1 sur TensorFlow 2.21.0",
+                     "«\u00a0quick\u00a0»", "42", "Keras 3.15.1 sur TensorFlow 2.21.0",
                      "relu depuis le cache", "fidle-examples run mnist --profile quick"):
         assert expected in html, expected
     assert "entraîné pendant cette construction" in pagehtml.provenance(_entry(True))
@@ -589,3 +589,23 @@ def test_serve_trains_once_and_retrains_an_edited_example(built, tmp_path, froze
         assert snapshot(project / "docs") == docs_before, "the plugin wrote under docs/"
     finally:
         serve.stop()
+
+
+def test_provenance_says_one_thread_per_training_on_a_processor():
+    """The build's workers train with one thread each on a machine without GPU
+    (build.pool.THREAD_ENV): the box says so, so that a duration is read right."""
+    from fidle_examples.plugin import pagehtml
+
+    text = pagehtml.device_text("CPU (2 cœurs, AMD EPYC)")
+    assert text.startswith("CPU (2 cœurs, AMD EPYC)\u00a0; un seul fil de calcul")
+    assert "en parallèle" in text
+    assert pagehtml.device_text("NVIDIA H100 80GB HBM3") == "NVIDIA H100 80GB HBM3"
+    assert pagehtml.device_text("") == "inconnu"
+
+
+def test_labels_and_captions_get_french_spaces():
+    from fidle_examples.plugin import pagehtml
+
+    assert (pagehtml.french_spaces("Perte : « lots » ; 5 % ?")
+            == "Perte\u00a0: «\u00a0lots\u00a0»\u00a0; 5\u202f%\u00a0?")
+    assert pagehtml.french_spaces("x = (1, 2)") == "x = (1, 2)"

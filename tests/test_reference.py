@@ -145,3 +145,27 @@ def test_a_shorter_run_is_below_the_range_with_its_likely_cause():
     assert "EN DESSOUS de la plage" in text
     assert "la configuration diffère" in text and "--epochs = 1 ici, 20 dans la référence" in text
     assert "moins d'époques (1 au lieu de 20)" in text
+
+
+def _doctored(name: str, metrics: dict | None = None, config: dict | None = None):
+    import dataclasses
+
+    run = reference.load(name, REFERENCE_DIR).results()[0]
+    return dataclasses.replace(run, metrics={**run.metrics, **(metrics or {})},
+                               config={**run.config, **(config or {})})
+
+
+@pytest.mark.parametrize("name, key, metrics, config", [
+    ("batch-size", "small_batches_cost_more_per_epoch",
+     {"epoch_seconds_8": 0.5, "epoch_seconds_512": 0.4}, None),
+    ("batch-size", "mini_batches_close_in_accuracy",
+     {"val_accuracy_8": 0.95, "val_accuracy_128": 0.92}, None),
+    ("randomness", "training_seed_moves_accuracy", {"init_min": 0.93, "init_max": 0.95}, None),
+    ("logistic-regression", "accuracy_near_ceiling", None, {"spread": 2.0}),
+    ("mnist", "not_better_than_svm", {"test_accuracy": 0.987}, None),
+])
+def test_the_adjusted_claims_can_fail(name, key, metrics, config):
+    """Each claim re-derived from the reference seeds is false on a doctored result."""
+    module = registry.get(name).load()
+    holds = getattr(module, f"claim_{key}")(_doctored(name, metrics, config))
+    assert not (holds[0] if isinstance(holds, tuple) else holds)

@@ -211,7 +211,7 @@ def comparison(result: Result) -> str:
 
     if result.profile != "full":
         return (f"Pas de comparaison : ce résultat est du profil « {result.profile} », la "
-                "référence du profil « full ».")
+                "référence est celle du profil « full ».")
     ref = reference.load(result.example)
     if ref is None:
         return (f"Pas de résultats de référence pour « {result.example} » "
@@ -247,13 +247,15 @@ def cmd_cache(args) -> None:
             print(f"  {entry.example:<22} {entry.slot:<12} {_size(entry.size):>10}  "
                   f"{_age(entry.modified)}")
         if entries:
-            print(f"Total : {len(entries)} entrées, {_size(sum(e.size for e in entries))}.")
+            print(f"Total : {len(entries)} {_agree(len(entries), 'entrée')}, "
+                  f"{_size(sum(e.size for e in entries))}.")
         for folder in others:
             if folder.is_dir():
                 print(f"{folder} : {_size(_folder_size(folder))}")
     elif args.action == "clear":
         removed = results.clear()
-        print(f"{len(removed)} entrées supprimées de {results.root}.")
+        n = len(removed)
+        print(f"{n} {_agree(n, 'entrée supprimée')} de {results.root}.")
         if args.all:
             import shutil
 
@@ -265,8 +267,9 @@ def cmd_cache(args) -> None:
             raise UsageError(f"--older-than attend un nombre de jours positif ou nul, "
                              f"pas {args.older_than}.")
         removed = results.clear(older_than_s=args.older_than * 86400)
-        print(f"{len(removed)} entrées inutilisées depuis plus de {args.older_than} jours "
-              f"supprimées de {results.root}.")
+        n = len(removed)
+        print(f"{n} {_agree(n, 'entrée inutilisée')} depuis plus de {args.older_than} jours "
+              f"{_agree(n, 'supprimée')} de {results.root}.")
     else:
         raise UsageError("Action attendue : list, clear ou prune. "
                          "Aide : fidle-examples cache --help")
@@ -276,6 +279,12 @@ def _project() -> Path:
     from fidle_examples.core import reference
 
     return reference.project_root()
+
+
+def _agree(n: int, words: str) -> str:
+    """`words` agreed with the number n, French style: singular for 0 and 1
+    (« 0 entrée supprimée »), plural from 2 (« 2 entrées supprimées »)."""
+    return " ".join(w + "s" for w in words.split()) if n >= 2 else words
 
 
 def _folder_size(folder: Path) -> int:

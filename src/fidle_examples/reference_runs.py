@@ -147,21 +147,26 @@ def _moved(old: reference.Reference, new: reference.Reference, module) -> list[t
 
 
 def _journal(path: Path, name: str, old, new, moved) -> None:
+    nb = "\u00a0"  # French typography: no-break space before « : » and « ; »
     changes = []
     old_v, new_v = old.provenance.get("versions", {}), new.provenance.get("versions", {})
     changes += [f"{k} {old_v.get(k, '?')} → {new_v[k]}" for k in new_v if old_v.get(k) != new_v[k]]
     if old.provenance.get("code") != new.provenance.get("code"):
         changes.append("code de l'exemple modifié")
-    changes += [f"{k} : {old.config.get(k)} → {v}" for k, v in new.config.items()
+    changes += [f"{k}{nb}: {old.config.get(k)} → {v}" for k, v in new.config.items()
                 if old.config.get(k) != v]
     if old.provenance.get("device") != new.provenance.get("device"):
-        changes.append(f"matériel : {old.provenance.get('device')} → {new.provenance.get('device')}")
-    lines = [f"\n## {new.provenance['date'][:10]} — `{name}`\n",
-             "Ce qui a changé : " + ("; ".join(changes) if changes else "rien d'identifié") + ".\n"]
+        changes.append(f"matériel{nb}: {old.provenance.get('device')} → "
+                       f"{new.provenance.get('device')}")
+    day = frenchfmt.date(new.provenance["date"]).split(" à ")[0]  # « 29 novembre 2026 »
+    lines = [f"\n## {day} — `{name}`\n",
+             f"Ce qui a changé{nb}: " + (f"{nb}; ".join(changes) if changes
+                                          else "rien d'identifié") + ".\n"]
     for spec, (low, high), (new_low, median, new_high) in moved:
-        lines.append(f"- {spec.label_for(new.config)} : médiane {spec.format(median)} (nouvelle plage "
-                     f"{spec.format(new_low)} à {spec.format(new_high)}), hors de l'ancienne "
-                     f"plage {spec.format(low)} à {spec.format(high)}.")
+        lines.append(f"- {spec.label_for(new.config)}{nb}: médiane des graines "
+                     f"{spec.format(median)} (nouvelle plage {spec.format(new_low)} à "
+                     f"{spec.format(new_high)}), hors de l'ancienne plage {spec.format(low)} à "
+                     f"{spec.format(high)}.")
     text = path.read_text(encoding="utf-8") if path.exists() else _JOURNAL_HEAD
     path.write_text(text.rstrip("\n") + "\n" + "\n".join(lines) + "\n", encoding="utf-8")
 

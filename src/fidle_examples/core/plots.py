@@ -291,11 +291,12 @@ def probability_map(x, y, probability, title: str, class_names: tuple[str, str])
 
 
 @styled
-def predicted_vs_true(y_true, y_pred, title: str, xlabel: str, ylabel: str) -> str:
+def predicted_vs_true(y_true, y_pred, title: str, xlabel: str, ylabel: str,
+                      point_label: str = "un exemple") -> str:
     """Each point is one sample: true value across, prediction up; perfect = diagonal."""
     fig, ax = new_figure(5.2, 4.8)
     ax.scatter(y_true, y_pred, s=14, alpha=0.35, color=COLORS[0], linewidths=0,
-               label="un échantillon")
+               label=point_label)
     low, high = min(y_true.min(), y_pred.min()), max(y_true.max(), y_pred.max())
     ax.plot([low, high], [low, high], "--", color="black", label="prédiction parfaite")
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)

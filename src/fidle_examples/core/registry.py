@@ -44,48 +44,48 @@ EXAMPLES: tuple[ExampleSpec, ...] = (
                 "retrouver une droite dans un nuage de points par un calcul direct, "
                 "l'équation normale", cost_s=0.1, uses_keras=False),
     ExampleSpec("gradient-descent", "gradient_descent", "GRAD1",
-                "Descente de gradient : par lot complet, stochastique, par mini-lots",
+                "Descente de gradient\u00a0: par lot complet, stochastique, par mini-lots",
                 "exemples/descente-de-gradient.md",
-                "le même problème résolu pas à pas ; lot complet, stochastique et mini-lots "
+                "le même problème résolu pas à pas\u00a0; lot complet, stochastique et mini-lots "
                 "comparés", cost_s=1, uses_keras=False),
     ExampleSpec("polynomial-regression", "polynomial_regression", "POLR1",
-                "Régression polynomiale : sous- et sur-apprentissage",
+                "Régression polynomiale\u00a0: sous- et sur-apprentissage",
                 "exemples/regression-polynomiale.md",
-                "sous-apprentissage et sur-apprentissage selon le degré du polynôme ; rôle "
+                "sous-apprentissage et sur-apprentissage selon le degré du polynôme\u00a0; rôle "
                 "du jeu de validation", cost_s=0.5, uses_keras=False),
     ExampleSpec("logistic-regression", "logistic_regression", "LOGR1",
-                "Régression logistique : un neurone artificiel",
+                "Régression logistique\u00a0: un neurone artificiel",
                 "exemples/regression-logistique.md",
-                "un neurone artificiel qui sépare deux classes ; frontière de décision, "
+                "un neurone artificiel qui sépare deux classes\u00a0; frontière de décision, "
                 "exactitude, précision, rappel", cost_s=5),
     ExampleSpec("wine", "wine", "WINE1", "Prédiction de la qualité d'un vin (régression)",
                 "exemples/vin.md",
-                "une régression par un réseau dense sur de vraies données ; "
+                "une régression par un réseau dense sur de vraies données\u00a0; "
                 "standardisation, meilleur modèle, référence naïve", cost_s=15),
     ExampleSpec("mnist", "mnist", "MNIST1", "Classification des chiffres manuscrits (MNIST)",
                 "exemples/mnist.md",
-                "classer des chiffres manuscrits en dix classes ; softmax, entropie "
+                "classer des chiffres manuscrits en dix classes\u00a0; softmax, entropie "
                 "croisée, matrice de confusion", cost_s=15),
     ExampleSpec("randomness", "randomness", "Q-ALEA",
-                "Question : d'où vient l'aléatoire, comment le maîtriser ?",
+                "Question\u00a0: d'où vient le hasard\u00a0?",
                 "questions/hasard.md",
                 "la part du hasard dans un entraînement, et les graines qui la maîtrisent",
                 QUESTION, cost_s=30),
     ExampleSpec("batch-size", "batch_size", "Q-LOTS",
-                "Question : quelle taille pour les lots (batches) ?",
+                "Question\u00a0: pourquoi des lots\u00a0?",
                 "questions/lots.md",
                 "petits et grands lots comparés, à nombre d'époques puis à durée égale",
                 QUESTION, cost_s=25),
     ExampleSpec("overfitting", "overfitting", "Q-SUR",
-                "Question : le sur-apprentissage et ses remèdes", "questions/surapprentissage.md",
+                "Question\u00a0: le sur-apprentissage et ses remèdes", "questions/surapprentissage.md",
                 "le sur-apprentissage provoqué, puis corrigé par l'arrêt précoce, le "
                 "dropout et la régularisation L2", QUESTION, cost_s=30),
     ExampleSpec("backpropagation", "backpropagation", "RETRO",
-                "La rétropropagation écrite à la main, vérifiée",
+                "La rétropropagation, écrite à la main et vérifiée",
                 "questions/retropropagation.md",
                 "les gradients calculés à la main, comparés à ceux de Keras et aux "
                 "différences finies", QUESTION, cost_s=2),
-    ExampleSpec("svm-vs-dnn", "svm_vs_dnn", "SVM", "SVM contre réseau dense sur MNIST",
+    ExampleSpec("svm-vs-dnn", "svm_vs_dnn", "SVM", "SVM contre réseau de neurones",
                 "questions/svm-contre-reseau.md",
                 "un SVM et un réseau dense comparés selon le nombre d'images "
                 "d'entraînement", QUESTION, cost_s=30),

@@ -50,7 +50,7 @@ METRICS = {
     "initial_loss": Metric("Perte initiale"),
     "final_loss": Metric("Perte finale"),
     "train_accuracy": Metric("Exactitude sur les points d'entraînement", "percent", 1),
-    "test_accuracy": Metric("Exactitude sur d'autres points tirés de même", "percent", 1),
+    "test_accuracy": Metric("Exactitude sur d'autres points tirés de la même façon", "percent", 1),
 }
 FIGURES = {
     "loss": "Perte par époque",

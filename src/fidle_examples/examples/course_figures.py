@@ -116,13 +116,13 @@ FIGURES = {key: _french_spaces(caption) for key, caption in {
                            "ℓ = ½(ŷ − y)², pour x = 1, y = 2, w₁ = 0,5, b₁ = 0, w₂ = 2, "
                            "b₂ = 0 : valeurs de la propagation avant et gradients de la "
                            "rétropropagation",
-    "hinge-logistic": "Perte charnière, perte logistique et perte 0-1 en fonction de la "
-                      "marge y·f(x)",
+    "hinge-logistic": "Perte charnière, perte logistique et perte 0-1 en fonction de "
+                      "y·f(x), la marge fonctionnelle",
     "softmax": "Softmax : des logits (2 ; 1 ; 0,1) aux probabilités, entropie croisée et "
                "gradient p − y pour la vraie classe « chat »",
     "feature-scaling": "Mise à l'échelle : courbes de niveau de la perte et descente de "
                        "gradient, avec la variable brute puis standardisée (même règle de pas)",
-    "svm-margin": "La marge d'un SVM linéaire : la rue la plus large, ses vecteurs de support, "
+    "svm-margin": "La marge d'un SVM linéaire : la route la plus large, ses vecteurs de support, "
                   "et les points dans la marge d'un SVM à marge souple",
 }.items()}
 
@@ -757,7 +757,7 @@ def figure_hinge_logistic(result: Result) -> str:
     ax.axvline(0, color="black", linewidth=0.8)
     ax.text(-0.08, 3.85, "mal classé ←", ha="right", fontsize=8)
     ax.text(0.08, 3.85, "→ bien classé", ha="left", fontsize=8)
-    ax.set(title="Trois pertes en fonction de la marge", xlabel="marge y·f(x)",
+    ax.set(title="Trois pertes en fonction de y·f(x)", xlabel="y·f(x) (marge fonctionnelle)",
            ylabel="perte", ylim=(-0.1, 4.1), xlim=(m[0], m[-1]))
     ax.legend(fontsize=8, loc="center right")
     plots.french_axes(ax)

@@ -84,7 +84,7 @@ METRICS = {
 }
 FIGURES = {
     "loss": "Perte par époque, pour les trois variantes",
-    "path": "Trajectoire de (a, b) sur les lignes de niveau de la perte",
+    "path": "Trajectoire de (a, b) sur les courbes de niveau de la perte",
 }
 # The page's explorer: each learning rate is a run; the variant only picks what is drawn.
 EXPLORER = Explorer(
@@ -96,7 +96,7 @@ EXPLORER = Explorer(
                            value_labels=("lot complet", "stochastique", "mini-lots")),
     },
     figures={"loss": "Perte par époque (écart au minimum) de la variante choisie",
-             "path": "Trajectoire de (a, b) de la variante choisie sur les lignes de niveau "
+             "path": "Trajectoire de (a, b) de la variante choisie sur les courbes de niveau "
                      "de la perte"},
 )
 _NAMES = {"batch": "par lot complet", "stochastic": "stochastique", "minibatch": "par mini-lots"}

@@ -75,8 +75,9 @@ CLAIMS = {
                                "époques\u00a0: la seconde moitié ne l'améliore presque plus",
     "last_epoch_not_best": "la perte de validation de la dernière époque, celle dont les "
                            "poids sont gardés, est au-dessus de son minimum",
-    "not_better_than_svm": "l'exactitude de test reste sous 98,5\u202f%, celle des SVM à noyau "
-                           "publiés les moins bons (1,5\u202f% d'erreur)",
+    "not_better_than_svm": "l'exactitude de test reste sous 98,6\u202f%, celle d'un SVM à "
+                           "noyau gaussien dans la comparaison publiée par LeCun et ses "
+                           "collègues en 1998 (1,4\u202f% d'erreur)",
 }
 
 
@@ -218,4 +219,4 @@ def claim_not_better_than_svm(result: Result):
     from fidle_examples.core import frenchfmt  # here: claims leave the training key alone
 
     accuracy = result.metrics["test_accuracy"]
-    return accuracy < 0.985, f"exactitude de test\u00a0: {frenchfmt.percent(accuracy, 2)}"
+    return accuracy < 0.986, f"exactitude de test\u00a0: {frenchfmt.percent(accuracy, 2)}"

@@ -81,8 +81,9 @@ CLAIMS = {
     "same_seeds_same_run": "le même entraînement refait avec les mêmes graines donne les mêmes "
                            "nombres, au bit près (écart nul)",
     "training_seed_moves_accuracy": "changer la seule graine de l'entraînement change "
-                                    "l'exactitude de test de quelques dixièmes de point (entre "
-                                    "0,1 et 2 points de la plus faible à la plus forte)",
+                                    "l'exactitude de test de quelques dixièmes de point à un "
+                                    "point environ (entre 0,1 et 1,5 point de la plus faible "
+                                    "à la plus forte)",
     "data_seed_moves_accuracy": "changer la seule graine des données change l'exactitude de test",
     "spread_from_first_to_last_epoch": "les exactitudes de validation des entraînements diffèrent "
                                        "dès la première époque et encore à la dernière, pour "
@@ -176,7 +177,7 @@ def claim_training_seed_moves_accuracy(result: Result):
     from fidle_examples.core import frenchfmt
 
     low, high = result.metrics["init_min"], result.metrics["init_max"]
-    return 0.001 <= high - low <= 0.02, (f"de {frenchfmt.percent(low, 2)} à "
+    return 0.001 <= high - low <= 0.015, (f"de {frenchfmt.percent(low, 2)} à "
                                          f"{frenchfmt.percent(high, 2)}")
 
 

@@ -70,7 +70,8 @@ CLAIMS = {
     "training_error_keeps_falling": "l'erreur absolue moyenne d'entraînement ne remonte qu'à "
                                     "cinq époques au plus",
     "validation_plateaus": "dans la seconde moitié de l'entraînement, l'erreur de validation "
-                           "baisse moins de moitié autant que l'erreur d'entraînement, et "
+                           "baisse moins de la moitié de ce que baisse l'erreur "
+                           "d'entraînement, et "
                            "remonte à cinq époques au moins",
     "gap_opens": "l'écart entre l'erreur de validation et l'erreur d'entraînement est plus grand "
                  "d'au moins 0,1 à la dernière époque qu'à la dixième",
@@ -166,7 +167,7 @@ def figure_mae(result: Result, reference=None) -> str:
 def figure_predictions(result: Result) -> str:
     return plots.predicted_vs_true(result.data["y_test"], result.data["y_pred"],
                                    "Qualité prédite et vraie qualité (test)",
-                                   "vraie qualité", "qualité prédite")
+                                   "vraie qualité", "qualité prédite", point_label="un vin")
 
 
 # --- claims: what the page says of this run -----------------------------------------

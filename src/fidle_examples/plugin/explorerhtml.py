@@ -15,8 +15,8 @@ from html import escape
 
 from fidle_examples.build.explorer import FOLDER, State, View, command, setting_text, value_text
 
-NOSCRIPT = ("Sans JavaScript, le réglage ne peut pas être changé : seul celui-ci est "
-            "affiché. La commande ci-dessous le reproduit ; changez ses options pour en "
+NOSCRIPT = ("Sans JavaScript, le réglage ne peut pas être changé\u00a0: seul celui-ci est "
+            "affiché. La commande ci-dessous le reproduit\u00a0; changez ses options pour en "
             "essayer d'autres.")
 
 
@@ -24,7 +24,7 @@ def render(view: View, figure_srcs: dict[str, str]) -> str:
     ident = f"fidle-explorer-{view.example}"
     state = view.initial
     runs = len({_point(s) for s in view.states})
-    title = (f"Explorateur : {len(view.states)} réglages, tirés "
+    title = (f"Explorateur\u00a0: {len(view.states)} réglages, tirés "
              + ("d'une seule exécution réelle de l'exemple" if runs == 1
                 else f"de {runs} exécutions réelles de l'exemple"))
     controls = "".join(_control(ident, index, key, control, values, state.choice[index])

@@ -45,7 +45,7 @@ ALLOWED: tuple[tuple[str, str, str], ...] = (
      "énoncé d'un exercice de démonstration, que la réponse démontre (l'affirmation "
      "linear-regression/estimate_fits_its_points_best le vérifie aussi)"),
     ("exemples/regression-polynomiale.md", "**Réponse.** Un polynôme de degré 30 a 31",
-     "calcul sur la configuration ; le refus de ce réglage est testé (tests/test_config.py)"),
+     "calcul sur la configuration\u00a0; le refus de ce réglage est testé (tests/test_config.py)"),
     ("questions/surapprentissage.md", "Après 30 époques, la perte d'entraînement vaut 0,02",
      "énoncé d'un exercice, des courbes imaginaires données au lecteur pour qu'il les lise"),
 )

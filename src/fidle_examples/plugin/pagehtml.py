@@ -6,6 +6,7 @@ Markdown extension and no Markdown is parsed inside them.
 
 from __future__ import annotations
 
+import re
 from html import escape
 
 from fidle_examples.core import frenchfmt
@@ -14,8 +15,16 @@ from fidle_examples.plugin.markers import Marker
 
 PROVENANCE_TITLE = "Comment ces résultats ont été obtenus"
 _BACKENDS = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}
-_PROFILES = {"full": "« full » (résultats de référence)",
-             "quick": "« quick » (aperçu rapide, entraînement raccourci)"}
+_PROFILES = {"full": "«\u00a0full\u00a0» (résultats de référence)",
+             "quick": "«\u00a0quick\u00a0» (aperçu rapide, entraînement raccourci)"}
+
+
+def french_spaces(text: str) -> str:
+    """No-break spaces before « : ; ! ? », inside « », before « % », as on the pages: for
+    the labels, captions and claims that the example modules write with plain spaces."""
+    text = re.sub(r" ([:;!?»%])", lambda m: ("\u202f" if m.group(1) == "%" else "\u00a0")
+                  + m.group(1), text)
+    return text.replace("« ", "«\u00a0")
 
 
 # --- inline -----------------------------------------------------------------------
@@ -48,7 +57,7 @@ def range_text(entry, metric: str) -> str:
     """« 97,6 % à 97,9 % sur 5 graines », from the committed reference."""
     ref = entry.reference
     if ref is None:
-        return "<em>(plage de référence non disponible : pas de référence pour ce profil)</em>"
+        return "<em>(plage de référence non disponible\u00a0: pas de référence pour ce profil)</em>"
     low, _, high = ref.range(metric)
     spec = entry.contract.metrics[metric]
     return escape(f"{spec.format(low)} à {spec.format(high)} sur {len(ref.seeds)} graines")
@@ -62,9 +71,10 @@ def claim_box(entry, key: str) -> str:
     detail = f" ({escape(verdict.detail)})" if verdict.detail else ""
     return ('<div class="admonition danger fidle-claim-false">'
             '<p class="admonition-title">Cette exécution contredit le texte</p>'
-            f"<p>Le texte affirme : « {escape(entry.contract.claims[key])} », ce qui est "
+            f"<p>Le texte affirme\u00a0: «\u00a0{escape(french_spaces(entry.contract.claims[key]))}"
+            "\u00a0», ce qui est "
             f"faux pour l'entraînement montré sur cette page{detail}. Les résultats de "
-            "référence, eux, le vérifient : voir l'encadré de provenance.</p></div>")
+            "référence, eux, le vérifient\u00a0: voir l'encadré de provenance.</p></div>")
 
 
 def config_text(result: Result, name: str) -> str:
@@ -104,12 +114,12 @@ def versions_text(versions: dict[str, str]) -> str:
 
 def figure(result: Result, name: str, src: str) -> str:
     fig = result.figures[name]
-    caption = escape(fig.title)
+    caption = escape(french_spaces(fig.title))
     from fidle_examples.core import registry
 
     if result.profile == "quick" and registry.get(result.example).kind != registry.CHAPTER_FIGURES:
         caption += " <small>(aperçu rapide)</small>"
-    alt = escape(f"{fig.title} — {result.title}", quote=True)
+    alt = escape(french_spaces(f"{fig.title} — {result.title}"), quote=True)
     return (f'<figure class="fidle-figure">'
             f'<img src="{escape(src, quote=True)}" alt="{alt}" loading="lazy">'
             f"<figcaption>{caption}</figcaption></figure>")
@@ -122,13 +132,14 @@ def metrics_table(entry) -> str:
         head += f"<th>Référence ({len(ref.seeds)} graines)</th>"
     rows = []
     for key, spec in entry.contract.metrics.items():
-        cells = f"<td>{escape(spec.label_for(result.config))}</td><td>{escape(spec.format(result.metrics[key]))}</td>"
+        cells = (f"<td>{escape(french_spaces(spec.label_for(result.config)))}</td>"
+                 f"<td>{escape(spec.format(result.metrics[key]))}</td>")
         if ref:
             low, _, high = ref.range(key)
             cells += f"<td>{escape(spec.format(low))} à {escape(spec.format(high))}</td>"
         rows.append(f"<tr>{cells}</tr>")
     return (f'<div class="fidle-metrics"><table>'
-            f"<caption>Résultats finaux — {escape(result.title)}</caption>"
+            f"<caption>Résultats finaux — {escape(french_spaces(result.title))}</caption>"
             f"<thead><tr>{head}</tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table></div>")
 
@@ -137,27 +148,44 @@ def reference_verdict(entry) -> str:
     """Whether the live run falls inside the reference range, metric by metric."""
     ref = entry.reference
     if ref is None:
-        return ("pas de résultats de référence pour ce profil : la comparaison n'est "
+        return ("pas de résultats de référence pour ce profil\u00a0: la comparaison n'est "
                 "faite que pour le profil complet")
     outside = [spec.label_for(entry.result.config) for key, spec in entry.contract.metrics.items()
                if not ref.inside(key, entry.result.metrics[key])]
     if not outside:
         return (f"chaque mesure de cette exécution est dans la plage des {len(ref.seeds)} "
                 "graines de référence")
-    return ("hors de la plage des graines de référence : " + ", ".join(outside)
+    return ("hors de la plage des graines de référence\u00a0: " + ", ".join(outside)
             + " (écart de la machine, des versions ou du matériel)")
+
+
+def device_text(device: str) -> str:
+    """The device of a run; on a processor, also how many threads one training had: the
+    build trains in worker processes that each get build.pool.THREAD_ENV on a machine
+    without GPU, so a duration is that of one core, with other trainings beside it."""
+    if not device.startswith("CPU"):
+        return device or "inconnu"
+    from fidle_examples.build import pool
+
+    threads = int(pool.THREAD_ENV["TF_NUM_INTRAOP_THREADS"])
+    if threads == 1:
+        each = "un seul fil de calcul, donc un seul cœur, par entraînement"
+    else:
+        each = f"{threads} fils de calcul par entraînement"
+    return (f"{device}\u00a0; {each}, la construction menant plusieurs entraînements en "
+            "parallèle (un par cœur, par défaut)")
 
 
 def provenance(entry) -> str:
     result, freshly_trained = entry.result, entry.trained
     origin = ("entraîné pendant cette construction du site" if freshly_trained else
-              "relu depuis le cache : ni le code de l'exemple, ni sa configuration, ni les "
+              "relu depuis le cache\u00a0: ni le code de l'exemple, ni sa configuration, ni les "
               "versions des bibliothèques n'ont changé depuis cet entraînement")
     settings = ", ".join(f"<code>{escape(k)}</code>{frenchfmt.NNBSP}={frenchfmt.NNBSP}"
                          f"{config_value(v)}" for k, v in result.config.items())
     command = f"fidle-examples run {result.example} --profile {result.profile}"
     items = [
-        ("Matériel", escape(result.device or "inconnu")),
+        ("Matériel", escape(device_text(result.device))),
         ("Durée de l'entraînement", escape(frenchfmt.duration(result.duration_s))),
         ("Date", escape(frenchfmt.date(result.date))),
         ("Profil", escape(_PROFILES.get(result.profile, result.profile))),
@@ -177,10 +205,10 @@ def provenance(entry) -> str:
 def quick_warning() -> str:
     return ('<div class="admonition warning fidle-quick">'
             '<p class="admonition-title">Aperçu rapide, pas les résultats de référence</p>'
-            "<p>Ce site a été construit avec le profil « quick » : les exemples ont été "
+            "<p>Ce site a été construit avec le profil «\u00a0quick\u00a0»\u00a0: les exemples ont été "
             "entraînés moins longtemps, sur moins de données. Les courbes et les nombres "
             "de cette page donnent une idée du comportement, mais ne sont pas les résultats "
-            "de référence (profil « full »).</p></div>")
+            "de référence (profil «\u00a0full\u00a0»).</p></div>")
 
 
 def results_block(entry, figure_srcs: dict[str, str]) -> str:
