@@ -76,7 +76,8 @@ class Loader:
             contract = contract_mod.read(module)
             ref = self._reference(name)
             self._figures(name, module, result, key, contract, ref, batch)
-            verdicts = claims_mod.evaluate_all(module, contract, result)
+            verdicts = claims_mod.evaluate_all(module, contract, result,
+                                               claims_mod.calibrated_on(ref))
             entry = Loaded(result, key, fresh, contract, ref, verdicts)
             for point in grids[name]:
                 point_result, point_key, _ = found[job_line(name, overrides=point)]
@@ -108,7 +109,8 @@ class Loader:
             if result:
                 if job == name:
                     log.info("« %s » : résultats relus depuis le cache (entraînement du %s, "
-                             "%s).", name, date_of(result), result.device)
+                             "%s, %s).", name, date_of(result), result.device,
+                             (result.versions or {}).get("backend", "?"))
                 found[job] = self._memory[memory_key] = (result, key, False)
             else:
                 missing.append(job)
@@ -222,8 +224,9 @@ class _EventLogger:
         elif kind == "done":
             self.done[name] = event
             if event["trained"]:
-                log.info("%s« %s » : entraîné en %s sur %s.", worker, name,
-                         frenchfmt.duration(event["duration_s"]), event["device"])
+                log.info("%s« %s » : entraîné en %s sur %s (Keras %s).", worker, name,
+                         frenchfmt.duration(event["duration_s"]), event["device"],
+                         event.get("backend", "?"))
             else:
                 log.info("%s« %s » : résultat trouvé dans le cache (calculé par une autre "
                          "construction).", worker, name)
