@@ -42,9 +42,9 @@ EOF
     elapsed=$(( $(date +%s) - start ))
     echo "Durée de chaque entraînement (exemple, durée, matériel) :"
     grep -o "« [^»]* » : entraîné en .*" "$log" | sed 's/^/  /'
-    if grep -q "affirmations fausses\|Affirmations qui dépendent du matériel" "$log"; then
+    if grep -q "affirmations fausses\|affirmations qui dépendent du matériel" "$log"; then
         echo "Affirmations contredites par ces exécutions :"
-        sed -n '/affirmations fausses\|Affirmations qui dépendent du matériel/,/^[A-Z]/p' "$log" \
+        sed -n '/affirmations fausses\|affirmations qui dépendent du matériel/,/^[A-Z]/p' "$log" \
             | grep -v "^INFO" | sed 's/^/  /'
     fi
     if [ $code -eq 0 ]; then

@@ -339,3 +339,32 @@ def test_backpropagation_records_the_precision_keras_computed_in():
     keras = runtime.import_keras()
     expected = 64 if keras.backend.backend() == "tensorflow" else 32
     assert module.keras_float_bits() == expected
+
+
+# --- the strict build ---------------------------------------------------------------------
+
+def _plugin_with(entry, strict=True):
+    from fidle_examples.plugin import FidleExamplesPlugin
+
+    plugin = FidleExamplesPlugin()
+    plugin._loaded, plugin._strict, plugin._profile = {"batch-size": entry}, strict, "full"
+    return plugin
+
+
+def test_a_strict_build_notes_a_device_specific_claim_elsewhere_without_failing(caplog):
+    ref = reference.load("batch-size", REFERENCE_DIR)
+    result = _result("batch-size", _slow_small_batches(1.5), _batch_history(), backend="jax")
+    with caplog.at_level("INFO", logger="mkdocs.plugins.fidle_examples"):
+        _plugin_with(_entry("batch-size", result, ref))._report_claims()
+    noted = [r for r in caplog.records if "small_batches_cost_more_per_epoch" in r.message]
+    # INFO: `mkdocs build --strict` fails on any warning.
+    assert noted and all(r.levelname == "INFO" for r in noted)
+
+
+def test_a_strict_build_fails_on_the_same_claim_on_the_reference_setting():
+    from mkdocs.exceptions import PluginError
+
+    ref = reference.load("batch-size", REFERENCE_DIR)
+    result = _result("batch-size", _slow_small_batches(1.5), _batch_history())
+    with pytest.raises(PluginError, match="small_batches_cost_more_per_epoch"):
+        _plugin_with(_entry("batch-size", result, ref))._report_claims()
