@@ -368,3 +368,21 @@ def test_a_strict_build_fails_on_the_same_claim_on_the_reference_setting():
     result = _result("batch-size", _slow_small_batches(1.5), _batch_history())
     with pytest.raises(PluginError, match="small_batches_cost_more_per_epoch"):
         _plugin_with(_entry("batch-size", result, ref))._report_claims()
+
+
+def _logistic(curve):
+    return _result("logistic-regression", history={"loss": curve})
+
+
+def test_logistic_loss_falls_then_plateaus_reads_rates_per_epoch():
+    # The PyTorch run of seed 42: drawn near the optimum, little to fall, still fast first.
+    near_optimum = [0.2402, 0.2348, 0.2311, 0.2282, 0.2259] + [
+        0.2259 - 0.0101 * i / 35 for i in range(1, 36)]
+    assert _verdict("logistic-regression", "loss_falls_then_plateaus",
+                    _logistic(near_optimum)).holds
+    steady = [0.5 - 0.005 * i for i in range(40)]  # the same fall every epoch: no plateau
+    verdict = _verdict("logistic-regression", "loss_falls_then_plateaus", _logistic(steady))
+    assert not verdict.holds and "pendant les cinq premières" in verdict.detail
+    slow_start = [0.30 - 0.001 * i for i in range(5)] + [0.296 - 0.0005 * i for i in range(1, 36)]
+    assert not _verdict("logistic-regression", "loss_falls_then_plateaus",
+                        _logistic(slow_start)).holds  # 2 times faster only

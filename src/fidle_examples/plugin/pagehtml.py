@@ -74,7 +74,7 @@ def claim_box(entry, key: str, device_line: bool = True) -> str:
                  else "le matériel de la référence")
         return ('<div class="admonition note fidle-claim-elsewhere">'
                 '<p class="admonition-title">Mesuré sur un autre matériel</p>'
-                f"<p>Le texte dit : « {statement} ». C'est ce que montrent les résultats de "
+                f"<p>Le texte dit\u00a0: « {statement} ». C'est ce que montrent les résultats de "
                 f"référence, mesurés sur {escape(where)}. Cette exécution, faite sur "
                 f"{escape(run_setting(entry.result))}, donne autre chose{detail}\u00a0: ce "
                 "résultat dépend du "
