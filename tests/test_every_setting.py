@@ -386,3 +386,13 @@ def test_logistic_loss_falls_then_plateaus_reads_rates_per_epoch():
     slow_start = [0.30 - 0.001 * i for i in range(5)] + [0.296 - 0.0005 * i for i in range(1, 36)]
     assert not _verdict("logistic-regression", "loss_falls_then_plateaus",
                         _logistic(slow_start)).holds  # 2 times faster only
+
+
+@pytest.mark.parametrize("largest, holds", [(2.0, True), (0.4, False)])
+def test_svm_predicts_slower_as_its_support_vectors_grow(largest, holds):
+    run = reference.load("svm-vs-dnn", REFERENCE_DIR).runs[0]
+    last = len(reference.load("svm-vs-dnn", REFERENCE_DIR).config["sizes"])
+    metrics = {**run["metrics"], "svm_predict_seconds_1": 0.5,
+               f"dnn_predict_seconds_{last}": 0.1, f"svm_predict_seconds_{last}": largest}
+    result = _result("svm-vs-dnn", metrics, run["history"])
+    assert _verdict("svm-vs-dnn", "svm_predicts_slower", result).holds is holds
