@@ -34,8 +34,13 @@ test-fast: $(STAMP)  ## the tests without the slow and browser ones
 bench: $(STAMP)  ## benchmarks (not part of the tests): bench/results/ and the site page
 	$(BIN)/python -m bench
 
+# REFERENCE_BACKENDS="jax torch" then adds 2 seeds of each of these backends (CPU) to
+# the same files, recorded with their backend and device (extras jax, torch).
+REFERENCE_BACKENDS ?=
 reference: $(STAMP)  ## train every example on several seeds: reference/*.json (resumable)
 	$(BIN)/fidle-examples reference
+	for backend in $(REFERENCE_BACKENDS); do \
+	    KERAS_BACKEND=$$backend $(BIN)/fidle-examples reference --seeds 2 || exit 1; done
 
 notebooks: $(STAMP)  ## regenerate docs/carnets/*.ipynb from the package and the pages
 	$(BIN)/python -m fidle_examples.notebooks

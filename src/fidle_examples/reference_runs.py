@@ -5,6 +5,11 @@ worker pool; each seed is cached on its own, so an interrupted run resumes where
 stopped. `reference/NAME.json` is replaced only once all its seeds are done, and a
 value that leaves the previous range is written to the « Journal des résultats »
 page with what changed.
+
+Each run is recorded with its Keras backend and device. Run on another backend than
+the reference's published one (KERAS_BACKEND=jax fidle-examples reference NAME
+--seeds 2), the command adds its runs to the file and keeps the published runs, their
+ranges and bands: every claim is then checked against the runs of both backends.
 """
 
 from __future__ import annotations
@@ -92,6 +97,14 @@ def build(names: list[str], seeds: int | None, project: Path, out=sys.stdout) ->
             runs.append(result)
         new = _reference(name, runs, modules[name])
         previous = _previous(name, folder, out)
+        if previous and previous.backend != new.backend:
+            new = _added(previous, new, out)
+            written.append(reference.save(new, folder))
+            print(f"  {name} : {len(runs)} exécution(s) {new_backend(runs)} ajoutée(s) à "
+                  f"{written[-1]}.", file=out)
+            continue
+        if previous:
+            new = _kept(previous, new, out)
         moved = _moved(previous, new, modules[name]) if previous else []
         if moved:
             _journal(project / JOURNAL, name, previous, new, moved)
@@ -101,6 +114,58 @@ def build(names: list[str], seeds: int | None, project: Path, out=sys.stdout) ->
         print(f"  {name} : {written[-1]} écrit.", file=out)
     print(f"Terminé en {frenchfmt.duration(time.perf_counter() - started)}.", file=out)
     return written
+
+
+def new_backend(runs: list[Result]) -> str:
+    return runs[0].versions.get("backend", "?")
+
+
+def _added(previous: reference.Reference, new: reference.Reference, out) -> reference.Reference:
+    """The previous reference with the runs of `new` (another backend) in place of any
+    older runs of that backend: the published runs, ranges and provenance stay."""
+    backend = new.backend
+    if previous.config != new.config:
+        raise FidleError(f"La référence de « {new.example} » a été calculée avec une autre "
+                         "configuration : régénérez d'abord celle du backend publié "
+                         f"({previous.backend}), puis ajoutez les exécutions {backend}.")
+    kept = [run for run in previous.runs if previous.setting(run)[0] != backend]
+    others = {**previous.others, backend: {k: new.provenance[k] for k in
+                                           ("device", "versions", "date", "code")}}
+    return reference.Reference(previous.example, previous.profile, previous.seeds,
+                               previous.config, _with_setting(previous, kept) + new.runs,
+                               previous.provenance, previous.note, None, others)
+
+
+def _kept(previous: reference.Reference, new: reference.Reference, out) -> reference.Reference:
+    """`new` (the published backend's runs) with the other backends' runs of `previous`
+    that were computed by the same code and configuration; the others are dropped."""
+    kept, others = [], {}
+    for backend, setting in previous.others.items():
+        runs = [r for r in previous.runs if previous.setting(r)[0] == backend]
+        if previous.config == new.config and setting.get("code") == _code(new.example,
+                                                                    setting.get("versions", {})):
+            kept += runs
+            others[backend] = setting
+        elif runs:
+            print(f"  {new.example} : les {len(runs)} exécution(s) {backend} de la référence "
+                  "précédente ne correspondent plus au code ou à la configuration : retirées "
+                  f"(KERAS_BACKEND={backend} fidle-examples reference {new.example} les "
+                  "refait).", file=out)
+    new.runs += kept
+    new.others = others
+    return new
+
+
+def _with_setting(ref: reference.Reference, runs: list[dict]) -> list[dict]:
+    """Runs with their backend and device written out (older files leave them implicit)."""
+    return [{**run, "backend": ref.setting(run)[0], "device": ref.setting(run)[1]}
+            for run in runs]
+
+
+def _code(name: str, versions: dict) -> str:
+    """The code fingerprint a run with these library versions would have now: the same as
+    the recorded one when neither the example's code nor its configuration changed."""
+    return keys.fingerprint(registry.get(name), PROFILE, versions)
 
 
 def _reference(name: str, runs: list[Result], module) -> reference.Reference:
@@ -121,7 +186,8 @@ def _reference(name: str, runs: list[Result], module) -> reference.Reference:
     return reference.Reference(
         name, PROFILE, [r.seed for r in runs], config,
         [{"seed": r.seed, "metrics": r.metrics, "history": r.history,
-          "duration_s": r.duration_s} for r in runs], provenance, note)
+          "duration_s": r.duration_s, "backend": r.versions.get("backend", ""),
+          "device": r.device} for r in runs], provenance, note)
 
 
 def _previous(name: str, folder: Path, out) -> reference.Reference | None:

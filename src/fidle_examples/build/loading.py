@@ -175,7 +175,8 @@ class Loader:
         contract = contract_mod.read(module)
         ref = self._reference(name)
         self._figures(name, module, result, key, contract, ref, figures)
-        verdicts = claims_mod.evaluate_all(module, contract, result)
+        verdicts = claims_mod.evaluate_all(module, contract, result,
+                                           claims_mod.calibrated_on(ref))
         entry = Loaded(result, key, fresh, contract, ref, verdicts)
         for point in grid:
             point_result, point_key, _ = found[job_line(name, overrides=point)]
@@ -206,7 +207,8 @@ class Loader:
             if result:
                 if job == name:
                     log.info("« %s » : résultats relus depuis le cache (entraînement du %s, "
-                             "%s).", name, date_of(result), result.device)
+                             "%s, %s).", name, date_of(result), result.device,
+                             (result.versions or {}).get("backend", "?"))
                 found[job] = self._memory[memory_key] = (result, key, False)
             else:
                 missing.append(job)
@@ -408,8 +410,9 @@ class _EventLogger:
             log.warning("%s« %s » : %s", worker, name, event["message"])
         elif kind == "done":
             if event["trained"]:
-                log.info("%s« %s » : entraîné en %s sur %s.", worker, name,
-                         frenchfmt.duration(event["duration_s"]), event["device"])
+                log.info("%s« %s » : entraîné en %s sur %s (Keras %s).", worker, name,
+                         frenchfmt.duration(event["duration_s"]), event["device"],
+                         event.get("backend", "?"))
             else:
                 log.info("%s« %s » : résultat trouvé dans le cache (calculé par une autre "
                          "construction).", worker, name)

@@ -66,7 +66,8 @@ def ensure(job_: str, profile: str, results: ResultsCache) -> None:
         result.profile = profile
         results.store(name, profile_slot, key, fingerprint, result)
         _emit("done", job_, key=key, trained=True, duration_s=result.duration_s,
-              device=result.device, frameworks=imported_frameworks())
+              device=result.device, frameworks=imported_frameworks(),
+              backend=result.versions.get("backend", ""))
 
 
 def main(argv: list[str] | None = None) -> int:

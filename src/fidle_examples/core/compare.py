@@ -25,6 +25,11 @@ class Comparison:
     version_diff: dict[str, tuple]
     other_device: bool
     seeds: int
+    # The run's backend when it is not the published one (else ""), and whether the
+    # reference holds runs of it (then the ranges above are theirs).
+    other_backend: str = ""
+    backend_runs: bool = False
+    published_backend: str = "tensorflow"
 
     @property
     def inside(self) -> bool:
@@ -32,8 +37,18 @@ class Comparison:
 
     def text(self) -> str:
         """The French report the CLI prints and the notebooks show."""
-        out = [f"Comparaison avec les résultats de référence ({self.seeds} graines, "
-               "profil complet) :"]
+        if self.other_backend and self.backend_runs:
+            out = [f"Comparaison avec les {self.seeds} exécutions de référence faites avec "
+                   f"Keras {self.other_backend}, le backend de cette exécution (profil "
+                   "complet) :"]
+        elif self.other_backend:
+            out = [f"Comparaison avec les résultats de référence ({self.seeds} graines, "
+                   f"profil complet), calculés avec Keras {self.published_backend} : cette "
+                   f"exécution utilise {self.other_backend}, dont la référence n'a aucune "
+                   "exécution."]
+        else:
+            out = [f"Comparaison avec les résultats de référence ({self.seeds} graines, "
+                   "profil complet) :"]
         width = max((len(line.label) for line in self.lines), default=10)
         marks = {"dans": "dans la plage", "en dessous": "EN DESSOUS de la plage",
                  "au-dessus": "AU-DESSUS de la plage"}
@@ -62,6 +77,10 @@ class Comparison:
         if self.version_diff:
             causes.append("d'autres versions des bibliothèques (" + ", ".join(
                 f"{k} {a} au lieu de {b}" for k, (a, b) in self.version_diff.items()) + ")")
+        if self.other_backend and not self.backend_runs:
+            causes.append(f"un autre backend de Keras ({self.other_backend} au lieu de "
+                          f"{self.published_backend} : d'autres implantations des calculs, "
+                          "un autre ordre des lots)")
         if self.other_device:
             causes.append("un autre matériel (GPU ou processeur : les calculs en virgule "
                           "flottante n'y sont pas faits dans le même ordre)")
@@ -73,19 +92,26 @@ class Comparison:
 
 
 def compare(result: Result, reference: Reference, contract: Contract) -> Comparison:
+    backend = (result.versions or {}).get("backend", "")
+    runs, own_backend = reference.comparable(backend)
+    other_backend = backend if backend and backend != reference.backend else ""
     lines = []
     for key, spec in contract.metrics.items():
         if key not in result.metrics:
             continue
-        low, _, high = reference.range(key)
+        low, _, high = reference.range(key, runs)
         value = result.metrics[key]
         where = "en dessous" if value < low else "au-dessus" if value > high else "dans"
         lines.append(Line(spec.label_for(result.config), spec.format(value), spec.format(low), spec.format(high),
                           where))
     config_diff = {k: (v, reference.config.get(k)) for k, v in result.config.items()
                    if k != "seed" and reference.config.get(k) != v}
-    ref_versions = reference.provenance.get("versions", {})
+    setting = (reference.others.get(backend, {}) if other_backend and own_backend
+               else reference.provenance)
+    ref_versions = setting.get("versions", {})
     version_diff = {k: (v, ref_versions[k]) for k, v in result.versions.items()
-                    if k in ref_versions and ref_versions[k] != v}
-    other_device = bool(result.device) and result.device != reference.provenance.get("device")
-    return Comparison(lines, config_diff, version_diff, other_device, len(reference.seeds))
+                    if k in ref_versions and ref_versions[k] != v and k != "backend"}
+    ref_device = setting.get("device") or (runs[0].get("device") if runs else None)
+    other_device = bool(result.device) and result.device != (ref_device or reference.device)
+    return Comparison(lines, config_diff, version_diff, other_device, len(runs),
+                      other_backend, bool(other_backend and own_backend), reference.backend)

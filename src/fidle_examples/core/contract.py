@@ -5,7 +5,9 @@ Every example module has the same shape:
     NAME, DATASETS, Config, PROFILES          what it is and how it is set
     METRICS = {key: Metric(label, kind, digits)}   the numbers run() produces
     FIGURES = {key: caption}                  one function figure_<key>(result) each
-    CLAIMS = {key: statement}                 one function claim_<key>(view) each
+    CLAIMS = {key: statement}                 one function claim_<key>(view) each; a
+                                              statement about the hardware (time) is
+                                              Claim(statement, device_specific=True)
     run(config, ctx) -> Result                trains; returns data, never draws
 
 Figures are drawn from the stored Result, and claims are checked on a Result or on
@@ -50,6 +52,18 @@ class Metric:
             return self.label.format(**{k: _french(v) for k, v in config.items()})
         except (KeyError, IndexError, ValueError):
             return self.label
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A claim's declaration when it is more than its statement. `device_specific`: what
+    it states depends on the hardware or the backend (anything about time), so it is
+    checked on the setting the reference was computed on (its backend and device); on
+    another, a false verdict is shown with the run's values and a note, and does not
+    fail the strict build. Claims about the mathematics or the lesson are not."""
+
+    statement: str
+    device_specific: bool = False
 
 
 @dataclass(frozen=True)
@@ -111,8 +125,9 @@ class Contract:
     example: str
     metrics: dict[str, Metric]
     figures: dict[str, str]
-    claims: dict[str, str]
+    claims: dict[str, str]  # key -> French statement
     config_fields: tuple[str, ...]
+    device_specific: frozenset[str] = frozenset()  # claims about the hardware (Claim)
 
     def figure_function(self, module: ModuleType, key: str):
         return getattr(module, function_name(FIGURE_PREFIX, key))
@@ -132,6 +147,9 @@ def read(module: ModuleType) -> Contract:
         raise ContractError(f"L'exemple « {name} » ne suit pas la forme commune : "
                             + " ; ".join(problems) + ".")
     claims = getattr(module, "CLAIMS", {})
+    for key, value in claims.items():
+        if not isinstance(value, (str, Claim)):
+            problems.append(f"l'affirmation « {key} » n'est ni un texte ni un Claim(texte)")
     for declared, prefix, what in ((module.FIGURES, FIGURE_PREFIX, "figure"),
                                    (claims, CLAIM_PREFIX, "affirmation")):
         expected = {function_name(prefix, key) for key in declared}
@@ -162,7 +180,10 @@ def read(module: ModuleType) -> Contract:
     if problems:
         raise ContractError(f"Déclarations incohérentes dans l'exemple « {name} » : "
                             + " ; ".join(problems) + ".")
-    return Contract(name, dict(module.METRICS), dict(module.FIGURES), dict(claims), fields)
+    statements = {k: v.statement if isinstance(v, Claim) else v for k, v in claims.items()}
+    specific = frozenset(k for k, v in claims.items() if isinstance(v, Claim) and v.device_specific)
+    return Contract(name, dict(module.METRICS), dict(module.FIGURES), statements, fields,
+                    specific)
 
 
 def check_produced(contract: Contract, metrics: dict[str, Any]) -> None:

@@ -5,6 +5,12 @@ each seed's metrics and history, their min / median / max, and the provenance
 (device, date, versions, config). It is the published result of the course: the
 pages show its ranges and bands, the CLI tells whether a run falls inside, and the
 tests check every claim of the pages against each of its seeds.
+
+It may also hold runs of other Keras backends (or devices), each recorded with its
+backend and device: every claim is checked on them too, but the ranges and bands
+stay those of the published setting (provenance: its backend and device), so that
+the published numbers compare like with like; `compare` reads a run of another
+backend against the runs of that backend when the reference has some.
 """
 
 from __future__ import annotations
@@ -49,23 +55,67 @@ class Reference:
     profile: str
     seeds: list[int]
     config: dict
-    runs: list[dict]  # {"seed", "metrics", "history", "duration_s"}
+    # {"seed", "metrics", "history", "duration_s", "backend", "device"}; a run without
+    # backend or device (older files) is one of the published setting's.
+    runs: list[dict]
     provenance: dict = field(default_factory=dict)
     note: str = ""
     path: Path | None = None
+    # Other settings: {backend: {"device", "versions", "date", "code"}}.
+    others: dict = field(default_factory=dict)
 
-    # --- summaries ------------------------------------------------------------
-    def values(self, metric: str) -> list[float]:
-        return [run["metrics"][metric] for run in self.runs]
+    # --- settings -------------------------------------------------------------
+    @property
+    def backend(self) -> str:
+        """The published setting's Keras backend."""
+        return self.provenance.get("versions", {}).get("backend", "tensorflow")
 
-    def range(self, metric: str) -> tuple[float, float, float]:
+    @property
+    def device(self) -> str:
+        return self.provenance.get("device", "")
+
+    def setting(self, run: dict) -> tuple[str, str]:
+        """(backend, device) of a recorded run."""
+        return run.get("backend", self.backend), run.get("device", self.device)
+
+    def published(self, run: dict) -> bool:
+        return self.setting(run) == (self.backend, self.device)
+
+    def published_runs(self) -> list[dict]:
+        return [run for run in self.runs if self.published(run)]
+
+    def runs_of(self, backend: str) -> list[dict]:
+        return [run for run in self.runs if self.setting(run)[0] == backend]
+
+    def backends(self) -> dict[str, int]:
+        """{backend: runs}, the published one first."""
+        counts: dict[str, int] = {}
+        for run in sorted(self.runs, key=lambda r: not self.published(r)):
+            backend = self.setting(run)[0]
+            counts[backend] = counts.get(backend, 0) + 1
+        return counts
+
+    def comparable(self, backend: str) -> tuple[list[dict], bool]:
+        """(runs a run of `backend` is compared with, whether they are that backend's):
+        the published runs for the published backend; else the runs of `backend` when
+        the reference has some, else the published ones (the caller says so)."""
+        if backend and backend != self.backend and self.runs_of(backend):
+            return self.runs_of(backend), True
+        return self.published_runs(), backend in ("", self.backend)
+
+    # --- summaries (the published setting's runs, unless `runs` is given) ------
+    def values(self, metric: str, runs: list[dict] | None = None) -> list[float]:
+        return [run["metrics"][metric] for run in (runs or self.published_runs())]
+
+    def range(self, metric: str, runs: list[dict] | None = None) -> tuple[float, float, float]:
         """(min, median, max) of `metric` over the seeds."""
-        values = self.values(metric)
+        values = self.values(metric, runs)
         return min(values), statistics.median(values), max(values)
 
-    def band(self, key: str) -> tuple[list[float], list[float], list[float]] | None:
+    def band(self, key: str, runs: list[dict] | None = None
+             ) -> tuple[list[float], list[float], list[float]] | None:
         """Per-epoch (min, median, max) of history curve `key`, or None."""
-        curves = [run["history"].get(key) for run in self.runs]
+        curves = [run["history"].get(key) for run in (runs or self.published_runs())]
         if not curves or any(c is None for c in curves):
             return None
         length = min(len(c) for c in curves)
@@ -74,10 +124,16 @@ class Reference:
                 [max(col) for col in columns])
 
     def results(self) -> list[Result]:
-        """One Result per seed (metrics, history, config): what claims are checked on."""
-        return [Result(history=run["history"], metrics=run["metrics"], example=self.example,
-                       profile=self.profile, config={**self.config, "seed": run["seed"]},
-                       seed=run["seed"]) for run in self.runs]
+        """One Result per recorded run, of every setting (metrics, history, config, and
+        the backend and device that computed it): what claims are checked on."""
+        out = []
+        for run in self.runs:
+            backend, device = self.setting(run)
+            out.append(Result(history=run["history"], metrics=run["metrics"],
+                              example=self.example, profile=self.profile,
+                              config={**self.config, "seed": run["seed"]}, seed=run["seed"],
+                              device=device, versions={"backend": backend}))
+        return out
 
     def inside(self, metric: str, value: float) -> bool:
         low, _, high = self.range(metric)
@@ -86,18 +142,19 @@ class Reference:
     # --- files ----------------------------------------------------------------
     def to_json(self) -> dict:
         metrics = {}
-        for key in self.runs[0]["metrics"] if self.runs else []:
+        published = self.published_runs()
+        for key in published[0]["metrics"] if published else []:
             low, median, high = self.range(key)
             metrics[key] = {"min": low, "median": median, "max": high}
         history = {}
-        for key in self.runs[0]["history"] if self.runs else []:
+        for key in published[0]["history"] if published else []:
             band = self.band(key)
             if band:
                 history[key] = dict(zip(("min", "median", "max"), band))
         return {"format": FORMAT, "example": self.example, "profile": self.profile,
                 "seeds": self.seeds, "note": self.note, "config": self.config,
-                "provenance": self.provenance, "metrics": metrics, "history": history,
-                "runs": self.runs}
+                "provenance": self.provenance, "others": self.others, "metrics": metrics,
+                "history": history, "runs": self.runs}
 
 
 def path_for(name: str, folder: Path | None = None) -> Path:
@@ -121,7 +178,7 @@ def load(name: str, folder: Path | None = None) -> Reference | None:
             raise ValueError("aucune exécution complète")
         return Reference(data["example"], data["profile"], list(data["seeds"]),
                          dict(data["config"]), runs, data.get("provenance", {}),
-                         data.get("note", ""), path)
+                         data.get("note", ""), path, dict(data.get("others", {})))
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise ReferenceFileError(
             f"La référence « {path} » est illisible ou corrompue ({error}). Régénérez-la "

@@ -18,7 +18,7 @@ import numpy as np
 
 from fidle_examples.core import frenchfmt, plots
 from fidle_examples.core.context import RunContext
-from fidle_examples.core.contract import Metric
+from fidle_examples.core.contract import Claim, Metric
 from fidle_examples.core.datasets import MNIST
 from fidle_examples.core.errors import UsageError
 from fidle_examples.core.results import Result
@@ -84,7 +84,9 @@ FIGURES = {
     "loss_per_second": "Perte de validation selon le temps de calcul",
 }
 # The claims compare the batch sizes of the full profile (8, 32, 128, 512 and the full
-# batch); durations only where the gap is several-fold, as machines and loads differ.
+# batch). Durations depend on the device and the backend (JAX's small steps cost less
+# than TensorFlow's): those claims are device-specific, and only where the gap is
+# several-fold, as loads differ.
 CLAIMS = {
     "small_batches_ahead_per_epoch": "après la première époque, la perte de validation des "
                                      "lots de 8 et de 32 est plus basse que celle des lots de "
@@ -93,16 +95,18 @@ CLAIMS = {
     "full_batch_lags": "à la dernière époque, la perte de validation du lot complet est au "
                        "moins trois fois celle de chacune des autres tailles",
     "small_batches_most_agitated": "la courbe de validation des lots de 8 est la plus "
-                                   "irrégulière\u00a0: ses remontées, additionnées, font au moins "
-                                   "le double de celles de toute autre taille",
+                                   "irrégulière\u00a0: ses remontées, additionnées, dépassent "
+                                   "d'au moins un quart celles de toute autre taille",
     "small_batches_rise_again": "les courbes de validation des lots de 8 et de 32 finissent "
                                 "au-dessus de leur minimum",
-    "small_batches_cost_more_per_epoch": "une époque par lots de 8 dure au moins deux fois plus "
-                                         "qu'une époque par lots de 512",
-    "intermediate_fastest_in_time": "en temps de calcul, ce sont des lots intermédiaires (32, "
-                                    "128 ou 512) qui atteignent les premiers une perte basse "
-                                    "(la plus haute des meilleures pertes des lots de 8 à 512), "
-                                    "avant les lots de 8\u00a0; le lot complet ne l'atteint pas",
+    "small_batches_cost_more_per_epoch": Claim(
+        "sur le matériel de la référence, une époque par lots de 8 dure au moins deux fois "
+        "plus qu'une époque par lots de 512", device_specific=True),
+    "intermediate_fastest_in_time": Claim(
+        "sur le matériel de la référence, en temps de calcul, ce sont des lots "
+        "intermédiaires (32, 128 ou 512) qui atteignent les premiers une perte basse (la "
+        "plus haute des meilleures pertes des lots de 8 à 512), avant les lots de 8\u00a0; "
+        "le lot complet ne l'atteint pas", device_specific=True),
     "mini_batches_close_in_accuracy": "les exactitudes de validation finales des lots de 8, de "
                                       "32 et de 128 restent à moins de deux points les unes des "
                                       "autres",
@@ -266,7 +270,8 @@ def claim_small_batches_most_agitated(result: Result):
     if why := _claim_missing(result):
         return False, why
     rises = {k: _claim_rises(result.history[f"{k}:val_loss"]) for k in _claim_sizes()}
-    holds = all(rises["8"] >= 2 * rises[k] for k in _claim_sizes()[1:])
+    # 1.25: the smallest ratio of the reference runs is 1.7 (JAX), 2.6 on TensorFlow.
+    holds = rises["8"] > 0 and all(rises["8"] >= 1.25 * rises[k] for k in _claim_sizes()[1:])
     return holds, "remontées additionnées de la perte de validation, " + _claim_by_size(rises)
 
 

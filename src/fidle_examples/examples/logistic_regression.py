@@ -191,9 +191,9 @@ def explorer_metrics(result: Result, epoch: int) -> list[tuple[Metric, float]]:
 # --- claims: what the page says of this run -----------------------------------------
 
 CLAIMS = {
-    "loss_falls_then_plateaus": "la perte d'entraînement fait au moins les deux tiers de sa "
-                                "baisse pendant les cinq premières époques, puis ne baisse plus "
-                                "que de moins de 0,01 sur les dix dernières",
+    "loss_falls_then_plateaus": "la perte d'entraînement baisse, par époque, au moins cinq fois "
+                                "plus vite pendant les cinq premières époques qu'ensuite, puis "
+                                "ne baisse plus que de moins de 0,01 sur les dix dernières",
     "curves_stay_close": "après les cinq premières époques, les pertes d'entraînement et de "
                          "validation restent à moins de 0,1 l'une de l'autre, et la perte de "
                          "validation ne remonte pas (sa valeur finale dépasse son minimum de "
@@ -218,10 +218,16 @@ def claim_loss_falls_then_plateaus(result: Result):
     loss = result.history["loss"]
     if len(loss) < 15:
         return False, f"{len(loss)} époques seulement\u00a0: trop peu pour en juger"
-    total, early, late = loss[0] - loss[-1], loss[0] - loss[4], loss[-11] - loss[-1]
-    return early >= 2 / 3 * total and abs(late) < 0.01, (
-        f"baisse totale {_claim_number(total)}, dont {_claim_number(early)} pendant les cinq "
-        f"premières époques et {_claim_number(late)} pendant les dix dernières")
+    # Rates per epoch, not shares of the total drop: weights drawn near the optimum (the
+    # PyTorch run of seed 42 starts at 0.24) leave little to fall, and the share falling
+    # early then says nothing. Smallest ratio of the reference runs: 12 (PyTorch), 26 (TF).
+    early = (loss[0] - loss[4]) / 4
+    after = (loss[4] - loss[-1]) / (len(loss) - 5)
+    late = loss[-11] - loss[-1]
+    return early > 0 and early >= 5 * after and abs(late) < 0.01, (
+        f"baisse par époque\u00a0: {_claim_number(early, 4)} pendant les cinq premières, "
+        f"{_claim_number(after, 4)} ensuite\u00a0; {_claim_number(late)} en tout sur les dix "
+        "dernières")
 
 
 def claim_curves_stay_close(result: Result):

@@ -21,7 +21,7 @@ import numpy as np
 
 from fidle_examples.core import plots
 from fidle_examples.core.context import RunContext
-from fidle_examples.core.contract import Metric
+from fidle_examples.core.contract import Claim, Metric
 from fidle_examples.core.datasets import MNIST
 from fidle_examples.core.errors import UsageError
 from fidle_examples.core.results import Result
@@ -78,8 +78,12 @@ FIGURES = {
     "final": "Exactitude finale sur le jeu de test, graine par graine",
 }
 CLAIMS = {
-    "same_seeds_same_run": "le même entraînement refait avec les mêmes graines donne les mêmes "
-                           "nombres, au bit près (écart nul)",
+    # Device-specific: the deterministic modes (runtime.deterministic_mode) promise it on
+    # a CPU and with TensorFlow on a GPU; PyTorch and XLA may lack a deterministic
+    # kernel for an operation on a GPU, where the page then says so instead of failing.
+    "same_seeds_same_run": Claim("le même entraînement refait avec les mêmes graines, sur le "
+                                 "même matériel, donne les mêmes nombres, au bit près (écart "
+                                 "nul)", device_specific=True),
     "training_seed_moves_accuracy": "changer la seule graine de l'entraînement change "
                                     "l'exactitude de test de quelques dixièmes de point à un "
                                     "point environ (entre 0,1 et 1,5 point de la plus faible "

@@ -67,8 +67,9 @@ CLAIMS = {
     "beats_naive_baseline": "la MAE de test du réseau est inférieure d'au moins 15\u202f% à "
                             "celle de la référence naïve, qui prédit toujours la qualité "
                             "moyenne",
-    "training_error_keeps_falling": "l'erreur absolue moyenne d'entraînement ne remonte qu'à "
-                                    "cinq époques au plus",
+    "training_error_keeps_falling": "l'erreur absolue moyenne d'entraînement continue de "
+                                    "baisser jusqu'à la fin\u00a0: sa moyenne sur chaque "
+                                    "dizaine d'époques est plus basse que sur la précédente",
     "validation_plateaus": "dans la seconde moitié de l'entraînement, l'erreur de validation "
                            "baisse moins de la moitié de ce que baisse l'erreur "
                            "d'entraînement, et "
@@ -198,10 +199,23 @@ def claim_beats_naive_baseline(result: Result):
                                  f"de la référence naïve\u00a0: {_claim_number(naive)}")
 
 
+def _claim_decades(curve: list[float]) -> list[float]:
+    """Means of the curve over each ten epochs (the last ones may be fewer)."""
+    return [sum(curve[i:i + 10]) / len(curve[i:i + 10]) for i in range(0, len(curve), 10)]
+
+
 def claim_training_error_keeps_falling(result: Result):
-    rises = _claim_rises(result.history["mae"])
-    return rises <= 5, (f"l'erreur d'entraînement remonte à {rises} époque(s)" if rises
-                        else "l'erreur d'entraînement ne remonte à aucune époque")
+    # The trend, not each epoch: the error of an epoch averages batches seen in a new
+    # order (JAX, PyTorch), and jitters by about 0.01 near the end; the mean over ten
+    # epochs still falls by 0.01 or more per ten epochs on every backend. (TensorFlow's
+    # curve is smooth: with a global seed, Keras draws the same batch order at every
+    # epoch there.)
+    means = _claim_decades(result.history["mae"])
+    rises = [i for i, (a, b) in enumerate(zip(means, means[1:]), 1) if b >= a]
+    shown = "\u00a0; ".join(_claim_number(m) for m in means)
+    return len(means) >= 2 and not rises, (
+        f"moyennes par dizaine d'époques\u00a0: {shown}"
+        + (f" (remontée après la dizaine {rises[0]})" if rises else ""))
 
 
 def claim_validation_plateaus(result: Result):

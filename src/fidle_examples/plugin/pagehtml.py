@@ -29,8 +29,9 @@ def french_spaces(text: str) -> str:
 
 # --- inline -----------------------------------------------------------------------
 
-def render(marker: Marker, entry, figure_srcs: dict[str, str]) -> str:
-    """The HTML of `marker` for the loaded example `entry` (build.loading.Loaded)."""
+def render(marker: Marker, entry, figure_srcs: dict[str, str], device_line: bool = True) -> str:
+    """The HTML of `marker` for the loaded example `entry` (build.loading.Loaded);
+    `device_line`: a true device-specific claim names the run's device (once a page)."""
     result = entry.result
     if marker.kind == "metric":
         return escape(entry.contract.metrics[marker.item].format(result.metrics[marker.item]))
@@ -39,7 +40,7 @@ def render(marker: Marker, entry, figure_srcs: dict[str, str]) -> str:
     if marker.kind == "range":
         return range_text(entry, marker.item)
     if marker.kind == "claim":
-        return claim_box(entry, marker.item)
+        return claim_box(entry, marker.item, device_line)
     if marker.kind == "metrics":
         return metrics_table(entry)
     if marker.kind == "provenance":
@@ -63,18 +64,41 @@ def range_text(entry, metric: str) -> str:
     return escape(f"{spec.format(low)} à {spec.format(high)} sur {len(ref.seeds)} graines")
 
 
-def claim_box(entry, key: str) -> str:
-    """Nothing when the claim holds for this run; a visible warning otherwise."""
+def claim_box(entry, key: str, device_line: bool = True) -> str:
+    """Nothing when the claim holds for this run; a visible warning otherwise, or, for a
+    device-specific claim on another setting than the reference's, a note that gives
+    this run's values and where the statement was measured. A device-specific claim
+    that holds says on which device and backend this run measured it (`device_line`)."""
     verdict = entry.claims[key]
     if verdict.holds:
+        if key in entry.contract.device_specific and device_line:
+            return ('<p class="fidle-claim-device"><small>Mesuré par l\'exécution montrée '
+                    f"ici, sur {escape(run_setting(entry.result))}.</small></p>")
         return ""
     detail = f" ({escape(verdict.detail)})" if verdict.detail else ""
+    statement = escape(french_spaces(entry.contract.claims[key]))
+    if verdict.elsewhere:
+        ref = entry.reference
+        where = (f"{ref.device}, avec Keras {ref.backend}" if ref is not None
+                 else "le matériel de la référence")
+        return ('<div class="admonition note fidle-claim-elsewhere">'
+                '<p class="admonition-title">Mesuré sur un autre matériel</p>'
+                f"<p>Le texte dit\u00a0: «\u00a0{statement}\u00a0». C'est ce que montrent les résultats de "
+                f"référence, mesurés sur {escape(where)}. Cette exécution, faite sur "
+                f"{escape(run_setting(entry.result))}, donne autre chose{detail}\u00a0: ce "
+                "résultat dépend du "
+                "matériel et du backend, pas de la leçon.</p></div>")
     return ('<div class="admonition danger fidle-claim-false">'
             '<p class="admonition-title">Cette exécution contredit le texte</p>'
-            f"<p>Le texte affirme\u00a0: «\u00a0{escape(french_spaces(entry.contract.claims[key]))}"
-            "\u00a0», ce qui est "
+            f"<p>Le texte affirme\u00a0: «\u00a0{statement}\u00a0», ce qui est "
             f"faux pour l'entraînement montré sur cette page{detail}. Les résultats de "
             "référence, eux, le vérifient\u00a0: voir l'encadré de provenance.</p></div>")
+
+
+def run_setting(result) -> str:
+    """« CPU (2 cœurs, AMD EPYC), avec Keras tensorflow »: where a run computed."""
+    backend = (result.versions or {}).get("backend", "")
+    return (result.device or "un matériel inconnu") + (f", avec Keras {backend}" if backend else "")
 
 
 def config_text(result: Result, name: str) -> str:
@@ -145,18 +169,31 @@ def metrics_table(entry) -> str:
 
 
 def reference_verdict(entry) -> str:
-    """Whether the live run falls inside the reference range, metric by metric."""
+    """Whether the live run falls inside the reference range, metric by metric (the
+    range of the runs of its own backend when the reference has some)."""
     ref = entry.reference
     if ref is None:
         return ("pas de résultats de référence pour ce profil\u00a0: la comparaison n'est "
                 "faite que pour le profil complet")
+    backend = (entry.result.versions or {}).get("backend", "")
+    runs, own = ref.comparable(backend)
+    if backend and backend != ref.backend:
+        which = (f"des {len(runs)} exécutions de référence faites avec Keras {backend}" if own
+                 else f"des {len(runs)} graines de référence, calculées avec Keras "
+                      f"{ref.backend} (cette exécution utilise {backend})")
+    else:
+        which = f"des {len(runs)} graines de référence"
     outside = [spec.label_for(entry.result.config) for key, spec in entry.contract.metrics.items()
-               if not ref.inside(key, entry.result.metrics[key])]
+               if not _inside(ref, key, entry.result.metrics[key], runs)]
     if not outside:
-        return (f"chaque mesure de cette exécution est dans la plage des {len(ref.seeds)} "
-                "graines de référence")
-    return ("hors de la plage des graines de référence\u00a0: " + ", ".join(outside)
-            + " (écart de la machine, des versions ou du matériel)")
+        return f"chaque mesure de cette exécution est dans la plage {which}"
+    return (f"hors de la plage {which}\u00a0: " + ", ".join(outside)
+            + " (écart de la machine, des versions, du backend ou du matériel)")
+
+
+def _inside(ref, key: str, value: float, runs: list[dict]) -> bool:
+    low, _, high = ref.range(key, runs)
+    return low <= value <= high
 
 
 def device_text(device: str) -> str:
@@ -270,11 +307,11 @@ def pending_block(name: str, title: str, profile: str, ready: int, total: int,
     a page, one line after that."""
     nb = frenchfmt.NNBSP
     if not first:
-        return (f'<p class="fidle-pending"><em>Résultat de « {escape(title, quote=False)} » en cours '
+        return (f'<p class="fidle-pending"><em>Résultat de «\u00a0{escape(title, quote=False)}\u00a0» en cours '
                 f"d'entraînement{nb}: il s'affichera ici.</em></p>")
     return ('<div class="admonition note fidle-pending">'
             '<p class="admonition-title">Résultats en cours d\'entraînement</p>'
-            f"<p>L'exemple « {escape(title, quote=False)} » (<code>{escape(name)}</code>) s'entraîne en "
+            f"<p>L'exemple «\u00a0{escape(title, quote=False)}\u00a0» (<code>{escape(name)}</code>) s'entraîne en "
             "arrière-plan. Cette page se rechargera d'elle-même dès que ses figures et ses "
             f"mesures seront prêtes{nb}: rien à faire.</p>"
             f"<p>Avancement{nb}: {progress_text(ready, total)}.</p>"
@@ -283,7 +320,7 @@ def pending_block(name: str, title: str, profile: str, ready: int, total: int,
 
 
 def pending_inline(title: str) -> str:
-    return (f'<em class="fidle-pending" title="Résultat de « {escape(title, quote=True)} » '
+    return (f'<em class="fidle-pending" title="Résultat de «\u00a0{escape(title, quote=True)}\u00a0» '
             "en cours d'entraînement\">(en cours d'entraînement)</em>")
 
 
@@ -291,9 +328,9 @@ def failed_block(name: str, title: str, profile: str, message: str, first: bool)
     nb = frenchfmt.NNBSP
     if not first:
         return (f'<p class="fidle-failed"><em>Pas de résultat{nb}: l\'exemple '
-                f"« {escape(title, quote=False)} » a échoué (voir plus haut).</em></p>")
+                f"«\u00a0{escape(title, quote=False)}\u00a0» a échoué (voir plus haut).</em></p>")
     return ('<div class="admonition failure fidle-failed">'
-            f'<p class="admonition-title">L\'exemple « {escape(title, quote=False)} » a échoué</p>'
+            f'<p class="admonition-title">L\'exemple «\u00a0{escape(title, quote=False)}\u00a0» a échoué</p>'
             f"<p>{escape(message, quote=False)}</p>"
             f"<p>Corrigez l'exemple et enregistrez le fichier{nb}: il sera entraîné de nouveau "
             f"et cette page se rechargera. Pour voir l'erreur seule{nb}: "
@@ -301,5 +338,5 @@ def failed_block(name: str, title: str, profile: str, message: str, first: bool)
 
 
 def failed_inline(title: str) -> str:
-    return (f'<em class="fidle-failed" title="L\'exemple « {escape(title, quote=True)} » '
+    return (f'<em class="fidle-failed" title="L\'exemple «\u00a0{escape(title, quote=True)}\u00a0» '
             "a échoué\">(échec de l'entraînement)</em>")
