@@ -94,6 +94,7 @@ def test_out_of_memory_becomes_a_training_error(capsys, tmp_path, monkeypatch):
 
 # --- divergence ---------------------------------------------------------------------------
 
+@pytest.mark.trains
 def test_keras_divergence_stops_at_once_and_says_so():
     """TerminateOnNaN ends fit() at the first NaN batch: not 40 epochs of NaN."""
     epochs_seen = []
@@ -115,6 +116,7 @@ def test_check_finite_names_the_first_bad_epoch():
 
 # --- interruptions ------------------------------------------------------------------------
 
+@pytest.mark.trains
 def test_ctrl_c_during_training_exits_130_and_keeps_the_previous_results(tmp_path):
     output = tmp_path / "wine"
     before = previous_results(output)
@@ -205,6 +207,7 @@ def _as_unprivileged() -> list[str]:
     return [setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
 
 
+@pytest.mark.trains
 def test_read_only_output_folder_is_a_french_error(tmp_path):
     prefix = _as_unprivileged()
     # Outside pytest's tmp_path (mode 700), so that the unprivileged user can reach it.
@@ -251,6 +254,7 @@ def site_files(site: Path) -> dict[str, bytes]:
             if p.is_file()}
 
 
+@pytest.mark.trains
 def test_failed_builds_keep_the_previous_site_and_cache(tmp_path):
     cache_dir = tmp_path / "cache"
     page = "# Essai\n\n{{ fidle:results linear-regression }}\n"

@@ -2,11 +2,12 @@
 runnable top to bottom where the course's package is not installed, and published by
 the site offline.
 
-The execution and site-build tests are marked slow. The notebooks run concurrently
-(three kernels at a time), each in its own fresh kernel: the venv's Python, started
-outside the project, where importing fidle_examples fails (an IPython start-up file
-blocks it), with the datasets of ../shared/datasets (KERAS_HOME, set by conftest.py,
-points at a copy).
+The execution and site tests are marked slow. The notebooks run two kernels at a time,
+one thread each (on 2 cores, more kernels or threads only fight for them), each in its
+own fresh kernel: the venv's Python, started outside the project, where importing
+fidle_examples fails (an IPython start-up file blocks it), with the datasets of
+../shared/datasets (KERAS_HOME, set by conftest.py, points at a copy). The site tests
+read the session's one build of the site (conftest.py `built_site`).
 """
 
 from __future__ import annotations
@@ -39,7 +40,11 @@ EXAMPLES_SRC = ROOT / "src" / "fidle_examples" / "examples"
 NAMES = notebooks.notebook_names()
 SIX = ["linear-regression", "gradient-descent", "polynomial-regression", "logistic-regression",
        "wine", "mnist"]
-KERNELS_AT_ONCE = 3
+KERNELS_AT_ONCE = 2
+# One thread per kernel: BLAS, OpenMP and TensorFlow's two pools.
+KERNEL_THREADS = {name: "1" for name in (
+    "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+    "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")}
 INSTALL = re.compile(r"^%pip install --quiet (?P<pins>[^\n]+)$", re.M)
 
 
@@ -373,7 +378,7 @@ def executed(request, tmp_path_factory) -> dict[str, object]:
     (spec_dir / "kernel.json").write_text(json.dumps({
         "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         "display_name": "venv, sans fidle_examples", "language": "python",
-        "env": {"IPYTHONDIR": str(home / "ipython")}}), encoding="utf-8")
+        "env": {"IPYTHONDIR": str(home / "ipython"), **KERNEL_THREADS}}), encoding="utf-8")
     work = tmp_path_factory.mktemp("kernel-cwd")  # outside the project
     results: dict[str, object] = {}
 
@@ -411,6 +416,7 @@ def _printed(cell) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.trains
 @pytest.mark.parametrize("name", NAMES)
 def test_notebook_runs_without_the_package(executed, name):
     outcome = executed[name]
@@ -472,26 +478,10 @@ def _parse(path: Path) -> _Links:
     return parser
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    """The site built without training (plugin off): the notebook pages do not depend on
-    the results."""
-    import os
-
-    out = tmp_path_factory.mktemp("site")
-    proc = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--config-file",
-         str(ROOT / "mkdocs.yml"), "--site-dir", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=900,
-        env={**os.environ, "FIDLE_EXAMPLES_ENABLED": "0"})
-    assert proc.returncode == 0, f"mkdocs build --strict a échoué :\n{proc.stderr[-5000:]}"
-    return out
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
-def test_notebook_page_offers_the_download_and_loads_nothing_from_elsewhere(site, name):
-    page = site / "carnets" / name / "index.html"
+def test_notebook_page_offers_the_download_and_loads_nothing_from_elsewhere(built_site, name):
+    page = built_site / "carnets" / name / "index.html"
     parsed = _parse(page)
     download = [a for tag, a in parsed.tags if tag == "a" and "fidle-notebook-download"
                 in (a.get("class") or "")]
@@ -515,8 +505,8 @@ def test_notebook_page_offers_the_download_and_loads_nothing_from_elsewhere(site
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", SIX)
-def test_example_page_links_to_its_notebook(site, name):
-    page = site / registry.get(name).page.removesuffix(".md") / "index.html"
+def test_example_page_links_to_its_notebook(built_site, name):
+    page = built_site / registry.get(name).page.removesuffix(".md") / "index.html"
     hrefs = [a.get("href", "") for tag, a in _parse(page).tags if tag == "a"]
     opened = [h for h in hrefs if h.rstrip("/").endswith(f"carnets/{name}")]
     downloads = [h for h in hrefs if h.endswith(f"{name}.ipynb")]

@@ -20,8 +20,11 @@ def figure_problems(report: PageReport) -> list[str]:
 
 
 def axe_problems(report: PageReport) -> list[str]:
+    """Every axe-core violation, whatever its impact (minor to critical): the suite's
+    accessibility check (Lighthouse's accessibility score is made of axe-core rules;
+    bench.lighthouse measures speed)."""
     problems = []
-    for v in report.serious_axe_violations:
+    for v in report.axe_violations:
         targets = ", ".join(" ".join(map(str, node["target"])) for node in v["nodes"])
         problems.append(f"{v['id']} ({v['impact']}, {v['count']} élément(s)) : "
                         f"{v['help']} ; éléments : {targets}")
