@@ -8,12 +8,13 @@ keras.json there, and a test may corrupt a file on purpose.
 
 Tiers (Makefile, tests/DURATIONS.md): a test that trains a course example carries the
 `trains` marker, set here for every test that uses `quick_results` or `built_site`;
-a test without it that trains in this process fails (see `_no_training_unless_marked`),
+a test without it that trains in this process fails (`_no_training_unless_marked`),
 so that `make test-fast` (-m "not trains ...") really trains nothing.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -54,12 +55,14 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.trains)
 
 
-@pytest.fixture(autouse=True)
-def _no_training_unless_marked(request, monkeypatch):
+@contextlib.contextmanager
+def _no_training_unless_marked(item):
     """A test without the `trains` marker may not train a course example in this
-    process (a test double's own run() is allowed): the marker stays true, and
-    `make test-fast` trains nothing. Subprocess trainings are marked by hand."""
-    if request.node.get_closest_marker("trains"):
+    process, in its fixtures included (a test double's own run() is allowed): the
+    marker stays true, and `make test-fast` trains nothing. Trainings in a subprocess
+    (CLI, site builds, worker pools) are marked by hand."""
+    if item.get_closest_marker("trains"):
+        yield
         return
     from fidle_examples.core import runner
 
@@ -70,35 +73,28 @@ def _no_training_unless_marked(request, monkeypatch):
         if getattr(run, "__module__", None) == getattr(module, "__name__", "") and \
                 module.__name__.startswith("fidle_examples.examples."):
             raise AssertionError(
-                f"{request.node.nodeid} entraîne « {spec.name} » sans la marque "
+                f"{item.nodeid} entraîne « {spec.name} » sans la marque "
                 "@pytest.mark.trains (make test-fast ne doit rien entraîner)")
         return real(spec, module, *args, **kwargs)
 
-    monkeypatch.setattr(runner, "execute", guarded)
+    runner.execute = guarded
+    try:
+        yield
+    finally:
+        runner.execute = real
 
 
-@pytest.fixture
-def keras_home(tmp_path, monkeypatch) -> Path:
-    """A private copy of the dataset cache, for tests that damage or remove files."""
-    home = tmp_path / "keras"
-    shutil.copytree(SHARED_DATASETS, home)
-    monkeypatch.setenv("KERAS_HOME", str(home))
-    return home
+# Around setup too: module and session fixtures are made in the setup of their first test.
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    with _no_training_unless_marked(item):
+        return (yield)
 
 
-@pytest.fixture(scope="session")
-def quick_results():
-    """{name: Loaded} for every example of the registry, in the quick profile, loaded
-    the way the site build loads them (worker pool, session results cache, figures
-    drawn apart): each example trains once per test session, and the site builds of
-    the tests find them in the cache."""
-    from fidle_examples.core import reference, registry
-    from fidle_examples.build.loading import Loader
-    from fidle_examples.build.storage import ResultsCache, default_root
-
-    modules = {spec.name: spec.load() for spec in registry.EXAMPLES}
-    loader = Loader(ResultsCache(default_root(ROOT)), "quick", reference.default_dir(ROOT))
-    return loader.load(modules)
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    with _no_training_unless_marked(item):
+        return (yield)
 
 
 @dataclass(frozen=True)

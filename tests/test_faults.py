@@ -143,6 +143,7 @@ def test_ctrl_c_during_training_exits_130_and_keeps_the_previous_results(tmp_pat
     assert files_of(output) == before and strays(output) == []
 
 
+@pytest.mark.trains
 def test_ctrl_c_while_the_results_are_written_keeps_the_previous_ones(capsys, tmp_path,
                                                                     monkeypatch):
     output = tmp_path / "linear"
@@ -164,6 +165,7 @@ def test_ctrl_c_while_the_results_are_written_keeps_the_previous_ones(capsys, tm
 
 # --- where results cannot be written ----------------------------------------------------
 
+@pytest.mark.trains
 def test_full_disk_is_a_french_error_and_keeps_the_previous_results(capsys, tmp_path,
                                                                     monkeypatch):
     output = tmp_path / "linear"
@@ -187,6 +189,7 @@ def test_full_disk_is_a_french_error_and_keeps_the_previous_results(capsys, tmp_
     assert files_of(output) == before and strays(output) == []
 
 
+@pytest.mark.trains
 def test_output_below_a_file_is_a_french_error(capsys, tmp_path):
     blocker = tmp_path / "fichier"
     blocker.write_text("pas un dossier", encoding="utf-8")
