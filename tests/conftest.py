@@ -65,17 +65,28 @@ def _no_training_unless_marked(item):
         yield
         return
     from fidle_examples.core import runner
+    from fidle_examples.core.errors import TrainingError
 
     real = runner.execute
 
     def guarded(spec, module, *args, **kwargs):
         run = getattr(module, "run", None)
-        if getattr(run, "__module__", None) == getattr(module, "__name__", "") and \
-                module.__name__.startswith("fidle_examples.examples."):
-            raise AssertionError(
-                f"{item.nodeid} entraîne « {spec.name} » sans la marque "
-                "@pytest.mark.trains (make test-fast ne doit rien entraîner)")
-        return real(spec, module, *args, **kwargs)
+        real_example = getattr(run, "__module__", None) == getattr(module, "__name__", "") \
+            and module.__name__.startswith("fidle_examples.examples.")
+        trained = False
+        try:
+            result = real(spec, module, *args, **kwargs)
+            trained = True
+            return result
+        except TrainingError:  # a training that ran, then diverged
+            trained = True
+            raise
+        finally:
+            # A run stopped before training (missing data, bad option) is no training.
+            if real_example and trained:
+                pytest.fail(f"{item.nodeid} entraîne « {spec.name} » sans la marque "
+                            "@pytest.mark.trains (make test-fast ne doit rien entraîner)",
+                            pytrace=False)
 
     runner.execute = guarded
     try:
@@ -95,6 +106,31 @@ def pytest_runtest_setup(item):
 def pytest_runtest_call(item):
     with _no_training_unless_marked(item):
         return (yield)
+
+
+@pytest.fixture
+def keras_home(tmp_path, monkeypatch) -> Path:
+    """A private copy of the dataset cache, for tests that damage or remove files."""
+    home = tmp_path / "keras"
+    shutil.copytree(SHARED_DATASETS, home)
+    monkeypatch.setenv("KERAS_HOME", str(home))
+    return home
+
+
+@pytest.fixture(scope="session")
+def quick_results():
+    """{name: Loaded} for every example of the registry, in the quick profile, loaded
+    the way the site build loads them (worker pool, session results cache, figures
+    drawn apart): each example trains once per test session, when a test first asks
+    (tests that need no training never trigger it), and the site builds of the tests
+    find them in the cache."""
+    from fidle_examples.core import reference, registry
+    from fidle_examples.build.loading import Loader
+    from fidle_examples.build.storage import ResultsCache, default_root
+
+    modules = {spec.name: spec.load() for spec in registry.EXAMPLES}
+    loader = Loader(ResultsCache(default_root(ROOT)), "quick", reference.default_dir(ROOT))
+    return loader.load(modules)
 
 
 @dataclass(frozen=True)

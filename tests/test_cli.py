@@ -179,18 +179,18 @@ def test_reference_refuses_unknown_examples_and_too_few_seeds(capsys):
 
 @pytest.mark.slow
 @pytest.mark.trains
-def test_compare_says_a_one_epoch_mnist_falls_below_the_reference(tmp_path):
+def test_compare_says_a_one_epoch_mnist_falls_below_the_reference(capsys, tmp_path):
     """`run mnist --epochs 1` then `compare`, against the committed reference/mnist.json:
     the accuracy is below the range of its seeds, and the report names the likely
     cause; a verdict, not an error."""
     ref = reference.load("mnist")
     assert ref is not None, f"{reference.path_for('mnist')} manque : make reference"
     output = tmp_path / "mnist"
-    done = run_cli("run", "mnist", "--epochs", "1", "--quiet", "--output", str(output))
-    assert done.returncode == 0, done.stderr
-    compared = run_cli("compare", str(output))
-    assert compared.returncode == 0, compared.stderr
-    text = compared.stdout
+    code, run_out, err = main(capsys, "run", "mnist", "--epochs", "1", "--quiet",
+                              "--output", str(output))
+    assert code == 0, err
+    code, text, err = main(capsys, "compare", str(output))
+    assert code == 0, err
     assert text.startswith(f"Comparaison avec les résultats de référence ({len(ref.seeds)} "
                            "graines, profil complet) :")
     metric = registry.get("mnist").load().METRICS["test_accuracy"]
@@ -202,12 +202,14 @@ def test_compare_says_a_one_epoch_mnist_falls_below_the_reference(tmp_path):
     epochs = ref.config["epochs"]
     assert f"  --epochs = 1 ici, {epochs} dans la référence" in text
     assert f"  - moins d'époques (1 au lieu de {epochs})" in text
-    assert done.stdout.rstrip().endswith(text.strip())  # `run` ends with the same report
+    assert run_out.rstrip().endswith(text.strip())  # `run` ends with the same report
 
 
 @pytest.mark.trains
-def test_reference_seeds_make_the_range_a_run_of_one_of_them_falls_in(tmp_path, cli_run):
-    """`reference` on a fast example (two seeds), then a run with one of those seeds."""
+def test_reference_seeds_make_the_range_a_run_of_one_of_them_falls_in(tmp_path, cli_run,
+                                                                      capsys, monkeypatch):
+    """`reference` on a fast example (two seeds, the real command), then a run with one
+    of those seeds and `compare` (in this process)."""
     env = {reference.ENV_DIR: str(tmp_path / "reference"),
            "FIDLE_EXAMPLES_CACHE": str(tmp_path / "cache")}
     done = run_cli("reference", "linear-regression", "--seeds", "2", env=env)
@@ -217,16 +219,19 @@ def test_reference_seeds_make_the_range_a_run_of_one_of_them_falls_in(tmp_path, 
     assert (saved.profile, saved.seeds, len(saved.runs)) == ("full", [published, 1], 2)
     assert saved.values("slope")[0] != saved.values("slope")[1]
 
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
     output = tmp_path / "linear"
-    done = run_cli("run", "linear-regression", "--seed", "1", "--output", str(output), env=env)
-    assert done.returncode == 0, done.stderr
-    assert "Verdict : exécution normale, chaque mesure est dans la plage" in done.stdout
+    code, out, err = main(capsys, "run", "linear-regression", "--seed", "1",
+                          "--output", str(output))
+    assert code == 0, err
+    assert "Verdict : exécution normale, chaque mesure est dans la plage" in out
 
-    quick = run_cli("compare", str(cli_run[1]), env=env)
-    assert quick.returncode == 0, quick.stderr
-    assert "Pas de comparaison : ce résultat est du profil « quick »" in quick.stdout
+    code, out, err = main(capsys, "compare", str(cli_run[1]))
+    assert code == 0, err
+    assert "Pas de comparaison : ce résultat est du profil « quick »" in out
 
     (tmp_path / "reference" / "linear-regression.json").write_text("{", encoding="utf-8")
-    broken = run_cli("compare", str(output), env=env)
-    assert broken.returncode == FidleError.exit_code and "Traceback" not in broken.stderr
-    assert "est illisible ou corrompue" in broken.stderr and "Régénérez-la" in broken.stderr
+    code, _, err = main(capsys, "compare", str(output))
+    assert code == FidleError.exit_code and "Traceback" not in err
+    assert "est illisible ou corrompue" in err and "Régénérez-la" in err
