@@ -314,22 +314,28 @@ def test_mkdocs_syntax_becomes_plain_markdown():
 
 # --- the command -----------------------------------------------------------------------
 
-def test_check_command_finds_a_stale_notebook(tmp_path):
-    run = [sys.executable, "-m", "fidle_examples.notebooks", "--docs", str(DOCS),
-           "-o", str(tmp_path), "linear-regression"]
-    written = subprocess.run(run, capture_output=True, text=True, cwd=tmp_path)
+def test_check_command_finds_a_stale_notebook(tmp_path, capsys):
+    """`python -m fidle_examples.notebooks`: once as a command (its exit code), then its
+    main() in this process for each case."""
+    args = ["--docs", str(DOCS), "-o", str(tmp_path)]
+    written = subprocess.run([sys.executable, "-m", "fidle_examples.notebooks", *args,
+                              "linear-regression"], capture_output=True, text=True, cwd=tmp_path)
     assert written.returncode == 0 and "linear-regression.ipynb" in written.stdout
-    assert subprocess.run(run + ["--check"], capture_output=True, cwd=tmp_path).returncode == 0
+
+    def main(*extra: str) -> tuple[int, str]:
+        code = notebooks.main([*args, *extra])
+        return code, capsys.readouterr().err
+
+    assert main("linear-regression", "--check")[0] == 0
     path = tmp_path / "linear-regression.ipynb"
     path.write_text(path.read_text(encoding="utf-8").replace("Mise en place", "Mise"),
                     encoding="utf-8")
-    checked = subprocess.run(run + ["--check"], capture_output=True, text=True, cwd=tmp_path)
-    assert checked.returncode == 1 and "make notebooks" in checked.stderr
-    unknown = subprocess.run(run[:-1] + ["mnits"], capture_output=True, text=True, cwd=tmp_path)
-    assert unknown.returncode == 2 and "Exemple inconnu : « mnits »" in unknown.stderr
-    none = subprocess.run(run[:-1] + ["course-figures"], capture_output=True, text=True,
-                          cwd=tmp_path)
-    assert none.returncode == 2 and "n'a pas de carnet" in none.stderr
+    code, err = main("linear-regression", "--check")
+    assert code == 1 and "make notebooks" in err
+    code, err = main("mnits")
+    assert code == 2 and "Exemple inconnu : « mnits »" in err
+    code, err = main("course-figures")
+    assert code == 2 and "n'a pas de carnet" in err
 
 
 # --- every notebook runs, top to bottom, without the package --------------------------
