@@ -88,7 +88,7 @@ async () => {
   const result = await axe.run(document, { resultTypes: ["violations"] });
   return result.violations.map((v) => ({
     id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
-    nodes: v.nodes.slice(0, 5).map((n) => ({ target: n.target, summary: n.failureSummary })),
+    nodes: v.nodes.slice(0, 50).map((n) => ({ target: n.target, summary: n.failureSummary })),
     count: v.nodes.length,
   }));
 }
