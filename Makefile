@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: serve build test test-fast bench reference notebooks clean pdf kit
+.PHONY: serve build test test-fast test-release bench reference notebooks clean pdf kit
 
 # (Re)install when the venv is missing or the pinned versions change.
 $(STAMP): pyproject.toml requirements.lock scripts/install.sh
@@ -25,11 +25,17 @@ pdf: build  ## the whole course as one PDF, site/fidle-cours.pdf (headless Chrom
 kit: $(STAMP)  ## the offline classroom kit, dist/fidle-kit.tar (see README.md)
 	$(BIN)/python scripts/make_kit.py
 
-test: $(STAMP)  ## the whole test suite (as CI runs it)
-	$(BIN)/python -m pytest
+# Three tiers (tests/DURATIONS.md): test-fast trains nothing (< 2 min), test is the whole
+# suite but the release checks (< 10 min on 2 cores), test-release builds and installs the
+# offline kit. .ci/run runs test, then test-release.
+test: $(STAMP)  ## the whole test suite but the release checks (as CI runs it first)
+	$(BIN)/python -m pytest -m "not release"
 
-test-fast: $(STAMP)  ## the tests without the slow and browser ones
-	$(BIN)/python -m pytest -m "not slow and not browser"
+test-fast: $(STAMP)  ## the tests that train nothing and build no site (under 2 minutes)
+	$(BIN)/python -m pytest -m "not slow and not browser and not trains and not release"
+
+test-release: $(STAMP)  ## the slow end-to-end checks of what is shipped (the offline kit)
+	$(BIN)/python -m pytest -m release
 
 bench: $(STAMP)  ## benchmarks (not part of the tests): bench/results/ and the site page
 	$(BIN)/python -m bench

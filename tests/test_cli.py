@@ -1,8 +1,11 @@
-"""The `fidle-examples` command, run as a user runs it (a subprocess)."""
+"""The `fidle-examples` command. The real entry point (`python -m fidle_examples`, a
+subprocess) runs the help and a whole `run`; the tests about messages call
+cli.main() in this process (same code, no interpreter and Keras start-up each time)."""
 
 from __future__ import annotations
 
 import json
+import warnings
 
 import pytest
 
@@ -13,10 +16,17 @@ from fidle_examples.core.results import DATA_FILE, RESULT_FILE
 from support import run_cli
 
 
-def test_list_names_every_example():
-    done = run_cli("list")
-    assert done.returncode == 0, done.stderr
-    lines = done.stdout.splitlines()
+def main(capsys, *args: str) -> tuple[int, str, str]:
+    """`fidle-examples ARGS` in this process: (exit code, stdout, stderr)."""
+    code = cli.main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_list_names_every_example(capsys):
+    code, out, err = main(capsys, "list")
+    assert code == 0, err
+    lines = out.splitlines()
     assert lines[0].split() == ["exemple", "Fidle", "titre"]
     for spec in registry.EXAMPLES:
         assert any(line.split()[:2] == [spec.name, spec.fidle_id] and spec.title in line
@@ -24,18 +34,19 @@ def test_list_names_every_example():
 
 
 def test_no_command_prints_the_help():
-    done = run_cli()
+    done = run_cli()  # the real entry point: python -m fidle_examples, its exit code
     assert done.returncode == 2 and "COMMANDE" in done.stdout
 
 
 @pytest.fixture(scope="module")
-def cli_run(tmp_path_factory):
+def cli_run(tmp_path_factory):  # its tests are marked `trains`
     """`run linear-regression --profile quick --output DIR` once for the module."""
     output = tmp_path_factory.mktemp("cli") / "linear"
     done = run_cli("run", "linear-regression", "--profile", "quick", "--output", str(output))
     return done, output
 
 
+@pytest.mark.trains
 def test_run_writes_result_data_and_figures(cli_run):
     done, output = cli_run
     assert done.returncode == 0, done.stderr
@@ -48,6 +59,7 @@ def test_run_writes_result_data_and_figures(cli_run):
                                for key, caption in figures.items()}
 
 
+@pytest.mark.trains
 def test_run_prints_the_french_summary(cli_run):
     done, output = cli_run
     out = done.stdout
@@ -62,19 +74,20 @@ def test_run_prints_the_french_summary(cli_run):
         assert f"\n{label} " in out
 
 
-def test_show_reads_the_saved_result(cli_run):
+@pytest.mark.trains
+def test_show_reads_the_saved_result(cli_run, capsys):
     done, output = cli_run
-    shown = run_cli("show", str(output))
-    assert shown.returncode == 0, shown.stderr
+    code, out, err = main(capsys, "show", str(output))
+    assert code == 0, err
     # The same summary as at the end of the run.
-    assert shown.stdout.strip() == done.stdout.split("\n\n", 1)[1].strip()
+    assert out.strip() == done.stdout.split("\n\n", 1)[1].strip()
 
 
 @pytest.mark.parametrize("command", ["show", "compare"])
-def test_reading_a_missing_folder_is_a_french_error(tmp_path, command):
-    done = run_cli(command, str(tmp_path / "nothing"))
-    assert done.returncode == FidleError.exit_code and "Traceback" not in done.stderr
-    assert "illisible ou incomplet" in done.stderr
+def test_reading_a_missing_folder_is_a_french_error(capsys, tmp_path, command):
+    code, _, err = main(capsys, command, str(tmp_path / "nothing"))
+    assert code == FidleError.exit_code and "Traceback" not in err
+    assert "illisible ou incomplet" in err
 
 
 @pytest.mark.parametrize("name", registry.names())
@@ -100,12 +113,12 @@ def test_summary_labels_name_the_settings_of_the_run(quick_results, name):
     (["run", "mnist", "extra"], "Argument inattendu : « extra »."),
     (["run", "polynomial-regression", "--max-degree", "40"], "Un polynôme de degré 40"),
 ])
-def test_bad_command_lines_exit_2_and_write_nothing(tmp_path, args, message):
+def test_bad_command_lines_exit_2_and_write_nothing(capsys, tmp_path, args, message):
     output = tmp_path / "out"
-    done = run_cli(*args, "--output", str(output))
-    assert done.returncode == UsageError.exit_code
-    assert done.stderr.startswith("Erreur : ") and message in done.stderr
-    assert "Traceback" not in done.stderr
+    code, _, err = main(capsys, *args, "--output", str(output))
+    assert code == UsageError.exit_code
+    assert err.startswith("Erreur : ") and message in err
+    assert "Traceback" not in err
     assert not output.exists()
 
 
@@ -114,57 +127,70 @@ def test_bad_command_lines_exit_2_and_write_nothing(tmp_path, args, message):
 DIVERGING = ("wine", "--profile", "quick", "--learning-rate", "1e6", "--epochs", "3")
 
 
-def test_diverging_run_exits_non_zero_and_writes_nothing(tmp_path):
+def runtime_warnings(record) -> list[str]:
+    return [str(w.message) for w in record if issubclass(w.category, RuntimeWarning)]
+
+
+@pytest.mark.trains
+def test_diverging_run_exits_non_zero_and_writes_nothing(capsys, tmp_path):
     output = tmp_path / "out"
-    done = run_cli("run", *DIVERGING, "--output", str(output))
-    assert done.returncode == TrainingError.exit_code
-    assert "Erreur : L'entraînement a divergé" in done.stderr
-    assert "--learning-rate" in done.stderr and "Traceback" not in done.stderr
-    assert "RuntimeWarning" not in done.stderr
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        code, _, err = main(capsys, "run", *DIVERGING, "--output", str(output))
+    assert code == TrainingError.exit_code
+    assert "Erreur : L'entraînement a divergé" in err
+    assert "--learning-rate" in err and "Traceback" not in err
+    assert not runtime_warnings(record) and "RuntimeWarning" not in err
     assert not output.exists()
 
 
-def test_a_failed_run_keeps_the_previous_result(cli_run, tmp_path):
+@pytest.mark.trains
+def test_a_failed_run_keeps_the_previous_result(cli_run, capsys):
     """A new run that fails leaves the folder of the last good run as it was."""
     _, output = cli_run
     before = {p.name: p.read_bytes() for p in output.iterdir()}
-    done = run_cli("run", *DIVERGING, "--output", str(output))
-    assert done.returncode == TrainingError.exit_code
+    code, _, _ = main(capsys, "run", *DIVERGING, "--output", str(output))
+    assert code == TrainingError.exit_code
     assert {p.name: p.read_bytes() for p in output.iterdir()} == before
 
 
-def test_a_gradient_descent_that_diverges_is_reported_in_french(tmp_path):
-    done = run_cli("run", "gradient-descent", "--profile", "quick", "--learning-rate", "1",
-                   "--output", str(tmp_path / "out"))
-    assert done.returncode == 0, done.stderr
-    assert ("\nAttention : La descente par lot complet (à l'époque " in done.stdout
-            and "ont divergé : a ou b a dépassé un million en valeur absolue" in done.stdout)
-    assert "--learning-rate 0.1" in done.stdout and "RuntimeWarning" not in done.stderr
+@pytest.mark.trains
+def test_a_gradient_descent_that_diverges_is_reported_in_french(capsys, tmp_path):
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        code, out, err = main(capsys, "run", "gradient-descent", "--profile", "quick",
+                              "--learning-rate", "1", "--output", str(tmp_path / "out"))
+    assert code == 0, err
+    assert ("\nAttention : La descente par lot complet (à l'époque " in out
+            and "ont divergé : a ou b a dépassé un million en valeur absolue" in out)
+    assert "--learning-rate 0.1" in out
+    assert not runtime_warnings(record) and "RuntimeWarning" not in err
 
 
-def test_reference_refuses_unknown_examples_and_too_few_seeds():
+def test_reference_refuses_unknown_examples_and_too_few_seeds(capsys):
     for args, message in ((["nope"], "Exemple inconnu : « nope »."),
                           (["mnist", "--seeds", "1"], "--seeds doit être entre 2 et 50, pas 1.")):
-        done = run_cli("reference", *args)
-        assert done.returncode == UsageError.exit_code, done.stderr
-        assert done.stderr.startswith("Erreur : ") and message in done.stderr
+        code, _, err = main(capsys, "reference", *args)
+        assert code == UsageError.exit_code, err
+        assert err.startswith("Erreur : ") and message in err
 
 
 # --- is my run normal? the committed reference ------------------------------------------
 
 @pytest.mark.slow
-def test_compare_says_a_one_epoch_mnist_falls_below_the_reference(tmp_path):
+@pytest.mark.trains
+def test_compare_says_a_one_epoch_mnist_falls_below_the_reference(capsys, tmp_path):
     """`run mnist --epochs 1` then `compare`, against the committed reference/mnist.json:
     the accuracy is below the range of its seeds, and the report names the likely
     cause; a verdict, not an error."""
     ref = reference.load("mnist")
     assert ref is not None, f"{reference.path_for('mnist')} manque : make reference"
     output = tmp_path / "mnist"
-    done = run_cli("run", "mnist", "--epochs", "1", "--quiet", "--output", str(output))
-    assert done.returncode == 0, done.stderr
-    compared = run_cli("compare", str(output))
-    assert compared.returncode == 0, compared.stderr
-    text = compared.stdout
+    code, run_out, err = main(capsys, "run", "mnist", "--epochs", "1", "--quiet",
+                              "--output", str(output))
+    assert code == 0, err
+    code, text, err = main(capsys, "compare", str(output))
+    assert code == 0, err
     assert text.startswith(f"Comparaison avec les résultats de référence ({len(ref.seeds)} "
                            "graines, profil complet) :")
     metric = registry.get("mnist").load().METRICS["test_accuracy"]
@@ -176,11 +202,14 @@ def test_compare_says_a_one_epoch_mnist_falls_below_the_reference(tmp_path):
     epochs = ref.config["epochs"]
     assert f"  --epochs = 1 ici, {epochs} dans la référence" in text
     assert f"  - moins d'époques (1 au lieu de {epochs})" in text
-    assert done.stdout.rstrip().endswith(text.strip())  # `run` ends with the same report
+    assert run_out.rstrip().endswith(text.strip())  # `run` ends with the same report
 
 
-def test_reference_seeds_make_the_range_a_run_of_one_of_them_falls_in(tmp_path, cli_run):
-    """`reference` on a fast example (two seeds), then a run with one of those seeds."""
+@pytest.mark.trains
+def test_reference_seeds_make_the_range_a_run_of_one_of_them_falls_in(tmp_path, cli_run,
+                                                                      capsys, monkeypatch):
+    """`reference` on a fast example (two seeds, the real command), then a run with one
+    of those seeds and `compare` (in this process)."""
     env = {reference.ENV_DIR: str(tmp_path / "reference"),
            "FIDLE_EXAMPLES_CACHE": str(tmp_path / "cache")}
     done = run_cli("reference", "linear-regression", "--seeds", "2", env=env)
@@ -190,19 +219,22 @@ def test_reference_seeds_make_the_range_a_run_of_one_of_them_falls_in(tmp_path, 
     assert (saved.profile, saved.seeds, len(saved.runs)) == ("full", [published, 1], 2)
     assert saved.values("slope")[0] != saved.values("slope")[1]
 
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
     output = tmp_path / "linear"
-    done = run_cli("run", "linear-regression", "--seed", "1", "--output", str(output), env=env)
-    assert done.returncode == 0, done.stderr
-    assert "Verdict : exécution normale, chaque mesure est dans la plage" in done.stdout
+    code, out, err = main(capsys, "run", "linear-regression", "--seed", "1",
+                          "--output", str(output))
+    assert code == 0, err
+    assert "Verdict : exécution normale, chaque mesure est dans la plage" in out
 
-    quick = run_cli("compare", str(cli_run[1]), env=env)
-    assert quick.returncode == 0, quick.stderr
-    assert "Pas de comparaison : ce résultat est du profil « quick »" in quick.stdout
+    code, out, err = main(capsys, "compare", str(cli_run[1]))
+    assert code == 0, err
+    assert "Pas de comparaison : ce résultat est du profil « quick »" in out
 
     (tmp_path / "reference" / "linear-regression.json").write_text("{", encoding="utf-8")
-    broken = run_cli("compare", str(output), env=env)
-    assert broken.returncode == FidleError.exit_code and "Traceback" not in broken.stderr
-    assert "est illisible ou corrompue" in broken.stderr and "Régénérez-la" in broken.stderr
+    code, _, err = main(capsys, "compare", str(output))
+    assert code == FidleError.exit_code and "Traceback" not in err
+    assert "est illisible ou corrompue" in err and "Régénérez-la" in err
 
 
 # --- options of an example, and the results cache ----------------------------------------

@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from support import run_cli
+from fidle_examples import cli
 from fidle_examples.core import datasets
 from fidle_examples.core.datasets import MNIST, WINE_RED, load_mnist, load_wine_quality
 from fidle_examples.core.errors import DatasetError
@@ -93,26 +93,30 @@ def test_fetch_refuses_another_file_under_the_same_name(keras_home, offline):
     assert (keras_home / "datasets" / WINE_RED.fname).exists()
 
 
-def test_cli_missing_dataset_exits_without_traceback(keras_home, tmp_path):
+def _run(capsys, *args: str) -> tuple[int, str]:
+    """`fidle-examples run ARGS` in this process: (exit code, stderr)."""
+    code = cli.main(["run", *args])
+    return code, capsys.readouterr().err
+
+
+def test_cli_missing_dataset_exits_without_traceback(keras_home, offline, capsys, tmp_path):
     (keras_home / "datasets" / MNIST.fname).unlink()
     output = tmp_path / "out"
-    done = run_cli("run", "mnist", "--profile", "quick", "--quiet", "--output", str(output),
-                   env=NO_NETWORK)
-    assert done.returncode == DatasetError.exit_code
-    assert "Traceback" not in done.stderr
-    assert "Erreur : Jeu de données introuvable : « mnist.npz »" in done.stderr
-    assert "KERAS_HOME" in done.stderr
+    code, err = _run(capsys, "mnist", "--profile", "quick", "--quiet", "--output", str(output))
+    assert code == DatasetError.exit_code
+    assert "Traceback" not in err
+    assert "Erreur : Jeu de données introuvable : « mnist.npz »" in err
+    assert "KERAS_HOME" in err
     assert not output.exists()
 
 
-def test_cli_corrupted_dataset_keeps_the_file(keras_home, tmp_path):
+def test_cli_corrupted_dataset_keeps_the_file(keras_home, offline, capsys, tmp_path):
     path = keras_home / "datasets" / WINE_RED.fname
     damaged = path.read_bytes()[:1000]
     path.write_bytes(damaged)
     output = tmp_path / "out"
-    done = run_cli("run", "wine", "--profile", "quick", "--quiet", "--output", str(output),
-                   env=NO_NETWORK)
-    assert done.returncode == DatasetError.exit_code
-    assert "Traceback" not in done.stderr and "corrompu ou incomplet" in done.stderr
+    code, err = _run(capsys, "wine", "--profile", "quick", "--quiet", "--output", str(output))
+    assert code == DatasetError.exit_code
+    assert "Traceback" not in err and "corrompu ou incomplet" in err
     assert path.read_bytes() == damaged
     assert not output.exists()

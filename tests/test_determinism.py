@@ -1,5 +1,5 @@
 """Same seed, same numbers, whatever the number of build workers; another seed, other
-numbers."""
+numbers. Both compare with the session's trainings (`quick_results`)."""
 
 from __future__ import annotations
 
@@ -11,27 +11,26 @@ from fidle_examples.build.loading import Loader
 from fidle_examples.build.storage import ResultsCache
 from support import ROOT, result_differences
 
-# Two Keras examples: with one worker they train one after the other in the same
-# process, with two each in its own; float sums would show any difference.
+# Two Keras examples; float sums would show any difference.
 POOLED = ["wine", "logistic-regression"]
 
 
-@pytest.mark.slow
-def test_builds_with_one_or_two_workers_give_the_same_numbers(tmp_path, monkeypatch):
-    """What a build does (build.loading.Loader, the worker pool, a results cache),
-    with FIDLE_EXAMPLES_WORKERS=1, then 2."""
+def test_builds_with_one_or_two_workers_give_the_same_numbers(quick_results, tmp_path,
+                                                               monkeypatch):
+    """What a build does (build.loading.Loader, the worker pool, a results cache): the
+    session trained every example on a pool of workers (one per core), these two among
+    the others; trained again here with the other number of workers (one: one after
+    the other in the same process), they give the same numbers, to the bit."""
+    session_workers = pool.pool_size(len(registry.EXAMPLES))  # the session's environment
+    workers = 1 if session_workers > 1 else 2
+    monkeypatch.setenv(pool.ENV_WORKERS, str(workers))
+    assert pool.pool_size(len(POOLED)) == workers
     modules = {name: registry.get(name).load() for name in POOLED}
-    loaded = {}
-    for workers in (1, 2):
-        monkeypatch.setenv(pool.ENV_WORKERS, str(workers))
-        assert pool.pool_size(len(POOLED)) == workers
-        loader = Loader(ResultsCache(tmp_path / f"cache-{workers}"), "quick",
-                        reference.default_dir(ROOT))
-        loaded[workers] = loader.load(modules)
+    loader = Loader(ResultsCache(tmp_path / "cache"), "quick", reference.default_dir(ROOT))
+    again = loader.load(modules)
     for name in POOLED:
-        one, two = loaded[1][name], loaded[2][name]
-        assert one.trained and two.trained
-        assert result_differences(one.result, two.result) == \
+        assert quick_results[name].trained and again[name].trained
+        assert result_differences(quick_results[name].result, again[name].result) == \
             ["duration_s", "date"], name  # everything else identical, to the bit
 
 

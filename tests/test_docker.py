@@ -327,6 +327,7 @@ def entrypoint(*args: str, env: dict, cwd: Path = ROOT, timeout: float = 600):
                           capture_output=True, text=True, timeout=timeout)
 
 
+@pytest.mark.trains
 def test_entrypoint_runs_one_example_into_the_volume(data_env):
     done = entrypoint("run", "linear-regression", "--profile", "quick", "--quiet",
                       env=data_env)

@@ -1,4 +1,5 @@
-"""`fidle-examples doctor`, run as a user runs it, on this machine's installation."""
+"""`fidle-examples doctor` on this machine's installation: once as a user runs it (a
+subprocess), then in this process for the messages of each damaged case."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import re
 import pytest
 
 from support import ROOT, run_cli
-from fidle_examples import doctor
+from fidle_examples import cli, doctor
 from fidle_examples.core import datasets
 
 NBSP = "\u00a0"
@@ -51,27 +52,35 @@ def _remove(keras_home, name):
     (keras_home / "datasets" / name).unlink()
 
 
-def test_missing_dataset_blocks_offline(keras_home):
+def _doctor(capsys, monkeypatch, *args: str) -> tuple[int, str]:
+    """`fidle-examples doctor ARGS` in this process, from the project's folder (its lock);
+    KERAS_HOME is the test's (the keras_home fixture)."""
+    monkeypatch.chdir(ROOT)
+    code = cli.main(["doctor", *args])
+    return code, capsys.readouterr().out
+
+
+def test_missing_dataset_blocks_offline(keras_home, capsys, monkeypatch):
     _remove(keras_home, "winequality-red.csv")
-    done = run_cli("doctor", "--offline", env={"KERAS_HOME": str(keras_home)}, cwd=ROOT)
-    assert done.returncode == 1, done.stdout
-    line = _line(done.stdout, "Données winequality-red.csv")
+    code, out = _doctor(capsys, monkeypatch, "--offline")
+    assert code == 1, out
+    line = _line(out, "Données winequality-red.csv")
     assert line.startswith("[BLOQUANT]")
     assert "absent de" in line and "hors ligne" in line
     assert f"→ À faire{NBSP}: Copiez winequality-red.csv" in line
     assert datasets.WINE_RED.sha256 in line  # the hash the copy must have
-    assert "[ok]" in _line(done.stdout, "Données mnist.npz")
-    assert "1 problème(s) bloquant(s)" in done.stdout
-    assert "Corrigez les problèmes bloquants" in done.stdout
+    assert "[ok]" in _line(out, "Données mnist.npz")
+    assert "1 problème(s) bloquant(s)" in out
+    assert "Corrigez les problèmes bloquants" in out
 
 
-def test_corrupted_dataset_blocks(keras_home):
+def test_corrupted_dataset_blocks(keras_home, capsys, monkeypatch):
     path = keras_home / "datasets" / "mnist.npz"
     path.chmod(0o644)
     path.write_bytes(path.read_bytes()[:1000])  # a truncated download
-    done = run_cli("doctor", env={"KERAS_HOME": str(keras_home)}, cwd=ROOT)
-    assert done.returncode == 1, done.stdout
-    line = _line(done.stdout, "Données mnist.npz")
+    code, out = _doctor(capsys, monkeypatch)
+    assert code == 1, out
+    line = _line(out, "Données mnist.npz")
     assert line.startswith("[BLOQUANT]") and "corrompu ou incomplet" in line
     assert "Remplacez-le par une copie intacte" in line
 

@@ -44,6 +44,7 @@ def _load(root: Path, module, workers: int, monkeypatch):
     return loader.load({NAME: module})[NAME]
 
 
+@pytest.mark.trains
 def test_one_or_two_processes_draw_the_same_bytes(session_cache, tmp_path, monkeypatch,
                                                   caplog):
     module = registry.get(NAME).load()
@@ -91,6 +92,7 @@ def figure_fits(result, degree=None):
 }
 
 
+@pytest.mark.trains
 @pytest.mark.parametrize("workers", [1, 2])
 @pytest.mark.parametrize("where", BROKEN)
 def test_a_failing_figure_gives_its_french_error(session_cache, tmp_path, monkeypatch,

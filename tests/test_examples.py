@@ -106,6 +106,7 @@ def test_gradient_descent_solves_the_points_of_the_linear_regression(quick_resul
                                                                           / n_points)
 
 
+@pytest.mark.trains
 def test_gradient_descent_reports_progress_for_every_epoch():
     seen = []
     result = runner.run_example("gradient-descent", "quick", {"epochs": 5}, verbose=0,

@@ -121,6 +121,7 @@ def _tree(html: str) -> _Tree:
     return tree
 
 
+@pytest.mark.trains
 def test_states_point_at_drawn_files(poly):
     entry, view, _, _ = poly
     assert len(view.states) == 10 and len(view.svgs) == 20
@@ -137,6 +138,7 @@ def test_states_point_at_drawn_files(poly):
                                           for n in view.svgs}
 
 
+@pytest.mark.trains
 def test_each_state_has_its_own_numbers(poly):
     entry, view, _, _ = poly
     for state in view.states:
@@ -149,6 +151,7 @@ def test_each_state_has_its_own_numbers(poly):
             f"{noise ** 2:.3f}".replace(".", ",")
 
 
+@pytest.mark.trains
 def test_a_warm_build_draws_nothing(poly):
     entry, view, results, _ = poly
     batch = drawing.Batch()
@@ -158,6 +161,7 @@ def test_a_warm_build_draws_nothing(poly):
     assert again.svgs == view.svgs
 
 
+@pytest.mark.trains
 def test_html_is_labelled_and_usable_without_a_mouse(poly):
     entry, view, _, html = poly
     tree = _tree(html)
@@ -181,6 +185,7 @@ def test_html_is_labelled_and_usable_without_a_mouse(poly):
     assert "Sans JavaScript" in tree.find("p", **{"class": "fidle-explorer__nojs"})[0][2]
 
 
+@pytest.mark.trains
 def test_html_shows_the_first_state_and_the_others_on_demand(poly):
     entry, view, _, html = poly
     tree = _tree(html)
@@ -217,6 +222,7 @@ def test_json_cannot_end_its_script_element():
 
 # --- the examples' own parts --------------------------------------------------------------
 
+@pytest.mark.trains
 def test_logistic_regression_explorer_numbers_are_those_of_the_run():
     """One run: the weights kept after the last epoch are the final ones, and the test
     accuracy the explorer computes from them is the one Keras measured."""
@@ -235,6 +241,7 @@ def test_logistic_regression_explorer_numbers_are_those_of_the_run():
     assert "avant l'entraînement" in module.figure_boundary(result, epoch=0)
 
 
+@pytest.mark.trains
 def test_gradient_descent_divergence_is_stopped_and_reported():
     """A step too large is a result of this example (its explorer shows it), not an
     error: each descent that diverges is stopped, with finite numbers and a warning."""
@@ -251,6 +258,7 @@ def test_gradient_descent_divergence_is_stopped_and_reported():
     assert runner.run_example("gradient-descent", "quick", verbose=0).extra["warnings"] == []
 
 
+@pytest.mark.trains
 def test_gradient_descent_explorer_shows_a_divergence():
     module = module_of("gradient-descent")
     result = runner.run_example("gradient-descent", "quick", {"learning_rate": 1.0}, verbose=0)

@@ -94,6 +94,7 @@ def test_out_of_memory_becomes_a_training_error(capsys, tmp_path, monkeypatch):
 
 # --- divergence ---------------------------------------------------------------------------
 
+@pytest.mark.trains
 def test_keras_divergence_stops_at_once_and_says_so():
     """TerminateOnNaN ends fit() at the first NaN batch: not 40 epochs of NaN."""
     epochs_seen = []
@@ -115,6 +116,7 @@ def test_check_finite_names_the_first_bad_epoch():
 
 # --- interruptions ------------------------------------------------------------------------
 
+@pytest.mark.trains
 def test_ctrl_c_during_training_exits_130_and_keeps_the_previous_results(tmp_path):
     output = tmp_path / "wine"
     before = previous_results(output)
@@ -141,6 +143,7 @@ def test_ctrl_c_during_training_exits_130_and_keeps_the_previous_results(tmp_pat
     assert files_of(output) == before and strays(output) == []
 
 
+@pytest.mark.trains
 def test_ctrl_c_while_the_results_are_written_keeps_the_previous_ones(capsys, tmp_path,
                                                                     monkeypatch):
     output = tmp_path / "linear"
@@ -162,6 +165,7 @@ def test_ctrl_c_while_the_results_are_written_keeps_the_previous_ones(capsys, tm
 
 # --- where results cannot be written ----------------------------------------------------
 
+@pytest.mark.trains
 def test_full_disk_is_a_french_error_and_keeps_the_previous_results(capsys, tmp_path,
                                                                     monkeypatch):
     output = tmp_path / "linear"
@@ -185,6 +189,7 @@ def test_full_disk_is_a_french_error_and_keeps_the_previous_results(capsys, tmp_
     assert files_of(output) == before and strays(output) == []
 
 
+@pytest.mark.trains
 def test_output_below_a_file_is_a_french_error(capsys, tmp_path):
     blocker = tmp_path / "fichier"
     blocker.write_text("pas un dossier", encoding="utf-8")
@@ -205,6 +210,7 @@ def _as_unprivileged() -> list[str]:
     return [setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
 
 
+@pytest.mark.trains
 def test_read_only_output_folder_is_a_french_error(tmp_path):
     prefix = _as_unprivileged()
     # Outside pytest's tmp_path (mode 700), so that the unprivileged user can reach it.
@@ -251,6 +257,7 @@ def site_files(site: Path) -> dict[str, bytes]:
             if p.is_file()}
 
 
+@pytest.mark.trains
 def test_failed_builds_keep_the_previous_site_and_cache(tmp_path):
     cache_dir = tmp_path / "cache"
     page = "# Essai\n\n{{ fidle:results linear-regression }}\n"

@@ -28,6 +28,7 @@ def captured_fit(monkeypatch):
     return seen
 
 
+@pytest.mark.trains
 def test_mnist_validates_on_training_images_never_on_the_test_set(monkeypatch, captured_fit):
     """Training images are ≤ 100, test images ≥ 200: a leak shows in the pixel values."""
     module = registry.get("mnist").load()
@@ -44,6 +45,7 @@ def test_mnist_validates_on_training_images_never_on_the_test_set(monkeypatch, c
     assert len(x_val) == n_val and len(captured_fit["x"]) == 600 - n_val
 
 
+@pytest.mark.trains
 def test_wine_standardises_with_the_training_statistics_only(monkeypatch, captured_fit):
     """The training rows have mean 0 and deviation 1 already; the others are huge: with
     statistics of every row, the training inputs would move."""
@@ -66,6 +68,7 @@ def test_wine_standardises_with_the_training_statistics_only(monkeypatch, captur
     assert np.asarray(x_val).min() > 500  # scaled by the training statistics: still far
 
 
+@pytest.mark.trains
 def test_wine_reports_the_best_epoch_not_the_last():
     # A larger step than the default: the validation error stops improving before the
     # last epoch (25th of 30 here), so reloading the best model is visible.

@@ -2,11 +2,12 @@
 runnable top to bottom where the course's package is not installed, and published by
 the site offline.
 
-The execution and site-build tests are marked slow. The notebooks run concurrently
-(three kernels at a time), each in its own fresh kernel: the venv's Python, started
-outside the project, where importing fidle_examples fails (an IPython start-up file
-blocks it), with the datasets of ../shared/datasets (KERAS_HOME, set by conftest.py,
-points at a copy).
+The execution and site tests are marked slow. The notebooks run two kernels at a time,
+one thread each (on 2 cores, more kernels or threads only fight for them), each in its
+own fresh kernel: the venv's Python, started outside the project, where importing
+fidle_examples fails (an IPython start-up file blocks it), with the datasets of
+../shared/datasets (KERAS_HOME, set by conftest.py, points at a copy). The site tests
+read the session's one build of the site (conftest.py `built_site`).
 """
 
 from __future__ import annotations
@@ -39,7 +40,11 @@ EXAMPLES_SRC = ROOT / "src" / "fidle_examples" / "examples"
 NAMES = notebooks.notebook_names()
 SIX = ["linear-regression", "gradient-descent", "polynomial-regression", "logistic-regression",
        "wine", "mnist"]
-KERNELS_AT_ONCE = 3
+KERNELS_AT_ONCE = 2
+# One thread per kernel: BLAS, OpenMP and TensorFlow's two pools.
+KERNEL_THREADS = {name: "1" for name in (
+    "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+    "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")}
 INSTALL = re.compile(r"^%pip install --quiet (?P<pins>[^\n]+)$", re.M)
 
 
@@ -309,22 +314,28 @@ def test_mkdocs_syntax_becomes_plain_markdown():
 
 # --- the command -----------------------------------------------------------------------
 
-def test_check_command_finds_a_stale_notebook(tmp_path):
-    run = [sys.executable, "-m", "fidle_examples.notebooks", "--docs", str(DOCS),
-           "-o", str(tmp_path), "linear-regression"]
-    written = subprocess.run(run, capture_output=True, text=True, cwd=tmp_path)
+def test_check_command_finds_a_stale_notebook(tmp_path, capsys):
+    """`python -m fidle_examples.notebooks`: once as a command (its exit code), then its
+    main() in this process for each case."""
+    args = ["--docs", str(DOCS), "-o", str(tmp_path)]
+    written = subprocess.run([sys.executable, "-m", "fidle_examples.notebooks", *args,
+                              "linear-regression"], capture_output=True, text=True, cwd=tmp_path)
     assert written.returncode == 0 and "linear-regression.ipynb" in written.stdout
-    assert subprocess.run(run + ["--check"], capture_output=True, cwd=tmp_path).returncode == 0
+
+    def main(*extra: str) -> tuple[int, str]:
+        code = notebooks.main([*args, *extra])
+        return code, capsys.readouterr().err
+
+    assert main("linear-regression", "--check")[0] == 0
     path = tmp_path / "linear-regression.ipynb"
     path.write_text(path.read_text(encoding="utf-8").replace("Mise en place", "Mise"),
                     encoding="utf-8")
-    checked = subprocess.run(run + ["--check"], capture_output=True, text=True, cwd=tmp_path)
-    assert checked.returncode == 1 and "make notebooks" in checked.stderr
-    unknown = subprocess.run(run[:-1] + ["mnits"], capture_output=True, text=True, cwd=tmp_path)
-    assert unknown.returncode == 2 and "Exemple inconnu : « mnits »" in unknown.stderr
-    none = subprocess.run(run[:-1] + ["course-figures"], capture_output=True, text=True,
-                          cwd=tmp_path)
-    assert none.returncode == 2 and "n'a pas de carnet" in none.stderr
+    code, err = main("linear-regression", "--check")
+    assert code == 1 and "make notebooks" in err
+    code, err = main("mnits")
+    assert code == 2 and "Exemple inconnu : « mnits »" in err
+    code, err = main("course-figures")
+    assert code == 2 and "n'a pas de carnet" in err
 
 
 # --- every notebook runs, top to bottom, without the package --------------------------
@@ -373,7 +384,7 @@ def executed(request, tmp_path_factory) -> dict[str, object]:
     (spec_dir / "kernel.json").write_text(json.dumps({
         "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         "display_name": "venv, sans fidle_examples", "language": "python",
-        "env": {"IPYTHONDIR": str(home / "ipython")}}), encoding="utf-8")
+        "env": {"IPYTHONDIR": str(home / "ipython"), **KERNEL_THREADS}}), encoding="utf-8")
     work = tmp_path_factory.mktemp("kernel-cwd")  # outside the project
     results: dict[str, object] = {}
 
@@ -411,6 +422,7 @@ def _printed(cell) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.trains
 @pytest.mark.parametrize("name", NAMES)
 def test_notebook_runs_without_the_package(executed, name):
     outcome = executed[name]
@@ -472,26 +484,10 @@ def _parse(path: Path) -> _Links:
     return parser
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    """The site built without training (plugin off): the notebook pages do not depend on
-    the results."""
-    import os
-
-    out = tmp_path_factory.mktemp("site")
-    proc = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--config-file",
-         str(ROOT / "mkdocs.yml"), "--site-dir", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=900,
-        env={**os.environ, "FIDLE_EXAMPLES_ENABLED": "0"})
-    assert proc.returncode == 0, f"mkdocs build --strict a échoué :\n{proc.stderr[-5000:]}"
-    return out
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
-def test_notebook_page_offers_the_download_and_loads_nothing_from_elsewhere(site, name):
-    page = site / "carnets" / name / "index.html"
+def test_notebook_page_offers_the_download_and_loads_nothing_from_elsewhere(built_site, name):
+    page = built_site / "carnets" / name / "index.html"
     parsed = _parse(page)
     download = [a for tag, a in parsed.tags if tag == "a" and "fidle-notebook-download"
                 in (a.get("class") or "")]
@@ -517,8 +513,8 @@ def test_notebook_page_offers_the_download_and_loads_nothing_from_elsewhere(site
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", SIX)
-def test_example_page_links_to_its_notebook(site, name):
-    page = site / registry.get(name).page.removesuffix(".md") / "index.html"
+def test_example_page_links_to_its_notebook(built_site, name):
+    page = built_site / registry.get(name).page.removesuffix(".md") / "index.html"
     hrefs = [a.get("href", "") for tag, a in _parse(page).tags if tag == "a"]
     opened = [h for h in hrefs if h.rstrip("/").endswith(f"carnets/{name}")]
     downloads = [h for h in hrefs if h.endswith(f"{name}.ipynb")]

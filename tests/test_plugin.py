@@ -443,6 +443,7 @@ def run(config, ctx):
 
 
 @pytest.mark.slow
+@pytest.mark.trains
 def test_a_failing_example_stops_the_build_and_keeps_the_entries_written(tmp_path,
                                                                           frozen_src):
     """Two workers: wine fails after the linear regression was stored by the other one.
@@ -469,6 +470,7 @@ def test_a_failing_example_stops_the_build_and_keeps_the_entries_written(tmp_pat
 
 
 @pytest.mark.slow
+@pytest.mark.trains
 def test_example_error_is_shown_in_french(tmp_path, keras_home, frozen_src):
     (keras_home / "datasets" / "mnist.npz").write_bytes(b"tronque")
     project = make_project(tmp_path / "site", {"index.md": "# M\n\n{{ fidle:results mnist }}\n"})
@@ -479,6 +481,7 @@ def test_example_error_is_shown_in_french(tmp_path, keras_home, frozen_src):
 
 
 @pytest.mark.slow
+@pytest.mark.trains
 def test_two_builds_at_once_train_once(tmp_path, frozen_src):
     page = "# L\n\n{{ fidle:results linear-regression }}\n"
     projects = [make_project(tmp_path / f"site{i}", {"index.md": page}) for i in (1, 2)]

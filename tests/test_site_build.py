@@ -1,6 +1,7 @@
-"""The whole site, built once with `mkdocs build --strict` (quick profile).
+"""The whole site, built once per session with `mkdocs build --strict` (quick profile,
+conftest.py `built_site`, shared with the notebook and browser tests).
 
-Checks what a reader relies on: the build succeeds, no page loads anything from
+Checks what a reader relies on: the build reuses the session's results, no page loads anything from
 another host, every nav page is there, code on the pages comes from the package
 (never typed by hand), Mermaid and KaTeX are sent only to the pages that use
 them (formulas are typeset at build time), and a page without a diagram stays
@@ -22,7 +23,8 @@ from mkdocs.config import load_config
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.nav import get_navigation
 from mkdocs.structure.files import get_files
-from support import ROOT, build_site, load_hook, training_started
+from fidle_examples.core import registry
+from support import ROOT, from_cache, load_hook, training_started
 
 DOCS = ROOT / "docs"
 
@@ -140,14 +142,8 @@ def _local_file(site: Path, referrer: Path, url: str) -> Path | None:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory, quick_results) -> Path:
-    """The site built once for the module, as `make build` does, quick profile, with
-    the session's results cache: every example and explorer point is already there."""
-    out = tmp_path_factory.mktemp("site")
-    proc = build_site(ROOT, site_dir=out, timeout=3600)
-    assert proc.returncode == 0, f"mkdocs build --strict a échoué :\n{proc.stdout}"
-    assert not training_started(proc.stdout), "the session cache was not used"
-    return out
+def site(built_site) -> Path:
+    return built_site
 
 
 @pytest.fixture(scope="module")
@@ -156,9 +152,26 @@ def pages(site) -> dict[Path, _Page]:
 
 
 @pytest.mark.slow
-def test_build_strict_produces_the_home_page(site):
-    assert (site / "index.html").is_file()
-    assert (site / "404.html").is_file()
+def test_the_build_reads_every_result_from_the_session_cache(site_build):
+    """The site build (a subprocess) finds every example the session trained in this
+    process: the training key is the same in both, nothing trains twice."""
+    assert not training_started(site_build.log), site_build.log[-3000:]
+    assert sorted(from_cache(site_build.log)) == sorted(registry.names()), site_build.log[-3000:]
+
+
+@pytest.mark.slow
+def test_every_page_of_docs_is_built_with_the_search_index(site, pages):
+    """Each Markdown page and notebook of docs/ (in the navigation or not) has its HTML
+    page in the site, and the search has its index."""
+    config = load_config(str(ROOT / "mkdocs.yml"))
+    files = get_files(config)
+    jupyter = config.plugins.get("mkdocs-jupyter")
+    if jupyter:
+        files = jupyter.on_files(files, config)
+    sources = [f for f in files.documentation_pages()]
+    assert len(sources) > 10, "docs/ presque vide ?"
+    missing = [f.src_uri for f in sources if site / f.dest_uri not in pages]
+    assert not missing, "Pages de docs/ absentes du site construit : " + ", ".join(missing)
     assert (site / "search" / "search_index.json").is_file()
 
 

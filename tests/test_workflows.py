@@ -160,9 +160,18 @@ def test_macos_and_windows_run_the_fast_tier_and_a_quick_build():
     assert install < tests < build and results < build
 
 
-def test_fast_tier_marker_matches_the_makefile():
+def test_the_makefile_has_the_three_tiers_and_ci_runs_two():
+    """make test-fast trains nothing; make test is all but the release tier, which
+    .ci/run runs after it. macOS and Windows run the tests without site or browser
+    (above): make test-fast's selection, plus the trainings."""
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
-    assert '-m "not slow and not browser"' in makefile
+    targets = dict(re.findall(r"^(test(?:-\w+)?):.*\n\t(.+)$", makefile, re.M))
+    assert targets["test-fast"].endswith(
+        '-m pytest -m "not slow and not browser and not trains and not release"')
+    assert targets["test"].endswith('-m pytest -m "not release"')
+    assert targets["test-release"].endswith("-m pytest -m release")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").split()
+    assert ci[-4:] == ["make", "test", "make", "test-release"]
 
 
 @pytest.mark.parametrize("name, job", [("tests.yml", "linux"), ("tests.yml", "desktop"),

@@ -7,6 +7,7 @@ deliberately broken page is caught by the check meant to catch it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 
 from pageaudit import PageReport
@@ -19,10 +20,32 @@ def figure_problems(report: PageReport) -> list[str]:
             if fig["naturalWidth"] <= 0 or fig["width"] <= 0 or fig["height"] <= 0]
 
 
+# Known violations, tolerated by rule AND element only, each with the fix it waits for;
+# any other violation, of any impact, fails. Remove an entry once fixed.
+KNOWN_AXE = {
+    # Material names the nav of each code block and of each section alike (moderate).
+    "landmark-unique": re.compile(r"^(#__code_\w+ > \.md-code__nav|nav\[aria-labelledby=\"__nav_\d+_label\"\])$"),
+    # Markdown tables of the course pages with an empty header cell (minor).
+    "empty-table-header": re.compile(r"(^| > )th:nth-child\(\d+\)$"),
+}
+
+
+def _known(rule: str, target: str) -> bool:
+    pattern = KNOWN_AXE.get(rule)
+    return bool(pattern and pattern.search(target))
+
+
 def axe_problems(report: PageReport) -> list[str]:
+    """Every axe-core violation, whatever its impact (minor to critical), but the known
+    ones above: the suite's accessibility check (Lighthouse's accessibility audits are
+    axe-core rules; bench.lighthouse measures speed)."""
     problems = []
-    for v in report.serious_axe_violations:
-        targets = ", ".join(" ".join(map(str, node["target"])) for node in v["nodes"])
+    for v in report.axe_violations:
+        nodes = [n for n in v["nodes"]
+                 if not _known(v["id"], " ".join(map(str, n["target"])))]
+        if not nodes:
+            continue
+        targets = ", ".join(" ".join(map(str, node["target"])) for node in nodes)
         problems.append(f"{v['id']} ({v['impact']}, {v['count']} élément(s)) : "
                         f"{v['help']} ; éléments : {targets}")
     return problems

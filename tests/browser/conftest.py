@@ -1,7 +1,8 @@
-"""Fixtures of the browser tests: the built site served on loopback, Chromium,
-the npm tools, and one audit of every page shared by the tests.
+"""Fixtures of the browser tests: the built site (tests/conftest.py `built_site`,
+the one build of the session) served on loopback, Chromium, the npm tools, and one
+audit of every page shared by the tests.
 
-Without Chromium (or Node.js/npm for axe-core and Lighthouse) the tests are
+Without Chromium (or Node.js/npm for axe-core) the tests are
 skipped with the command that installs it, except under CI=true where a
 missing tool is a failure: CI must never report a skipped browser suite as green.
 """
@@ -21,13 +22,12 @@ import nodetools
 from linkscan import LinkCheck
 from fidle_examples.browser import CHROMIUM_FLAGS, find_chromium, static_server
 from pageaudit import audit_site
-from sitetools import ROOT, build_site, site_pages
+from sitetools import ROOT, site_pages
 
 ARTIFACTS = ROOT / "test-artifacts"
-# Lighthouse first, on a machine not yet busy with LinkChecker (its performance
-# score measures CPU time); the page audit then runs while LinkChecker crawls.
+# The page audit first: LinkChecker crawls the site meanwhile, on the other core.
 # Modules not listed keep their place, after these.
-MODULE_ORDER = ["test_lighthouse.py", "test_pages.py", "test_color_scheme.py",
+MODULE_ORDER = ["test_pages.py", "test_color_scheme.py",
                 "test_search.py", "test_links.py", "test_breakage.py"]
 IN_CI = os.environ.get("CI", "").strip().lower() == "true"
 
@@ -55,7 +55,7 @@ def missing_tool(message: str) -> None:
 
 
 class NodeTools:
-    """axe-core and Lighthouse, installed on first use; `require()` skips or fails."""
+    """The pinned npm tools (axe-core), installed on first use; `require()` skips or fails."""
 
     def __init__(self) -> None:
         self.node, self.npm = shutil.which("node"), shutil.which("npm")
@@ -78,7 +78,7 @@ class NodeTools:
     def require(self) -> Path:
         if not self.available:
             missing_tool("Node.js et npm sont introuvables : installez-les avec "
-                         "« apt-get install -y nodejs npm » (axe-core et Lighthouse en ont besoin).")
+                         "« apt-get install -y nodejs npm » (axe-core en a besoin).")
         if self.install() is None:
             pytest.fail(self._error, pytrace=False)
         return self._modules
@@ -117,17 +117,6 @@ def node_tools() -> NodeTools:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
-
-
-@pytest.fixture(scope="session")
-def built_site(tmp_path_factory) -> Path:
-    """The project's site, built once with the quick profile (results cache: see tests/conftest.py)."""
-    site = tmp_path_factory.mktemp("browser") / "site"
-    try:
-        build_site(site, env={"FIDLE_EXAMPLES_PROFILE": "quick"})
-    except RuntimeError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    return site
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 VIEWPORT = {"width": 1280, "height": 800}
-SERIOUS_IMPACTS = ("serious", "critical")
 
 # Material renders each Mermaid diagram inside a *closed* shadow root: opening
 # them lets the tests (and axe-core) see the SVG. Uncaught errors are counted
@@ -89,7 +88,7 @@ async () => {
   const result = await axe.run(document, { resultTypes: ["violations"] });
   return result.violations.map((v) => ({
     id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
-    nodes: v.nodes.slice(0, 5).map((n) => ({ target: n.target, summary: n.failureSummary })),
+    nodes: v.nodes.slice(0, 50).map((n) => ({ target: n.target, summary: n.failureSummary })),
     count: v.nodes.length,
   }));
 }
@@ -147,10 +146,6 @@ class PageReport:
         if self.math_expected > len(self.math):
             problems.append(f"{self.math_expected - len(self.math)} formule(s) disparue(s)")
         return problems
-
-    @property
-    def serious_axe_violations(self) -> list[dict]:
-        return [v for v in self.axe_violations if v["impact"] in SERIOUS_IMPACTS]
 
 
 class OfflineContext:

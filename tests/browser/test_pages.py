@@ -1,19 +1,43 @@
 """Every page of the built site, as Chromium shows it (one visit per page, see
 conftest.page_reports): offline, no error, images, diagrams, formulas, the
-figures of the build-time training, and accessibility."""
+figures of the build-time training, and accessibility (axe-core, every impact)."""
 
 from __future__ import annotations
 
 import pytest
 
+from mkdocs.config import load_config
+from mkdocs.structure.files import get_files
+
 from checks import assert_no_problem
+from sitetools import ROOT
 
 pytestmark = pytest.mark.browser
 
 
+def source_pages() -> set[str]:
+    """The pages the site must have, read from the sources, not from the built site:
+    each Markdown page and notebook of docs/, and the print page (print-site)."""
+    config = load_config(str(ROOT / "mkdocs.yml"))
+    files = get_files(config)
+    jupyter = config.plugins.get("mkdocs-jupyter")
+    if jupyter:
+        files = jupyter.on_files(files, config)
+    expected = {"" if f.url == "./" else f.url for f in files.documentation_pages()}
+    printing = config.plugins.get("print-site")
+    if printing:
+        expected.add(printing.config["print_page_basename"].strip("/") + "/")
+    return expected
+
+
 def test_every_page_of_the_site_is_visited(pages, page_reports):
-    assert "" in pages, "la page d'accueil manque au site construit"
-    assert [r.path for r in page_reports] == pages
+    """The audit visits the pages of the built site (`pages`): they must be exactly the
+    pages of the sources (none missing, none extra), each visited once."""
+    expected = source_pages()
+    assert "" in expected and len(expected) > 10
+    assert set(pages) == expected, (f"absentes du site : {sorted(expected - set(pages))} ; "
+                                    f"en trop : {sorted(set(pages) - expected)}")
+    assert sorted(r.path for r in page_reports) == sorted(expected)
 
 
 def test_no_request_to_another_host_is_even_attempted(page_reports):
@@ -54,6 +78,8 @@ def test_links_to_an_anchor_of_the_same_page_find_it(page_reports):
     assert_no_problem(page_reports, "ancres de la page")
 
 
-def test_no_serious_or_critical_accessibility_violation(page_reports, node_tools):
+def test_no_accessibility_violation_of_any_impact(page_reports, node_tools):
+    """axe-core on every page, minor to critical (Lighthouse's accessibility audits are
+    axe-core rules: the suite runs no Lighthouse, bench.lighthouse measures speed)."""
     node_tools.require()
     assert_no_problem(page_reports, "accessibilité (axe-core)")

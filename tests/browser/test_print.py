@@ -7,7 +7,7 @@ What is checked, and how:
   diagram and formula rendered (the checks of every page, see checks.py);
 - scripts/make_pdf.py writes a valid PDF: at least one sheet per gathered page,
   each page title in the text in the order of the navigation, no raw TeX left;
-  rendered to images (pdftoppm), no sheet is blank, and the sheet that holds the
+  rendered to images (one pdftoppm call), no sheet is blank, and the sheet that holds the
   first figure of the training has coloured pixels where a text-only sheet (the
   table of contents) has none. That shows a figure was drawn there, not which one.
 """
@@ -129,15 +129,20 @@ def _page_text(pdf: Path, number: int | None = None) -> str:
                           text=True, check=True).stdout
 
 
-def _render(pdf: Path, number: int, out: Path):
-    """Sheet `number` as an RGB array (30 dpi)."""
+def _page_texts(pdf: Path) -> list[str]:
+    """The text of each sheet, from one pdftotext call (sheets end with a form feed)."""
+    return _page_text(pdf).split("\f")[:_pdf_pages(pdf)]
+
+
+def _render_all(pdf: Path, out: Path) -> list:
+    """Every sheet as an RGB array (30 dpi), from one pdftoppm call."""
     import numpy as np
     from PIL import Image
 
-    prefix = out / f"sheet-{number}"
-    subprocess.run(["pdftoppm", "-r", "30", "-png", "-singlefile", "-f", str(number),
-                    "-l", str(number), str(pdf), str(prefix)], check=True)
-    return np.asarray(Image.open(f"{prefix}.png").convert("RGB")).astype(int)
+    subprocess.run(["pdftoppm", "-r", "30", "-png", str(pdf), str(out / "sheet")], check=True)
+    # pdftoppm names them sheet-1.png... or sheet-001.png, padded to the number of sheets.
+    files = sorted(out.glob("sheet-*.png"), key=lambda f: int(f.stem.rsplit("-", 1)[1]))
+    return [np.asarray(Image.open(f).convert("RGB")).astype(int) for f in files]
 
 
 def _is_blank(sheet) -> bool:
@@ -179,16 +184,18 @@ def test_the_home_page_links_the_pdf_only_once_made(built_site, pdf_site):
 def test_rendered_sheets_are_not_blank_and_show_a_figure(pdf_site, print_html, tmp_path):
     _require("pdftoppm", "poppler-utils")
     pdf = pdf_site / "fidle-cours.pdf"
-    sheets = _pdf_pages(pdf)
-    blank = [n for n in range(1, sheets + 1) if _is_blank(_render(pdf, n, tmp_path))]
+    sheets = _render_all(pdf, tmp_path)
+    assert len(sheets) == _pdf_pages(pdf)
+    blank = [n for n, sheet in enumerate(sheets, 1) if _is_blank(sheet)]
     assert not blank, f"feuilles blanches : {blank}"
     caption = _text(re.search(r'<figure class="fidle-figure">.*?<figcaption>(.*?)</figcaption>',
                               print_html, re.S).group(1))[:40]
-    figure_sheet = next((n for n in range(1, sheets + 1)
-                         if caption in " ".join(_page_text(pdf, n).split())), None)
+    texts = _page_texts(pdf)
+    figure_sheet = next((n for n, text in enumerate(texts, 1)
+                         if caption in " ".join(text.split())), None)
     assert figure_sheet, f"légende « {caption} » introuvable dans le PDF"
-    contents = _coloured(_render(pdf, 2, tmp_path))  # the table of contents: text only
-    figure = _coloured(_render(pdf, figure_sheet, tmp_path))
+    contents = _coloured(sheets[1])  # sheet 2, the table of contents: text only
+    figure = _coloured(sheets[figure_sheet - 1])
     assert contents < 0.0005 and figure > 0.005, (contents, figure, figure_sheet)
 
 
