@@ -134,8 +134,8 @@ class Loader:
             stream = drawing.Stream(drawing.processes_for(expected, self.workers),
                                     limit=spare_cores)
         try:
-            for figures in collected.values():
-                figures.attach(stream)
+            for drawn in collected.values():
+                drawn.attach(stream)
             if missing:
                 self._train(missing, fingerprints, found, jobs_of, waiting, trainers, left,
                             stream, assemble, figures_of, fail, failed, keep_going, stop)
