@@ -124,7 +124,10 @@ def test_ctrl_c_during_training_exits_130_and_keeps_the_previous_results(tmp_pat
         [sys.executable, "-m", "fidle_examples", "run", "wine", "--profile", "quick",
          "--epochs", "2000", "--output", str(output)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        # Ctrl-C as in a terminal: an ignored SIGINT is inherited through exec, and Python
+        # then installs no KeyboardInterrupt (a full run's pytest process had it ignored).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         seen = []
         for line in child.stdout:  # Keras prints "Epoch 2/2000" once epoch 1 is done

@@ -113,7 +113,8 @@ def test_pages_first_then_results_and_a_french_error(tmp_path, keras_home, serve
     home = server.wait_for("/", lambda html: "fidle-pending" not in html, 120)
     assert "pente" in home
     wine = server.wait_for("/vin/", lambda html: "fidle-failed" in html, 300)
-    assert "L'exemple « Prédiction de la qualité d'un vin (régression) » a échoué" in wine
+    assert "L'exemple «\u00a0Prédiction de la qualité d'un vin (régression)\u00a0» a échoué" \
+        in wine
     assert "est corrompu ou incomplet" in wine
     assert "fidle-examples run wine --profile quick" in wine
     time.sleep(3)  # a failure is not trained again in a loop: its code did not change

@@ -85,6 +85,10 @@ _SAME_PAGE_ANCHORS_JS = """
 
 AXE_JS = """
 async () => {
+  // Later sections are laid out only near the screen (content-visibility: auto): axe
+  // measures colours on the layout, so every section is laid out first.
+  document.querySelectorAll(".fidle-lazy").forEach((el) => { el.style.contentVisibility = "visible"; });
+  await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
   const result = await axe.run(document, { resultTypes: ["violations"] });
   return result.violations.map((v) => ({
     id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,

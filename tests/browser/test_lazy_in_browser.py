@@ -67,7 +67,10 @@ def test_lazy_sections_read_without_javascript(browser, site_url, built_site, pa
         page.goto(site_url + path, wait_until="load")
         last = page.locator(".fidle-lazy > p").last
         last.scroll_into_view_if_needed()
-        assert last.inner_text().strip()  # laid out once near: innerText needs layout
+        # Laid out once near, at the next frame: innerText needs layout.
+        page.wait_for_function("el => el.innerText.trim() !== ''",
+                               arg=last.element_handle(), timeout=5000)
+        assert last.inner_text().strip()
         math = page.locator(".fidle-lazy > p [data-fidle-math] > math").last
         math.scroll_into_view_if_needed()
         box = math.bounding_box()

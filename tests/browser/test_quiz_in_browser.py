@@ -42,7 +42,14 @@ def mixed_quiz(page):
 
 
 def score(quiz) -> str:
-    return quiz.locator(".fidle-quiz__score [role=status]").inner_text()
+    """The quiz's score line, as shown: brought near first, since a later section of a
+    long page is laid out only near the screen (content-visibility), and innerText
+    needs layout."""
+    status = quiz.locator(".fidle-quiz__score [role=status]")
+    status.scroll_into_view_if_needed()
+    quiz.page.wait_for_function("el => el.innerText.trim() !== ''",
+                                arg=status.element_handle(), timeout=5000)
+    return status.inner_text()
 
 
 def test_each_chapter_has_two_quizzes_and_each_example_page_one(built_site):

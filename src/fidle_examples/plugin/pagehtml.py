@@ -298,7 +298,9 @@ def run_command(name: str, profile: str) -> str:
 
 def progress_text(ready: int, total: int) -> str:
     """« 4/11 exemples entraînés »."""
-    return f"{ready}/{total} exemple{'s' if total > 1 else ''} entraîné{'s' if ready > 1 else ''}"
+    # « 0/12 exemples entraînés »: the participle agrees with « exemples », not with 0 or 1
+    plural = "s" if total > 1 else ""
+    return f"{ready}/{total} exemple{plural} entraîné{plural}"
 
 
 def pending_block(name: str, title: str, profile: str, ready: int, total: int,
