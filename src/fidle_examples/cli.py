@@ -268,7 +268,7 @@ def cmd_cache(args) -> None:
                              f"pas {args.older_than}.")
         removed = results.clear(older_than_s=args.older_than * 86400)
         n = len(removed)
-        print(f"{n} {_agree(n, 'entrée inutilisée')} depuis plus de {args.older_than} jours "
+        print(f"{n} {_agree(n, 'entrée inutilisée')} depuis plus de {args.older_than} {_agree(args.older_than, 'jour')} "
               f"{_agree(n, 'supprimée')} de {results.root}.")
     else:
         raise UsageError("Action attendue : list, clear ou prune. "
