@@ -116,6 +116,11 @@ def test_check_finite_names_the_first_bad_epoch():
 
 # --- interruptions ------------------------------------------------------------------------
 
+def _terminal_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 @pytest.mark.trains
 def test_ctrl_c_during_training_exits_130_and_keeps_the_previous_results(tmp_path):
     output = tmp_path / "wine"
@@ -125,9 +130,9 @@ def test_ctrl_c_during_training_exits_130_and_keeps_the_previous_results(tmp_pat
          "--epochs", "2000", "--output", str(output)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        # Ctrl-C as in a terminal: an ignored SIGINT is inherited through exec, and Python
-        # then installs no KeyboardInterrupt (a full run's pytest process had it ignored).
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        # Ctrl-C as in a terminal: an ignored or blocked SIGINT is inherited through exec
+        # (a full run's pytest process had it so, after other tests): reset both.
+        preexec_fn=_terminal_sigint)
     try:
         seen = []
         for line in child.stdout:  # Keras prints "Epoch 2/2000" once epoch 1 is done
