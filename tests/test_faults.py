@@ -121,6 +121,11 @@ def _terminal_sigint() -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
+# In the release tier (its own pytest process, which .ci/run starts after `make test`):
+# late in a full `make test` run, its child kept training after Ctrl-C, although the test
+# passes alone and after every other file tried; what the full run leaves behind is not
+# found yet (see the closing note of issue 23).
+@pytest.mark.release
 @pytest.mark.trains
 def test_ctrl_c_during_training_exits_130_and_keeps_the_previous_results(tmp_path):
     output = tmp_path / "wine"
@@ -132,13 +137,13 @@ def test_ctrl_c_during_training_exits_130_and_keeps_the_previous_results(tmp_pat
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
         # Ctrl-C as in a terminal: an ignored or blocked SIGINT is inherited through exec
         # (a full run's pytest process had it so, after other tests): reset both.
-        preexec_fn=_terminal_sigint)
+        preexec_fn=_terminal_sigint, start_new_session=True)
     try:
         seen = []
         for line in child.stdout:  # Keras prints "Epoch 2/2000" once epoch 1 is done
             seen.append(line)
             if line.startswith("Epoch 2/"):
-                child.send_signal(signal.SIGINT)
+                os.killpg(child.pid, signal.SIGINT)  # as a terminal does: the whole group
                 break
         out, err = child.communicate(timeout=120)
     finally:
