@@ -222,8 +222,9 @@ class ResultsCache:
 
     def clear(self, older_than_s: float | None = None) -> list[Entry]:
         """Remove the entries (all, or those untouched for `older_than_s`), with their
-        .ref files and interrupted writes; entries another build holds are kept.
-        Returns the entries removed."""
+        .ref files and interrupted writes; entries another build holds are kept (their
+        leftovers too: the next build that locks them removes those). Returns the
+        entries removed."""
         now = time.time()
         removed = [entry for entry in self.entries()
                    if (older_than_s is None or now - entry.modified > older_than_s)
@@ -233,8 +234,6 @@ class ResultsCache:
             slot = ref.stem.rsplit("-", 1)[0]
             if not (ref.parent / f"{slot}-{target}").is_dir():
                 ref.unlink(missing_ok=True)
-        for stray in list(self.root.glob("*/.*.tmp")) + list(self.root.glob("*/.*.old")):
-            shutil.rmtree(stray, ignore_errors=True)
         return removed
 
 
