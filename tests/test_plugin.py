@@ -499,6 +499,12 @@ def test_two_builds_at_once_train_once(tmp_path, frozen_src):
 
 # --- mkdocs serve ---------------------------------------------------------------------
 
+# The line livereload prints after every successful rebuild. Not « Documentation built »:
+# MkDocs' DuplicateFilter drops that line when a rebuild takes as long, to the hundredth
+# of a second, as an earlier build (seen in CI: the test then waited for ever).
+REBUILT = "Reloading browsers"
+
+
 class _Serve:
     """`mkdocs serve` in a subprocess, its log read line by line."""
 
@@ -572,7 +578,7 @@ def test_serve_trains_once_and_retrains_an_edited_example(built, tmp_path, froze
 
         # Editing prose: rebuilt from memory, nothing trained or even read again.
         append(project / "docs" / "index.md", "\nNouveau paragraphe.\n")
-        second = serve.until("Documentation built",
+        second = serve.until(REBUILT,
                              poke=lambda: append(project / "docs" / "index.md", "\n"))
         assert trained(second) == [] and from_cache(second) == []
         docs_before = snapshot(project / "docs")
@@ -587,7 +593,7 @@ def test_serve_trains_once_and_retrains_an_edited_example(built, tmp_path, froze
         # loaded machine may not finish within a poke's delay): a blank line changes no key.
         third = serve.until("« linear-regression » : résultats prêts",
                             poke=lambda: append(example, "\n"))
-        third += serve.until("Documentation built")
+        third += serve.until(REBUILT)
         assert trained(third) == ["linear-regression"]
         html = serve.page("exemples/lineaire/")
         assert f"<strong>Graine aléatoire{NNBSP}:</strong> 7</li>" in html
