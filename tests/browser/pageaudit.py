@@ -83,6 +83,10 @@ _SAME_PAGE_ANCHORS_JS = """
   .map((id) => "#" + id)
 """
 
+_ALL_FORMULAS_NOW_JS = """
+() => { dispatchEvent(new Event("beforeprint")); dispatchEvent(new Event("afterprint")); }
+"""
+
 AXE_JS = """
 async () => {
   // Later sections are laid out only near the screen (content-visibility: auto): axe
@@ -235,6 +239,11 @@ def audit_page(ctx: OfflineContext, base_url: str, path: str, *,
         html = response.text() if response else ""
         report.mermaid_expected = _count_class(html, "mermaid")
         report.math_expected = _count_class(html, "arithmatex")
+        # The formulas of later sections get KaTeX's drawing as they come near, or after
+        # 2 s of idle time (lazy-math.js); printing asks for them all at once. Asking so
+        # spares every page of the audit those 2 s: test_lazy_in_browser checks the
+        # scrolling and idle paths.
+        page.evaluate(_ALL_FORMULAS_NOW_JS)
         state = _wait_for_rendering(page, report, render_timeout)
         report.diagrams, report.math = state["diagrams"], state["math"]
         try:
