@@ -152,6 +152,7 @@ def test_rewrite_takes_out_the_runner_and_keeps_the_layout():
     before = textwrap.dedent('''\
         def train(x, config: Config, ctx: RunContext, on_epoch=None):
             best = ctx.workdir / "best.keras"
+            model = ctx.reuse_traced(model)  # the runner's, without it the model itself
             callbacks = ctx.callbacks(config.epochs)
             history = model.fit(x, epochs=config.epochs,
                                 validation_batch_size=10,  # one step
@@ -204,6 +205,10 @@ def test_a_change_in_the_package_shows_in_the_notebook(tmp_path):
 def test_source_errors_are_reported_in_french(tmp_path):
     with pytest.raises(notebook_code.NotebookSourceError, match="ne sait pas l'écrire"):
         notebook_code.rewrite("x = ctx.example\n", set(), "test")
+    # Only `model = ctx.reuse_traced(model)` means « the model itself » without the runner.
+    for line in ("other = ctx.reuse_traced(model)\n", "model = ctx.reuse_traced(model, 1)\n"):
+        with pytest.raises(notebook_code.NotebookSourceError, match="ne sait pas l'écrire"):
+            notebook_code.rewrite(line, set(), "test")
     with pytest.raises(notebook_code.NotebookSourceError, match="n'est pas un champ"):
         notebook_code.rewrite("x = config.missing\n", {"epochs"}, "test")
     with pytest.raises(notebook_code.NotebookSourceError, match="config"):

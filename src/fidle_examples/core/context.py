@@ -1,7 +1,9 @@
-"""What an example receives besides its Config: verbosity, output folder, progress hooks."""
+"""What an example receives besides its Config: verbosity, output folder, progress hooks,
+and the models it already traced."""
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +21,35 @@ class RunContext:
     verbose: int = 1  # Keras' fit verbosity: 1 = progress bar, 0 = silent
     workdir: Path | None = None  # scratch folder (checkpoints), removed after the run
     progress: list[ProgressHook] = field(default_factory=list)
+    # architecture (and compile settings) -> the model of this run that has it
+    _traced: dict = field(default_factory=dict, repr=False)
+
+    def reuse_traced(self, model):
+        """`model`, or the model of the same architecture this run already trained, given
+        `model`'s fresh initial weights and optimizer state.
+
+        Keras traces a model's training and evaluation steps at its first fit(): about
+        1 s per model on a processor, more than the training itself for the small
+        networks of the experiments that train the same network many times. The reused
+        model computes exactly what the new one would have (tested bit for bit): same
+        initial values, same random draws afterwards, since the new model was built,
+        drawing its weights, before it is swapped."""
+        key = _architecture(model)
+        old = self._traced.get(key)
+        if old is None:
+            self._traced[key] = model
+            return model
+        for optimizer, variables in ((model.optimizer, model.trainable_variables),
+                                     (old.optimizer, old.trainable_variables)):
+            if not optimizer.built:
+                optimizer.build(variables)
+        for mine, theirs in ((old.variables, model.variables),
+                             (old.optimizer.variables, model.optimizer.variables)):
+            if [tuple(v.shape) for v in mine] != [tuple(v.shape) for v in theirs]:
+                return model  # not the same after all: trace the new one
+            for target, source in zip(mine, theirs):
+                target.assign(source)
+        return old
 
     def callbacks(self, epochs: int) -> list:
         """Keras callbacks every example passes to fit(): NaN guard and progress reports."""
@@ -48,3 +79,16 @@ class RunContext:
                 raise TrainingError(
                     f"L'entraînement a divergé : « {key} » n'est plus un nombre fini à "
                     f"l'époque {epoch}. Il a été arrêté. Pour corriger : {advice}.")
+
+
+def _architecture(model) -> str:
+    """The layers and compile settings of a model, without the names Keras numbers."""
+    def unnamed(value):
+        if isinstance(value, dict):
+            return {k: unnamed(v) for k, v in value.items() if k != "name"}
+        if isinstance(value, (list, tuple)):
+            return [unnamed(v) for v in value]
+        return value
+
+    return json.dumps(unnamed([model.get_config(), model.get_compile_config()]),
+                      sort_keys=True, default=repr)

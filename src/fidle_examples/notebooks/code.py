@@ -279,7 +279,16 @@ class _Rewriter:
 
     def removable(self, statement: ast.stmt) -> bool:
         """A call that only reports to the runner (ctx.check_finite, ctx.report_epoch),
-        or a loop or test that only holds such calls."""
+        `model = ctx.reuse_traced(model)` (without the runner, the model itself), or a
+        loop or test that only holds such statements."""
+        if isinstance(statement, ast.Assign):
+            call = statement.value
+            return (len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name)
+                    and isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+                    and isinstance(call.func.value, ast.Name)
+                    and call.func.value.id == CONTEXT and call.func.attr == "reuse_traced"
+                    and [ast.dump(a) for a in call.args] == [ast.dump(ast.Name(
+                        statement.targets[0].id, ast.Load()))] and not call.keywords)
         if isinstance(statement, ast.Expr):
             call = statement.value
             return (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
