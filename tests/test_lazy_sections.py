@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from support import ROOT, build_site, load_hook, training_started
+from support import load_hook, training_started
 
 lazy = load_hook("lazy_sections")
 katex = load_hook("katex_prerender")
@@ -82,12 +82,10 @@ def test_formulas_file_sits_beside_the_page():
 # --- on the built site -----------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory, quick_results) -> Path:
-    out = tmp_path_factory.mktemp("site")
-    proc = build_site(ROOT, site_dir=out, timeout=3600)
-    assert proc.returncode == 0, f"mkdocs build --strict a échoué :\n{proc.stdout}"
-    assert not training_started(proc.stdout), "the session cache was not used"
-    return out
+def site(site_build) -> Path:
+    """The session's one build of the project (conftest.py), read only."""
+    assert not training_started(site_build.log), "the session cache was not used"
+    return site_build.path
 
 
 @pytest.mark.slow
