@@ -140,11 +140,15 @@ def lazy_math(html: str, first: int) -> tuple[str, list[str]]:
 
 
 def estimated_height(block: str) -> int:
-    """A rough height in CSS pixels of some content: text lines, formulas, figures."""
+    """A rough height in CSS pixels of some content: text lines, formulas, figures,
+    definitions. Far too small an estimate moves the content when it is laid out:
+    the glossary's, at half its height, made axe-core (in Lighthouse) measure its
+    terms' contrast against the footer."""
     text = re.sub(r"<math\b.*?</math>|<[^>]+>", " ", block, flags=re.S)
     lines = len(" ".join(text.split())) / 90
     height = 27 * lines + 30 * block.count("<p") + 22 * block.count("<li")
     height += 90 * block.count('<div class="arithmatex"') + 36 * block.count("<tr")
+    height += 62 * block.count("<dt")  # a term's line and its definition's margins
     height += 380 * (block.count("<img") + block.count('class="mermaid"'))
     height += 20 * sum(part.count("\n") for part in re.findall(r"<pre.*?</pre>", block, re.S))
     return max(50, round(height / 10) * 10)
