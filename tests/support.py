@@ -173,3 +173,24 @@ def from_cache(log: str) -> list[str]:
 def training_started(log: str) -> bool:
     """Whether any training (example or explorer point) began."""
     return ": entraînement (profil" in log
+
+
+def signal_state(pid: int) -> str:
+    """How a process stands towards signals (Linux): its state and its blocked, ignored
+    and caught signals, for the message of a test whose signal went unanswered."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text(encoding="utf-8")
+    except OSError as error:
+        return f"état du processus {pid} illisible ({error})"
+    keep = ("State", "Threads", "SigBlk", "SigIgn", "SigCgt")
+    return "; ".join(line for line in status.splitlines() if line.startswith(keep))
+
+
+def wait_after_signal(proc: subprocess.Popen, timeout: float) -> int:
+    """proc's exit status, or a failure that says how proc stood towards signals."""
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"le processus {proc.pid} tourne encore {timeout} s après le "
+                             f"signal : {signal_state(proc.pid)}") from None
+

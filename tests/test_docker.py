@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from support import ROOT, open_local
+from support import ROOT, open_local, wait_after_signal
 
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
@@ -442,7 +442,7 @@ def test_serve_builds_the_site_then_serves_it(dockerfile, data_env, tmp_path, st
     assert b"http.server" in command and command[command.index(b"--bind") + 1] == b"0.0.0.0"
     assert healthcheck(dockerfile, env) == 0
     server.send_signal(signal.SIGINT)  # STOPSIGNAL of the image
-    assert server.wait(timeout=30) == 0
+    assert wait_after_signal(server, 30) == 0
     assert healthcheck(dockerfile, env) != 0
 
 
@@ -465,5 +465,5 @@ def test_interrupting_the_build_stops_it(data_env, tmp_path, started):
     assert wait_for(lambda: (tmp_path / "pid").exists())
     mkdocs_pid = int((tmp_path / "pid").read_text())
     build.send_signal(signal.SIGINT)
-    assert build.wait(timeout=60) != 0
+    assert wait_after_signal(build, 60) != 0
     assert wait_for(lambda: not Path(f"/proc/{mkdocs_pid}").exists(), 30)

@@ -28,7 +28,8 @@ from fidle_examples.core.errors import FidleError, TrainingError, UsageError
 from fidle_examples.examples import linear_regression
 from fidle_examples.core.results import RESULT_FILE, Result
 from fidle_examples.core.store import save_atomically
-from support import ROOT, build_site, fake_result, make_project, training_started
+from support import (ROOT, build_site, fake_result, make_project, signal_state,
+                     training_started)
 
 NOBODY = 65534
 
@@ -145,7 +146,11 @@ def test_ctrl_c_during_training_exits_130_and_keeps_the_previous_results(tmp_pat
             if line.startswith("Epoch 2/"):
                 os.killpg(child.pid, signal.SIGINT)  # as a terminal does: the whole group
                 break
-        out, err = child.communicate(timeout=120)
+        try:
+            out, err = child.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("Ctrl-C sans effet après 120 s : "
+                                 + signal_state(child.pid)) from None
     finally:
         if child.poll() is None:
             child.kill()
