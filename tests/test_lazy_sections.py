@@ -43,6 +43,20 @@ def test_sections_are_wrapped_between_headings_which_stay_outside():
     assert re.search(r'contain-intrinsic-size:auto \d+px', out)
 
 
+def test_a_style_sheet_or_a_script_gets_no_block_nor_height():
+    """mkdocs-jupyter writes its style sheet after the notebook: it once got a lazy block
+    estimated at 1 450 px, a blank the reader scrolled through."""
+    css = "<style>" + "p { color: red; }\n" * 400 + "</style>"
+    body = ('<p>first screen</p><h2 id="s1">S1</h2><p>text</p>' + css
+            + "<script>var x = 1;</script>")
+    out = lazy.wrap_sections(body, body.index('<h2 id="s1"'))
+    assert out.count('<div class="fidle-lazy"') == 1
+    assert out.endswith("</div>" + css + "<script>var x = 1;</script>")  # left outside
+    alone = '<p>a</p><h2 id="s">S</h2>' + css
+    assert lazy.wrap_sections(alone, alone.index("<h2")) == alone
+    assert lazy.estimated_height("<p>text</p>" + css) == lazy.estimated_height("<p>text</p>")
+
+
 def test_later_formulas_keep_their_mathml_and_give_their_drawing():
     inline, display = formula(r"\sigma(z)"), formula(r"\frac{1}{1+e^{-z}}", display=True)
     page = f"<p>{inline}</p><p>later {inline}</p>{display}"

@@ -47,6 +47,7 @@ _RAW = {"script", "style", "template", "textarea", "pre"}  # their content is no
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
          "source", "track", "wbr"}
 _HEADING = re.compile(r"h[1-6]")
+_UNSEEN = {"style", "script", "template"}
 _MATH_START = re.compile(r'<(span|div) class="arithmatex">')
 _SPAN = re.compile(r"<(/?)span\b[^>]*>")
 _IMG = re.compile(r'<img\b[^>]*\bsrc="([^"]+\.svg)"[^>]*>')
@@ -144,6 +145,7 @@ def estimated_height(block: str) -> int:
     definitions. Far too small an estimate moves the content when it is laid out:
     the glossary's, at half its height, made axe-core (in Lighthouse) measure its
     terms' contrast against the footer."""
+    block = re.sub(r"<(style|script|template)\b.*?</\1>", "", block, flags=re.S)  # unseen
     text = re.sub(r"<math\b.*?</math>|<[^>]+>", " ", block, flags=re.S)
     lines = len(" ".join(text.split())) / 90
     height = 27 * lines + 30 * block.count("<p") + 22 * block.count("<li")
@@ -157,7 +159,9 @@ def estimated_height(block: str) -> int:
 def wrap_sections(body: str, first: int) -> str:
     """Runs of top-level elements from offset `first`, between two headings, each in
     a <div class="fidle-lazy"> with its estimated height."""
-    blocks = [b for b in top_level_blocks(body) if b[0] >= first]
+    # A style sheet or a script shows nothing: no block of its own (mkdocs-jupyter puts
+    # its style sheet after a notebook, which got a blank 1 450 px block).
+    blocks = [b for b in top_level_blocks(body) if b[0] >= first and b[2] not in _UNSEEN]
     runs, current = [], []
     for block in blocks:
         if _HEADING.fullmatch(block[2]):

@@ -87,6 +87,13 @@ _ALL_FORMULAS_NOW_JS = """
 () => { dispatchEvent(new Event("beforeprint")); dispatchEvent(new Event("afterprint")); }
 """
 
+# Each lazy section's estimated height (contain-intrinsic-size) and real one, laid out.
+LAZY_HEIGHTS_JS = """() => [...document.querySelectorAll('.fidle-lazy')].map((el) => {
+  const estimated = parseInt(el.style.containIntrinsicSize.split(' ').pop(), 10);
+  el.style.contentVisibility = 'visible';
+  return [estimated, el.getBoundingClientRect().height];
+})"""
+
 AXE_JS = """
 async () => {
   // Later sections are laid out only near the screen (content-visibility: auto): axe
@@ -130,6 +137,7 @@ class PageReport:
     images: list[dict] = field(default_factory=list)
     broken_anchors: list[str] = field(default_factory=list)
     axe_violations: list[dict] = field(default_factory=list)
+    lazy_heights: list[list[float]] = field(default_factory=list)  # [estimated, real]
 
     @property
     def broken_images(self) -> list[str]:
@@ -250,6 +258,8 @@ def audit_page(ctx: OfflineContext, base_url: str, path: str, *,
             page.wait_for_load_state("networkidle", timeout=10_000)
         except Exception:  # noqa: BLE001 - a page that never goes idle is still reported
             report.failed_requests.append("le réseau n'est jamais devenu inactif (10 s)")
+        # As a reader finds them: formulas drawn, folded blocks still folded.
+        report.lazy_heights = page.evaluate(LAZY_HEIGHTS_JS)
         report.images = page.evaluate(_IMAGES_JS)
         report.broken_anchors = page.evaluate(_SAME_PAGE_ANCHORS_JS)
         if axe_script is not None:

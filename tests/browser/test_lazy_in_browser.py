@@ -78,29 +78,19 @@ def test_lazy_sections_read_without_javascript(browser, site_url, built_site, pa
         assert box and box["width"] > 0 and box["height"] > 0  # the browser draws MathML
 
 
-# Estimated height of a page's lazy sections against their real one: at 0.44 (the
-# glossary), laying them out moved the terms, and axe-core in Lighthouse measured their
-# contrast against the footer. An estimate too large only lengthens the scrollbar.
+# Estimated height of a page's lazy sections against their real one, measured by the
+# page audit (conftest.page_reports): at 0.44 (the glossary), laying them out moved the
+# terms, and axe-core in Lighthouse measured their contrast against the footer. An
+# estimate too large only lengthens the scrollbar.
 LOWEST_ESTIMATE = 0.7
 
-_HEIGHTS_JS = """() => [...document.querySelectorAll('.fidle-lazy')].map((el) => {
-  const estimated = parseInt(el.style.containIntrinsicSize.split(' ').pop(), 10);
-  el.style.contentVisibility = 'visible';
-  return [estimated, el.getBoundingClientRect().height];
-})"""
 
-
-def test_lazy_sections_are_not_much_taller_than_estimated(browser, site_url, built_site, pages):
-    lazy = [p for p in pages if 'class="fidle-lazy"' in
-            (built_site / p / "index.html").read_text(encoding="utf-8")]
+def test_lazy_sections_are_not_much_taller_than_estimated(page_reports):
+    lazy = {r.path: r.lazy_heights for r in page_reports if r.lazy_heights}
     assert "glossaire/" in lazy and len(lazy) > 5
     short = []
-    with OfflineContext(browser) as ctx:
-        page = ctx.new_page()
-        for path in lazy:
-            page.goto(site_url + path, wait_until="load")
-            heights = page.evaluate(_HEIGHTS_JS)
-            estimated, real = (sum(h[i] for h in heights) for i in (0, 1))
-            if estimated < LOWEST_ESTIMATE * real:
-                short.append(f"/{path} : {estimated} px estimés pour {real:.0f} px")
+    for path, heights in lazy.items():
+        estimated, real = (sum(h[i] for h in heights) for i in (0, 1))
+        if estimated < LOWEST_ESTIMATE * real:
+            short.append(f"/{path} : {estimated} px estimés pour {real:.0f} px")
     assert not short, "sections différées sous-estimées :\n" + "\n".join(short)
