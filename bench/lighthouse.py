@@ -163,14 +163,16 @@ def markdown(data: dict) -> str:
                      f"{frenchfmt.number(weight / 1e6, 2)}{NNBSP}Mo" if weight else "—",
                      str(round(100 * _accessibility(entry)))])
     tries = ("un essai par page" if data["runs"] == 1
-             else f"meilleur de {data['runs']} essais par page")
+             else f"meilleur de {data['runs']} essais par page pour la performance et ses "
+                  "mesures, le plus bas pour l'accessibilité")
     served = "compressées (gzip)" if data.get("gzip") else "sans compression"
-    lines = [f"Lighthouse (préréglage ordinateur, « desktop ») sur chacune des {len(pages)} "
-             f"pages, servies {served} par un serveur statique local ; {tries} (la note de "
-             "performance dépend de la charge de la machine). FCP : premier affichage de "
-             "contenu ; LCP : plus grand élément affiché ; TBT : temps de blocage du fil "
-             "principal ; CLS : décalage cumulé de la mise en page ; poids : octets "
-             "transférés.", "",
+    lines = [f"Lighthouse (préréglage pour ordinateur de bureau, *desktop*) sur chacune des "
+             f"{len(pages)} pages, servies {served} par un serveur statique local ; {tries} "
+             "(la note de performance dépend de la charge de la machine). FCP (*First "
+             "Contentful Paint*) : premier affichage de contenu ; LCP (*Largest Contentful "
+             "Paint*) : affichage du plus grand élément ; TBT (*Total Blocking Time*) : temps "
+             "de blocage du fil principal ; CLS (*Cumulative Layout Shift*) : décalage cumulé "
+             "de la mise en page ; poids : octets transférés.", "",
              "| " + " | ".join(header) + " |",
              "| --- | " + " | ".join("---:" for _ in header[1:]) + " |",
              *("| " + " | ".join(row) + " |" for row in rows), ""]

@@ -54,7 +54,7 @@ def context(data: dict) -> list[str]:
     lines = [f"Mesures du {french_date(machine['date'])} ; processeur : {machine['cpu']}"
              f"{device} ; Python {machine['python']} ; {versions}."]
     if load:
-        lines.append(f"Charge moyenne de la machine au départ (1, 5 et 15{NNBSP}min) : "
+        lines.append(f"Charge moyenne de la machine au départ (moyennes sur 1, 5 et 15\u00a0min) : "
                      f"{' ; '.join(num(v, 2) for v in load)}. Une charge supérieure au "
                      "nombre de cœurs signifie que d'autres processus se disputaient les "
                      "cœurs : les durées en sont allongées.")

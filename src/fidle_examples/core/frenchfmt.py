@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 NNBSP = "\u202f"  # espace fine insécable: thousands separator and before « % »
+NBSP = "\u00a0"  # espace insécable: before « : ; ! ? », inside « », in « 14 h 03 »
 MINUS = "\u2212"  # signe moins: the hyphen-minus "-" is a hyphen in a French text
 
 _SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -85,4 +86,6 @@ def date(iso: str) -> str:
     except (TypeError, ValueError):
         return iso or "inconnue"
     day = "1er" if when.day == 1 else str(when.day)
-    return f"{day} {_MONTHS[when.month - 1]} {when.year} à {when.hour} h {when.minute:02d}"
+    # Non-breaking spaces: « 14 h 03 » never split across two lines.
+    return (f"{day}{NBSP}{_MONTHS[when.month - 1]} {when.year} à "
+            f"{when.hour}{NBSP}h{NBSP}{when.minute:02d}")

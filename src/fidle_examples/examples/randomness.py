@@ -108,7 +108,7 @@ def train_once(config: Config, training_seed: int, data_seed: int, ctx: RunConte
                                      np.random.default_rng(data_seed))
     keras.utils.set_random_seed(training_seed)  # re-seed before EACH training
     model = dense_network(config.hidden_units)
-    model = ctx.reuse_traced(model)  # the same numbers; Keras compiles its steps only once
+    model = ctx.reuse_traced(model)  # the same numbers; the graph of its steps built once
     history = model.fit(*train, epochs=config.epochs, batch_size=config.batch_size,
                         validation_data=val, callbacks=ctx.callbacks(config.epochs),
                         validation_batch_size=len(val[0]),  # one step: same scores, faster

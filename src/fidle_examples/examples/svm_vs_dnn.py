@@ -77,8 +77,10 @@ METRICS = {
 FIGURES = {
     "comparison": "Exactitude et temps d'entraînement selon le nombre d'images",
 }
-# Durations depend on the machine and on what else runs on it: the claims on time only
-# state what holds by a wide margin (a factor of several).
+# Durations depend on the machine and on what else runs on it: the claims on time state
+# what held in every TensorFlow run of the reference, with a margin where the effect
+# allows one (five times for the SVM); dnn_time_follows_epochs only says « more » (1.2
+# times on a quiet machine, 2.0 to 2.4 times on a loaded one).
 CLAIMS = {
     "svm_more_accurate": "à chaque taille essayée, le SVM est plus exact que le réseau dense",
     "both_improve_with_data": "l'exactitude des deux modèles croît avec le nombre d'images",
@@ -91,8 +93,9 @@ CLAIMS = {
         "grand que celui du réseau", device_specific=True),
     "dnn_time_follows_epochs": Claim(
         "sur le matériel de la référence, le réseau met plus de temps à s'entraîner sur le "
-        "plus petit sous-ensemble (le moins de mises à jour, le plus d'époques) que sur le "
-        "troisième (20 époques)", device_specific=True),
+        "plus petit sous-ensemble, qui fait le moins de mises à jour mais le plus d'époques, "
+        "que sur le troisième, qui fait plus de mises à jour en moins d'époques",
+        device_specific=True),
     "support_vectors_grow": "le nombre de vecteurs de support augmente avec le nombre d'images",
     "svm_predicts_slower": Claim(
         "sur le matériel de la référence, sur le plus grand sous-ensemble, la prédiction des "
