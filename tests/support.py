@@ -7,6 +7,7 @@ import dataclasses
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import urllib.request
@@ -173,6 +174,16 @@ def from_cache(log: str) -> list[str]:
 def training_started(log: str) -> bool:
     """Whether any training (example or explorer point) began."""
     return ": entraînement (profil" in log
+
+
+def as_from_a_terminal() -> None:
+    """preexec_fn of a child that a test stops with SIGINT, as Ctrl-C or Docker's
+    STOPSIGNAL would: SIGINT back to its default. A shell runs its background jobs with
+    SIGINT and SIGQUIT ignored, and ignored signals are inherited through exec: under
+    `make test &`, pytest and every child it started ignored SIGINT (seen: SigIgn
+    0000000080000006 in /proc)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def signal_state(pid: int) -> str:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from support import ROOT, open_local, wait_after_signal
+from support import ROOT, as_from_a_terminal, open_local, wait_after_signal
 
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
@@ -431,7 +431,7 @@ def test_serve_builds_the_site_then_serves_it(dockerfile, data_env, tmp_path, st
     with (tmp_path / "log").open("w") as log:
         server = subprocess.Popen(["bash", str(ENTRYPOINT)], env=env, cwd=tmp_path,
                                   stdout=log, stderr=subprocess.STDOUT,
-                                  start_new_session=True)
+                                  preexec_fn=as_from_a_terminal, start_new_session=True)
     started.append(server)
     url = f"http://127.0.0.1:{port}/"
     assert wait_for(lambda: responds(url)), (tmp_path / "log").read_text()
@@ -460,7 +460,7 @@ def test_interrupting_the_build_stops_it(data_env, tmp_path, started):
            "PATH": f"{fake_mkdocs(tmp_path, 'hang')}{os.pathsep}{data_env['PATH']}"}
     build = subprocess.Popen(["bash", str(ENTRYPOINT), "build"], env=env, cwd=tmp_path,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                             start_new_session=True)
+                             preexec_fn=as_from_a_terminal, start_new_session=True)
     started.append(build)
     assert wait_for(lambda: (tmp_path / "pid").exists())
     mkdocs_pid = int((tmp_path / "pid").read_text())

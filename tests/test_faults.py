@@ -28,8 +28,8 @@ from fidle_examples.core.errors import FidleError, TrainingError, UsageError
 from fidle_examples.examples import linear_regression
 from fidle_examples.core.results import RESULT_FILE, Result
 from fidle_examples.core.store import save_atomically
-from support import (ROOT, build_site, fake_result, make_project, signal_state,
-                     training_started)
+from support import (ROOT, as_from_a_terminal, build_site, fake_result, make_project,
+                     signal_state, training_started)
 
 NOBODY = 65534
 
@@ -117,15 +117,9 @@ def test_check_finite_names_the_first_bad_epoch():
 
 # --- interruptions ------------------------------------------------------------------------
 
-def _terminal_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-
-
 # In the release tier (its own pytest process, which .ci/run starts after `make test`):
-# late in a full `make test` run, its child kept training after Ctrl-C, although the test
-# passes alone and after every other file tried; what the full run leaves behind is not
-# found yet (see the closing note of issue 23).
+# it trains for seconds. It once failed late in full runs: those ran `make test` as a
+# background job, whose SIGINT is ignored and inherited (support.as_from_a_terminal).
 @pytest.mark.release
 @pytest.mark.trains
 def test_ctrl_c_during_training_exits_130_and_keeps_the_previous_results(tmp_path):
@@ -136,9 +130,8 @@ def test_ctrl_c_during_training_exits_130_and_keeps_the_previous_results(tmp_pat
          "--epochs", "2000", "--output", str(output)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        # Ctrl-C as in a terminal: an ignored or blocked SIGINT is inherited through exec
-        # (a full run's pytest process had it so, after other tests): reset both.
-        preexec_fn=_terminal_sigint, start_new_session=True)
+        # Ctrl-C as in a terminal, even under `make test &` (support.as_from_a_terminal).
+        preexec_fn=as_from_a_terminal, start_new_session=True)
     try:
         seen = []
         for line in child.stdout:  # Keras prints "Epoch 2/2000" once epoch 1 is done

@@ -125,7 +125,10 @@ def test_lazy_pages_hold_all_their_content(site):
         script = path.with_name("formules.js").read_text(encoding="utf-8")
         drawings = json.loads(script[script.index("(") + 1:script.rindex(")")])
         assert [int(n) for n in numbers] == list(range(len(drawings))), path
-        assert 'class="fidle-lazy"' in html and 'data-formulas="formules.js"' in html
+        assert 'data-formulas="formules.js"' in html, path
+        # A notebook is one block (mkdocs-jupyter's wrapper): its later formulas are lazy,
+        # with no lazy section to hold them.
+        assert 'class="fidle-lazy"' in html or path.parent.parent.name == "carnets", path
     assert lazy_pages >= 4  # the chapters at least
 
 
