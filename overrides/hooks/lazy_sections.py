@@ -47,7 +47,8 @@ _RAW = {"script", "style", "template", "textarea", "pre"}  # their content is no
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
          "source", "track", "wbr"}
 _HEADING = re.compile(r"h[1-6]")
-_UNSEEN = {"style", "script", "template"}
+_UNSEEN = {"style", "script", "template"}  # elements that show nothing
+_UNSEEN_ELEMENT = re.compile(rf"<({'|'.join(_UNSEEN)})\b.*?</\1>", re.S)
 _MATH_START = re.compile(r'<(span|div) class="arithmatex">')
 _SPAN = re.compile(r"<(/?)span\b[^>]*>")
 _IMG = re.compile(r'<img\b[^>]*\bsrc="([^"]+\.svg)"[^>]*>')
@@ -145,7 +146,7 @@ def estimated_height(block: str) -> int:
     definitions. Far too small an estimate moves the content when it is laid out:
     the glossary's, at half its height, made axe-core (in Lighthouse) measure its
     terms' contrast against the footer."""
-    block = re.sub(r"<(style|script|template)\b.*?</\1>", "", block, flags=re.S)  # unseen
+    block = _UNSEEN_ELEMENT.sub("", block)
     text = re.sub(r"<math\b.*?</math>|<[^>]+>", " ", block, flags=re.S)
     lines = len(" ".join(text.split())) / 90
     height = 27 * lines + 30 * block.count("<p") + 22 * block.count("<li")

@@ -43,10 +43,13 @@ class RunContext:
                                      (old.optimizer, old.trainable_variables)):
             if not optimizer.built:
                 optimizer.build(variables)
-        for mine, theirs in ((old.variables, model.variables),
-                             (old.optimizer.variables, model.optimizer.variables)):
-            if [tuple(v.shape) for v in mine] != [tuple(v.shape) for v in theirs]:
-                return model  # not the same after all: trace the new one
+        pairs = ((old.variables, model.variables),
+                 (old.optimizer.variables, model.optimizer.variables))
+        # Every shape checked before any copy: a mismatch leaves the kept model whole.
+        if any([tuple(v.shape) for v in mine] != [tuple(v.shape) for v in theirs]
+               for mine, theirs in pairs):
+            return model  # not the same after all: trace the new one
+        for mine, theirs in pairs:
             for target, source in zip(mine, theirs):
                 target.assign(source)
         return old

@@ -253,6 +253,15 @@ def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
     return text
 
 
+def _context_method(node: ast.AST | None) -> str | None:
+    """"callbacks" for `ctx.callbacks(...)`: the method of the runner's context that
+    `node` calls, if it is such a call."""
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name) and node.func.value.id == CONTEXT):
+        return node.func.attr
+    return None
+
+
 class _Rewriter:
     """The edits that take ctx and config out of one piece of code."""
 
@@ -282,18 +291,13 @@ class _Rewriter:
         `model = ctx.reuse_traced(model)` (without the runner, the model itself), or a
         loop or test that only holds such statements."""
         if isinstance(statement, ast.Assign):
-            call = statement.value
-            return (len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name)
-                    and isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
-                    and isinstance(call.func.value, ast.Name)
-                    and call.func.value.id == CONTEXT and call.func.attr == "reuse_traced"
-                    and [ast.dump(a) for a in call.args] == [ast.dump(ast.Name(
-                        statement.targets[0].id, ast.Load()))] and not call.keywords)
+            call, targets = statement.value, statement.targets
+            return (_context_method(call) == "reuse_traced"
+                    and len(targets) == 1 and isinstance(targets[0], ast.Name)
+                    and [ast.dump(a) for a in call.args]
+                    == [ast.dump(ast.Name(targets[0].id, ast.Load()))] and not call.keywords)
         if isinstance(statement, ast.Expr):
-            call = statement.value
-            return (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
-                    and isinstance(call.func.value, ast.Name)
-                    and call.func.value.id == CONTEXT)
+            return _context_method(statement.value) is not None
         if isinstance(statement, (ast.For, ast.While, ast.If, ast.With)):
             return not getattr(statement, "orelse", None) and all(
                 self.removable(s) for s in statement.body)
@@ -306,10 +310,7 @@ class _Rewriter:
 
     def statement(self, statement: ast.stmt) -> None:
         value = getattr(statement, "value", None)
-        if (isinstance(statement, ast.Assign) and isinstance(value, ast.Call)
-                and isinstance(value.func, ast.Attribute)
-                and isinstance(value.func.value, ast.Name) and value.func.value.id == CONTEXT
-                and value.func.attr == "callbacks"):
+        if isinstance(statement, ast.Assign) and _context_method(value) == "callbacks":
             # callbacks = ctx.callbacks(...): the list the example then extends.
             self.edits.append((self.text.start(value), self.text.end(value), "[]"))
             for target in statement.targets:
