@@ -220,7 +220,7 @@ class Loader:
         figures handed to `stream`) as soon as its last training ends."""
         log.info("Entraînements à faire (profil %s, %d processus) : %s. Cache : %s",
                  self.profile, workers, ", ".join(jobs), self.results.root)
-        order = sorted(jobs, key=lambda j: -registry.get(parse(j)[0]).cost_s)
+        order = training_order(jobs)
         todo = {n: {j for j in jobs_of[n] if j in jobs} for n in waiting}
 
         def on_done(event: dict) -> None:
@@ -316,6 +316,17 @@ class Loader:
                                     partial(figures.failure, contract.example, k),
                                     {"reference": ref} if takes_reference else {})
         batch.add(tasks, drawn)
+
+
+def training_order(jobs: list[str]) -> list[str]:
+    """The order the pool takes `jobs` in. First the examples without Keras: they train
+    in a second or less, but draw most of the site's figures (the explorers'), and
+    drawn this early, their figures overlap the long trainings instead of following
+    them. Then the others, longest first, so that no long training starts last."""
+    def rank(job_: str) -> tuple[bool, float]:
+        spec = registry.get(parse(job_)[0])
+        return spec.uses_keras, -spec.cost_s
+    return sorted(jobs, key=rank)
 
 
 def _failure_message(job: str, message: str) -> str:

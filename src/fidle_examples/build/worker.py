@@ -57,6 +57,10 @@ def ensure(job_: str, profile: str, results: ResultsCache) -> None:
             return
         _emit("training", job_, profile=profile,
               config=dataclasses.asdict(config))
+        if spec.uses_keras:  # NumPy examples never import Keras
+            from fidle_examples.core import tfdata_autotune
+
+            tfdata_autotune.install()  # trainings side by side keep their cores busy
         result = runner.execute(spec, module, config, profile, None, verbose=0,
                                 progress=[progress])  # figures: drawn by the parent
         if result.versions != versions:

@@ -22,8 +22,8 @@ class ExampleSpec:
     page: str  # the page of docs/ that shows it
     summary: str = ""  # what it shows, for the index tables of the site
     kind: str = COURSE
-    # Rough full-profile duration on a 2-core CPU, seconds: the build schedules the
-    # longest first. The pages show the measured duration, never this estimate.
+    # Rough full-profile duration, seconds, trained alone on one thread of a 2-core CPU
+    # (bench/resultats.md): the build schedules the longest first. The pages show the measured duration, never this estimate.
     cost_s: float = 1.0
     # Whether its code imports Keras. The others (NumPy, scikit-learn) never import it
     # (seconds saved per process) and run on the build's CPU workers, even beside GPUs.
@@ -61,16 +61,16 @@ EXAMPLES: tuple[ExampleSpec, ...] = (
     ExampleSpec("wine", "wine", "WINE1", "Prédiction de la qualité d'un vin (régression)",
                 "exemples/vin.md",
                 "une régression par un réseau dense sur de vraies données\u00a0; "
-                "standardisation, meilleur modèle, référence naïve", cost_s=15),
+                "standardisation, meilleur modèle, référence naïve", cost_s=12),
     ExampleSpec("mnist", "mnist", "MNIST1", "Classification des chiffres manuscrits (MNIST)",
                 "exemples/mnist.md",
                 "classer des chiffres manuscrits en dix classes\u00a0; softmax, entropie "
-                "croisée, matrice de confusion", cost_s=15),
+                "croisée, matrice de confusion", cost_s=22),
     ExampleSpec("randomness", "randomness", "Q-ALEA",
                 "Question\u00a0: d'où vient le hasard\u00a0?",
                 "questions/hasard.md",
                 "la part du hasard dans un entraînement, et les graines qui la maîtrisent",
-                QUESTION, cost_s=30),
+                QUESTION, cost_s=32),
     ExampleSpec("batch-size", "batch_size", "Q-LOTS",
                 "Question\u00a0: pourquoi des lots\u00a0?",
                 "questions/lots.md",
@@ -79,16 +79,16 @@ EXAMPLES: tuple[ExampleSpec, ...] = (
     ExampleSpec("overfitting", "overfitting", "Q-SUR",
                 "Question\u00a0: le sur-apprentissage et ses remèdes", "questions/surapprentissage.md",
                 "le sur-apprentissage provoqué, puis corrigé par l'arrêt précoce, le "
-                "dropout et la régularisation L2", QUESTION, cost_s=30),
+                "dropout et la régularisation L2", QUESTION, cost_s=45),
     ExampleSpec("backpropagation", "backpropagation", "RETRO",
                 "La rétropropagation, écrite à la main et vérifiée",
                 "questions/retropropagation.md",
                 "les gradients calculés à la main, comparés à ceux de Keras et aux "
-                "différences finies", QUESTION, cost_s=2),
+                "différences finies", QUESTION, cost_s=0.5),
     ExampleSpec("svm-vs-dnn", "svm_vs_dnn", "SVM", "SVM contre réseau de neurones",
                 "questions/svm-contre-reseau.md",
                 "un SVM et un réseau dense comparés selon le nombre d'images "
-                "d'entraînement", QUESTION, cost_s=30),
+                "d'entraînement", QUESTION, cost_s=38),
     ExampleSpec("course-figures", "course_figures", "COURS",
                 "Les figures des chapitres du cours", "cours/introduction.md",
                 "fonctions d'activation, surfaces de perte, XOR, softmax…",
