@@ -319,10 +319,11 @@ class Loader:
 
 
 def training_order(jobs: list[str]) -> list[str]:
-    """The order the pool takes `jobs` in. First the examples without Keras: they train
-    in a second or less, but draw most of the site's figures (the explorers'), and
-    drawn this early, their figures overlap the long trainings instead of following
-    them. Then the others, longest first, so that no long training starts last."""
+    """The order the pool takes `jobs` in. First the examples without Keras: each trains
+    in a second or two, but they have most of the site's figures (the gradient-descent
+    and polynomial-regression explorers'), which are then drawn while the long
+    trainings run instead of after them. Then the others, longest first, so that no
+    long training starts last."""
     def rank(job_: str) -> tuple[bool, float]:
         spec = registry.get(parse(job_)[0])
         return spec.uses_keras, -spec.cost_s

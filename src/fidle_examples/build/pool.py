@@ -21,7 +21,7 @@ from typing import Callable
 
 from fidle_examples.build import keys
 from fidle_examples.build.jobs import parse
-from fidle_examples.build.worker import EVENT_PREFIX
+from fidle_examples.build.worker import ENV_TFDATA_AUTOTUNE, EVENT_PREFIX
 
 
 class WorkerError(Exception):
@@ -90,7 +90,8 @@ def worker_env(number: int, env: dict[str, str], cpu: bool = False) -> dict[str,
     """The environment of worker `number` (from 1): on a GPU machine, the next of the
     parent's visible devices, its memory taken as needed (TensorFlow and JAX otherwise
     map nearly all of it in every process); else, or for a CPU worker (`cpu`: the jobs
-    of examples without Keras), one thread (THREAD_ENV) and no GPU."""
+    of examples without Keras), one thread (THREAD_ENV), no GPU, and tf.data's
+    autotuning off (ENV_TFDATA_AUTOTUNE)."""
     env = dict(env)
     gpus = visible_gpus()
     if gpus and not cpu:
@@ -101,6 +102,7 @@ def worker_env(number: int, env: dict[str, str], cpu: bool = False) -> dict[str,
         if gpus:
             env["CUDA_VISIBLE_DEVICES"] = ""  # hides them all: nothing of it is for a GPU
         env.update(THREAD_ENV)
+        env[ENV_TFDATA_AUTOTUNE] = "0"
     return env
 
 
@@ -175,7 +177,7 @@ def run(names: list[str], profile: str, root: Path,
         on_event: Callable[[dict], None], on_output: Callable[[str], None],
         workers: int = 1, keep_going: bool = False,
         stop: threading.Event | None = None) -> None:
-    """Train `names` (in this order, longest first) on a pool of `workers` processes
+    """Train `names` (in this order: loading.training_order) on a pool of `workers` processes
     (plus CPU workers beside GPU ones: lanes()); call on_event for each event, on_output
     for other lines. Raises WorkerError when an example fails (or a worker dies); the
     other workers are then stopped, and the entries already written stay in the cache.

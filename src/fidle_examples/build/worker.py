@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -17,6 +18,9 @@ from fidle_examples.build.jobs import parse, slot
 from fidle_examples.build.storage import ResultsCache
 
 EVENT_PREFIX = "@fidle-event "
+# "0" (set by the pool for CPU workers): Keras jobs run with tf.data's autotuning off
+# (core/tfdata_autotune.py, measured on the processor only; GPU workers keep it).
+ENV_TFDATA_AUTOTUNE = "FIDLE_EXAMPLES_TFDATA_AUTOTUNE"
 
 
 def _emit(event: str, example: str, **data) -> None:
@@ -57,10 +61,12 @@ def ensure(job_: str, profile: str, results: ResultsCache) -> None:
             return
         _emit("training", job_, profile=profile,
               config=dataclasses.asdict(config))
-        if spec.uses_keras:  # NumPy examples never import Keras
+        # On the processor, trainings side by side keep their cores busy (NumPy
+        # examples never import Keras).
+        if spec.uses_keras and os.environ.get(ENV_TFDATA_AUTOTUNE) == "0":
             from fidle_examples.core import tfdata_autotune
 
-            tfdata_autotune.install()  # trainings side by side keep their cores busy
+            tfdata_autotune.install()
         result = runner.execute(spec, module, config, profile, None, verbose=0,
                                 progress=[progress])  # figures: drawn by the parent
         if result.versions != versions:

@@ -1,18 +1,22 @@
 """tf.data's autotuning turned off for the NumPy arrays Keras feeds to TensorFlow, in the
-site build's training processes only.
+pool's CPU training processes only (site build, `mkdocs serve`, `fidle-examples
+reference`).
 
-Why: a build trains on one process per core, each with one thread of TensorFlow
-(build/pool.py). With NumPy arrays, Keras's TensorFlow backend builds a tf.data pipeline
-whose prefetch and batch slicing are autotuned, and the autotuning threads wait on
-timers: a process that must keep all its threads on one core then leaves that core
-idle about a fifth of the time. Measured here on 2 cores: two trainings of the
-overfitting question at once took 52 and 55 s each (75 to 80 % of a core), against
-37 s each with autotuning off (96 %), and 37 s for one alone. The order of the data
-and every number stay the same, to the bit: tf.data keeps its order whatever its
-threads (deterministic by default), and tests/test_tfdata_autotune.py compares a
-training with and without.
+With NumPy arrays, Keras's TensorFlow backend builds a tf.data pipeline whose prefetch
+buffer and parallel batch gathering are autotuned: an optimisation loop, in a thread of
+its own, keeps adjusting them. Off, both stay, at fixed values. Measured here on 2
+cores, with one TensorFlow thread per process as in the pool: two whole runs of the
+overfitting question at once took 52 and 55 s (75 to 80 % of a core each), against
+37 s for one alone (97 %), and 37 s each at once with autotuning off (96 %). A process
+that effectively has one core (two trainings on two cores, or pinned with taskset)
+left it idle a fifth to a quarter of the time, and used more processor time; why
+exactly (probably a training thread waiting for a batch its producer had no core to
+make) was not established. A process alone, free to use both cores, is not slowed.
+The order of the data and every number stay the same, to the bit (tf.data keeps its
+order whatever its threads; tests/test_tfdata_autotune.py compares a training with
+and without). GPU workers keep autotuning: it was not measured there.
 
-Installed by `install()`, called by the build's worker before a Keras job (never at
+Installed by `install()`, called by the pool's worker before a Keras job (never at
 import: a learner's notebook or `fidle-examples run` keeps Keras as it is). It wraps a
 method of Keras's internal data adapter: on a Keras where it is missing, nothing is
 patched, and the build is only slower.
