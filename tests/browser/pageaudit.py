@@ -12,7 +12,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 VIEWPORT = {"width": 1280, "height": 800}
 
@@ -83,6 +83,18 @@ _SAME_PAGE_ANCHORS_JS = """
   .map((id) => "#" + id)
 """
 
+# What links to another page's anchor needs, as the reader's browser sees the page: its
+# own ids (and <a name>), and its links to an anchor of another page of this site.
+_ANCHORS_JS = """
+() => {
+  const here = location.href.split("#")[0];
+  const ids = [...document.querySelectorAll("[id], a[name]")].map((el) => el.id || el.name);
+  const links = [...document.querySelectorAll('a[href*="#"]')].map((a) => a.href)
+    .filter((href) => href.startsWith(location.origin + "/") && href.split("#")[0] !== here);
+  return { ids: [...new Set(ids)], links: [...new Set(links)] };
+}
+"""
+
 _ALL_FORMULAS_NOW_JS = """
 () => { dispatchEvent(new Event("beforeprint")); dispatchEvent(new Event("afterprint")); }
 """
@@ -138,6 +150,9 @@ class PageReport:
     broken_anchors: list[str] = field(default_factory=list)
     axe_violations: list[dict] = field(default_factory=list)
     lazy_heights: list[list[float]] = field(default_factory=list)  # [estimated, real]
+    ids: list[str] = field(default_factory=list)
+    links_to_anchors: list[str] = field(default_factory=list)  # of other pages, absolute
+    broken_anchors_elsewhere: list[str] = field(default_factory=list)  # audit_site fills it
 
     @property
     def broken_images(self) -> list[str]:
@@ -262,6 +277,8 @@ def audit_page(ctx: OfflineContext, base_url: str, path: str, *,
         report.lazy_heights = page.evaluate(LAZY_HEIGHTS_JS)
         report.images = page.evaluate(_IMAGES_JS)
         report.broken_anchors = page.evaluate(_SAME_PAGE_ANCHORS_JS)
+        anchors = page.evaluate(_ANCHORS_JS)
+        report.ids, report.links_to_anchors = anchors["ids"], anchors["links"]
         if axe_script is not None:
             page.add_script_tag(path=str(axe_script))
             report.axe_violations = page.evaluate(AXE_JS)
@@ -274,6 +291,29 @@ def audit_page(ctx: OfflineContext, base_url: str, path: str, *,
 
 def audit_site(browser, base_url: str, paths: list[str],
                axe_script: Path | None = None) -> list[PageReport]:
-    """Audit the pages one after the other in one offline context."""
+    """Audit the pages one after the other in one offline context; then check each
+    link to another page's anchor against the ids of that page, as visited."""
     with OfflineContext(browser) as ctx:
-        return [audit_page(ctx, base_url, path, axe_script=axe_script) for path in paths]
+        reports = [audit_page(ctx, base_url, path, axe_script=axe_script) for path in paths]
+    link_anchors(reports, base_url)
+    return reports
+
+
+def link_anchors(reports: list[PageReport], base_url: str) -> None:
+    """Fill each report's broken_anchors_elsewhere: its links to page#anchor where the
+    page is not one of `reports` or has no element with that id. (LinkChecker, which
+    checks the links to pages and files, would fetch and parse the target page again
+    for each such link: most of its time on this site.)"""
+    ids = {base_url + r.path: set(r.ids) for r in reports}
+    for report in reports:
+        for link in report.links_to_anchors:
+            target, _, anchor = link.partition("#")
+            found = ids.get(target)
+            name = target[len(base_url):] if target.startswith(base_url) else target
+            if found is None:
+                report.broken_anchors_elsewhere.append(
+                    f"/{link[len(base_url):]} : page /{name} absente du site visité")
+            elif anchor and unquote(anchor) not in found:
+                report.broken_anchors_elsewhere.append(
+                    f"/{link[len(base_url):]} : ancre « {unquote(anchor)} » introuvable "
+                    f"dans /{name}")

@@ -78,6 +78,12 @@ def test_links_to_an_anchor_of_the_same_page_find_it(page_reports):
     assert_no_problem(page_reports, "ancres de la page")
 
 
+def test_links_to_an_anchor_of_another_page_find_it(page_reports):
+    """Checked here on the pages as visited (LinkChecker checks pages and files)."""
+    assert sum(len(r.links_to_anchors) for r in page_reports) > 100  # the checks ran
+    assert_no_problem(page_reports, "ancres des autres pages")
+
+
 def test_no_accessibility_violation_of_any_impact(page_reports, node_tools):
     """axe-core on every page, minor to critical (Lighthouse's accessibility audits are
     axe-core rules: the suite runs no Lighthouse, bench.lighthouse measures speed)."""
