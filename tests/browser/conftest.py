@@ -20,8 +20,8 @@ import pytest
 
 import nodetools
 from linkscan import LinkCheck
-from fidle_examples.browser import CHROMIUM_FLAGS, find_chromium, static_server
-from pageaudit import audit_site
+from fidle_examples.browser import find_chromium, static_server
+from pageaudit import audit_site, launched_browser
 from sitetools import ROOT, site_pages
 
 ARTIFACTS = ROOT / "test-artifacts"
@@ -99,13 +99,8 @@ def chromium_path() -> str:
 
 @pytest.fixture(scope="session")
 def browser(chromium_path):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=chromium_path, headless=True,
-                                      args=CHROMIUM_FLAGS)
+    with launched_browser(chromium_path) as instance:
         yield instance
-        instance.close()
 
 
 @pytest.fixture(scope="session")
@@ -140,10 +135,12 @@ def link_check(site_url, pages, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def page_reports(browser, site_url, pages, node_tools, artifacts, link_check) -> list:
-    """One visit of every page of the site (LinkChecker meanwhile crawls it on
-    the other core); the reports are also saved as an artefact."""
-    reports = audit_site(browser, site_url, pages, node_tools.axe_script())
+def page_reports(browser, chromium_path, site_url, pages, node_tools, artifacts,
+                 link_check) -> list:
+    """One visit of every page of the site, two pages at a time (LinkChecker meanwhile
+    crawls it); the reports are also saved as an artefact."""
+    reports = audit_site(browser, site_url, pages, node_tools.axe_script(),
+                         second_browser=lambda: launched_browser(chromium_path))
     (artifacts / "browser-audit.json").write_text(
         json.dumps([asdict(r) for r in reports], ensure_ascii=False, indent=1), encoding="utf-8")
     return reports

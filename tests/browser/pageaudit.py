@@ -7,11 +7,14 @@ to the site is checked without any change here.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import re
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, ContextManager
 from urllib.parse import unquote, urlsplit
 
 VIEWPORT = {"width": 1280, "height": 800}
@@ -179,6 +182,22 @@ class PageReport:
         return problems
 
 
+@contextlib.contextmanager
+def launched_browser(chromium_path: str):
+    """Headless Chromium, in a Playwright of this thread (one per thread)."""
+    from playwright.sync_api import sync_playwright
+
+    from fidle_examples.browser import CHROMIUM_FLAGS
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=chromium_path, headless=True,
+                                      args=CHROMIUM_FLAGS)
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
 class OfflineContext:
     """A browser context that aborts, and records, every request to another host."""
 
@@ -289,21 +308,55 @@ def audit_page(ctx: OfflineContext, base_url: str, path: str, *,
 
 
 
-def audit_site(browser, base_url: str, paths: list[str],
-               axe_script: Path | None = None) -> list[PageReport]:
-    """Audit the pages one after the other in one offline context; then check each
-    link to another page's anchor against the ids of that page, as visited."""
-    with OfflineContext(browser) as ctx:
-        reports = [audit_page(ctx, base_url, path, axe_script=axe_script) for path in paths]
+def audit_site(browser, base_url: str, paths: list[str], axe_script: Path | None = None,
+               second_browser: Callable[[], ContextManager] | None = None) -> list[PageReport]:
+    """Audit the pages one after the other in one offline context; with
+    `second_browser` (a context manager that launches one), every other page is audited
+    at the same time in a thread of its own, with its own Playwright and browser (its
+    objects must not cross threads): a page spends much of its visit waiting (load,
+    rendering, network), which the other page's visit fills. Then each link to another
+    page's anchor is checked against the ids of that page, as visited. Reports come
+    back in the order of `paths`."""
+    def audit(browser_, share: list[str]) -> list[PageReport]:
+        with OfflineContext(browser_) as ctx:
+            return [audit_page(ctx, base_url, path, axe_script=axe_script) for path in share]
+
+    if second_browser is None or len(paths) < 2:
+        reports = audit(browser, paths)
+    else:
+        reports = [None] * len(paths)
+        reports[0::2], reports[1::2] = _two_at_a_time(audit, browser, second_browser, paths)
     link_anchors(reports, base_url)
     return reports
+
+
+def _two_at_a_time(audit, browser, second_browser, paths):
+    """(reports of paths[0::2], of paths[1::2]): the second share in a thread."""
+    other: dict[str, list[PageReport] | BaseException] = {}
+
+    def in_thread() -> None:
+        try:
+            with second_browser() as launched:
+                other["reports"] = audit(launched, paths[1::2])
+        except BaseException as error:  # noqa: BLE001 - raised again in the caller
+            other["error"] = error
+
+    thread = threading.Thread(target=in_thread, name="audit-2")
+    thread.start()
+    try:
+        mine = audit(browser, paths[0::2])
+    finally:
+        thread.join()
+    if "error" in other:
+        raise other["error"]
+    return mine, other["reports"]
 
 
 def link_anchors(reports: list[PageReport], base_url: str) -> None:
     """Fill each report's broken_anchors_elsewhere: its links to page#anchor where the
     page is not one of `reports` or has no element with that id. (LinkChecker, which
     checks the links to pages and files, would fetch and parse the target page again
-    for each such link: most of its time on this site.)"""
+    for each such link: linkscan.ANCHOR.)"""
     ids = {base_url + r.path: set(r.ids) for r in reports}
     for report in reports:
         for link in report.links_to_anchors:

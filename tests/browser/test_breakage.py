@@ -13,7 +13,7 @@ import pytest
 from checks import CHECKS, failing_pages
 from fidle_examples.browser import static_server
 from linkscan import check_links
-from pageaudit import audit_site
+from pageaudit import audit_site, launched_browser
 from sitetools import build_site, site_pages, write_small_site
 
 pytestmark = pytest.mark.browser
@@ -43,9 +43,12 @@ def broken_site(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def broken_reports(browser, broken_site, node_tools):
+def broken_reports(browser, chromium_path, broken_site, node_tools):
+    """The same audit as the site's (conftest.page_reports), two pages at a time."""
     url, paths, _ = broken_site
-    return {r.path: r for r in audit_site(browser, url, paths, node_tools.axe_script())}
+    reports = audit_site(browser, url, paths, node_tools.axe_script(),
+                         second_browser=lambda: launched_browser(chromium_path))
+    return {r.path: r for r in reports}
 
 
 def test_the_control_page_passes_every_check(broken_reports, node_tools):
