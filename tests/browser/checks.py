@@ -60,7 +60,7 @@ CHECKS: dict[str, Callable[[PageReport], list[str]]] = {
     "formules KaTeX": lambda r: r.math_problems,
     "figures générées": figure_problems,
     "ancres de la page": lambda r: r.broken_anchors,
-    "ancres des autres pages": lambda r: r.broken_anchors_elsewhere,
+    "ancres des pages visées": lambda r: r.broken_anchors_elsewhere,
     "accessibilité (axe-core)": axe_problems,
 }
 

@@ -86,14 +86,17 @@ _SAME_PAGE_ANCHORS_JS = """
   .map((id) => "#" + id)
 """
 
-# What links to another page's anchor needs, as the reader's browser sees the page: its
-# own ids (and <a name>), and its links to an anchor of another page of this site.
+# What links to an anchor written with a page's address need, as the reader's browser
+# sees the page: its own ids and <a name>, and its links to page#anchor on this site
+# (another page, or itself written "./#x"; a bare "#x" is _SAME_PAGE_ANCHORS_JS's).
 _ANCHORS_JS = """
 () => {
-  const here = location.href.split("#")[0];
-  const ids = [...document.querySelectorAll("[id], a[name]")].map((el) => el.id || el.name);
-  const links = [...document.querySelectorAll('a[href*="#"]')].map((a) => a.href)
-    .filter((href) => href.startsWith(location.origin + "/") && href.split("#")[0] !== here);
+  const ids = [...document.querySelectorAll("[id]")].map((el) => el.id)
+    .concat([...document.querySelectorAll("a[name]")].map((a) => a.name));
+  const links = [...document.querySelectorAll('a[href*="#"]')]
+    .filter((a) => a instanceof HTMLAnchorElement && !a.getAttribute("href").startsWith("#"))
+    .map((a) => a.href)
+    .filter((href) => href.startsWith(location.origin + "/"));
   return { ids: [...new Set(ids)], links: [...new Set(links)] };
 }
 """
@@ -154,7 +157,7 @@ class PageReport:
     axe_violations: list[dict] = field(default_factory=list)
     lazy_heights: list[list[float]] = field(default_factory=list)  # [estimated, real]
     ids: list[str] = field(default_factory=list)
-    links_to_anchors: list[str] = field(default_factory=list)  # of other pages, absolute
+    links_to_anchors: list[str] = field(default_factory=list)  # page#anchor, absolute
     broken_anchors_elsewhere: list[str] = field(default_factory=list)  # audit_site fills it
 
     @property
@@ -353,8 +356,9 @@ def _two_at_a_time(audit, browser, second_browser, paths):
 
 
 def link_anchors(reports: list[PageReport], base_url: str) -> None:
-    """Fill each report's broken_anchors_elsewhere: its links to page#anchor where the
-    page is not one of `reports` or has no element with that id. (LinkChecker, which
+    """Fill each report's broken_anchors_elsewhere: its links to page#anchor (another
+    page, or itself by its address) where the page is not one of `reports` or has no
+    element with that id. (LinkChecker, which
     checks the links to pages and files, would fetch and parse the target page again
     for each such link: linkscan.ANCHOR.)"""
     ids = {base_url + r.path: set(r.ids) for r in reports}

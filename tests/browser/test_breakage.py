@@ -29,7 +29,7 @@ EXPECTED = {
     "image/": ["images cassées", "requêtes en échec"],
     "accessibilite/": [AXE_CHECK],
     "erreur/": ["erreurs dans la console"],
-    "liens/": ["ancres de la page", "ancres des autres pages"],
+    "liens/": ["ancres de la page", "ancres des pages visées"],
 }
 
 
@@ -76,7 +76,7 @@ def test_the_faults_are_caught_on_their_page_only(broken_reports):
     # Each check flags exactly the pages that hold its fault; a check that flags
     # everything would also "catch" the faults.
     for check in ["requêtes vers un autre hôte", "diagrammes Mermaid", "formules KaTeX",
-                  "images cassées", "ancres de la page", "ancres des autres pages"]:
+                  "images cassées", "ancres de la page", "ancres des pages visées"]:
         expected = {page for page, checks in EXPECTED.items() if check in checks}
         assert set(failing_pages(broken_reports.values(), check)) == expected, check
 
@@ -89,7 +89,7 @@ def test_the_external_font_was_blocked_not_fetched(broken_reports):
 def test_broken_links_and_anchors_are_caught(broken_site):
     # LinkChecker: links to other pages and files; anchors, of this page ("#ailleurs")
     # or of another ("index.md#nulle-part"), are left to the browser audit (tests above,
-    # "ancres de la page" and "ancres des autres pages").
+    # "ancres de la page" and "ancres des pages visées").
     url, paths, work = broken_site
     problems = check_links([url + path for path in paths], work)
     assert any("liens/ -> absente.md" in p and "404" in p for p in problems), problems
@@ -97,6 +97,7 @@ def test_broken_links_and_anchors_are_caught(broken_site):
     assert len(problems) == 2, problems
 
 
-def test_a_missing_anchor_of_another_page_is_named(broken_reports):
+def test_a_missing_anchor_of_a_page_by_its_address_is_named(broken_reports):
     assert broken_reports["liens/"].broken_anchors_elsewhere == [
-        "/#nulle-part : ancre « nulle-part » introuvable dans /"]
+        "/#nulle-part : ancre « nulle-part » introuvable dans /",
+        "/liens/#ni-ici : ancre « ni-ici » introuvable dans /liens/"]

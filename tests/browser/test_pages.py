@@ -78,10 +78,11 @@ def test_links_to_an_anchor_of_the_same_page_find_it(page_reports):
     assert_no_problem(page_reports, "ancres de la page")
 
 
-def test_links_to_an_anchor_of_another_page_find_it(page_reports):
-    """Checked here on the pages as visited (LinkChecker checks pages and files)."""
+def test_links_to_an_anchor_of_a_page_by_its_address_find_it(page_reports):
+    """page#anchor, to another page or to itself by its address ("./#x"), checked on
+    the pages as visited (LinkChecker checks pages and files)."""
     assert sum(len(r.links_to_anchors) for r in page_reports) > 100  # the checks ran
-    assert_no_problem(page_reports, "ancres des autres pages")
+    assert_no_problem(page_reports, "ancres des pages visées")
 
 
 def test_no_accessibility_violation_of_any_impact(page_reports, node_tools):
