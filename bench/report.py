@@ -8,6 +8,7 @@ from fidle_examples.core import frenchfmt, registry
 from fidle_examples.core.frenchfmt import date as french_date
 
 NNBSP = frenchfmt.NNBSP
+NBSP = frenchfmt.NBSP
 # Fidle's published reference runs of the original notebooks (course repository).
 FIDLE = {"mnist": {"metric": "test_accuracy", "low": 0.9772, "high": 0.9778,
                    "seconds": (44, 77)},
@@ -54,7 +55,7 @@ def context(data: dict) -> list[str]:
     lines = [f"Mesures du {french_date(machine['date'])} ; processeur : {machine['cpu']}"
              f"{device} ; Python {machine['python']} ; {versions}."]
     if load:
-        lines.append(f"Charge moyenne de la machine au départ (moyennes sur 1, 5 et 15\u00a0min) : "
+        lines.append(f"Charge moyenne de la machine au départ (moyennes sur 1, 5 et 15{NBSP}min) : "
                      f"{' ; '.join(num(v, 2) for v in load)}. Une charge supérieure au "
                      "nombre de cœurs signifie que d'autres processus se disputaient les "
                      "cœurs : les durées en sont allongées.")

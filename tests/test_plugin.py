@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from fidle_examples.core import contract, registry
-from fidle_examples.core.frenchfmt import NNBSP
+from fidle_examples.core.frenchfmt import NBSP, NNBSP
 from fidle_examples.core.results import Result
 from fidle_examples.build.storage import default_root
 from fidle_examples.core import frenchfmt
@@ -161,7 +161,8 @@ def test_provenance_box_says_how_the_results_were_obtained():
     html = pagehtml.provenance(_entry())
     assert 'class="admonition info fidle-provenance"' in html
     assert pagehtml.PROVENANCE_TITLE in html
-    for expected in ("CPU (2 cœurs)", "1er\u00a0mai 2025 à 14\u00a0h\u00a003", f"1{NNBSP}min{NNBSP}15{NNBSP}s",
+    for expected in ("CPU (2 cœurs)", f"1er{NBSP}mai 2025 à 14{NBSP}h{NBSP}03",
+                     f"1{NNBSP}min{NNBSP}15{NNBSP}s",
                      "«\u00a0quick\u00a0»", "42", "Keras 3.15.1 sur TensorFlow 2.21.0",
                      "relu depuis le cache", "fidle-examples run mnist --profile quick"):
         assert expected in html, expected

@@ -358,19 +358,16 @@ def _two_at_a_time(audit, browser, second_browser, paths):
 def link_anchors(reports: list[PageReport], base_url: str) -> None:
     """Fill each report's broken_anchors_elsewhere: its links to page#anchor (another
     page, or itself by its address) where the page is not one of `reports` or has no
-    element with that id. (LinkChecker, which
-    checks the links to pages and files, would fetch and parse the target page again
-    for each such link: linkscan.ANCHOR.)"""
-    ids = {base_url + r.path: set(r.ids) for r in reports}
+    element with that id. (LinkChecker, which checks the links to pages and files,
+    would fetch and parse the target page again for each: linkscan.ANCHOR.)"""
+    ids = {r.path: set(r.ids) for r in reports}
     for report in reports:
-        for link in report.links_to_anchors:
-            target, _, anchor = link.partition("#")
-            found = ids.get(target)
-            name = target[len(base_url):] if target.startswith(base_url) else target
+        for link in report.links_to_anchors:  # all on base_url's host (_ANCHORS_JS)
+            page, _, anchor = link[len(base_url):].partition("#")
+            found, anchor = ids.get(page), unquote(anchor)
             if found is None:
                 report.broken_anchors_elsewhere.append(
-                    f"/{link[len(base_url):]} : page /{name} absente du site visité")
-            elif anchor and unquote(anchor) not in found:
+                    f"/{page}#{anchor} : page /{page} absente du site visité")
+            elif anchor and anchor not in found:
                 report.broken_anchors_elsewhere.append(
-                    f"/{link[len(base_url):]} : ancre « {unquote(anchor)} » introuvable "
-                    f"dans /{name}")
+                    f"/{page}#{anchor} : ancre « {anchor} » introuvable dans /{page}")

@@ -177,9 +177,9 @@ def run(names: list[str], profile: str, root: Path,
         on_event: Callable[[dict], None], on_output: Callable[[str], None],
         workers: int = 1, keep_going: bool = False,
         stop: threading.Event | None = None) -> None:
-    """Train `names` (in this order: loading.training_order) on a pool of `workers` processes
-    (plus CPU workers beside GPU ones: lanes()); call on_event for each event, on_output
-    for other lines. Raises WorkerError when an example fails (or a worker dies); the
+    """Train `names` (in this order: loading.training_order) on a pool of `workers`
+    processes (plus CPU workers beside GPU ones: lanes()); call on_event for each event,
+    on_output for other lines. Raises WorkerError when an example fails (or a worker dies); the
     other workers are then stopped, and the entries already written stay in the cache.
     With `keep_going` (`mkdocs serve`), a failure is an "error" event instead, and a
     fresh worker takes the failed one's place. Raises Stopped once `stop` is set."""

@@ -24,7 +24,8 @@ class ExampleSpec:
     kind: str = COURSE
     # Rough full-profile duration, seconds, on a 2-core CPU, two trainings side by side
     # (the per-example table of the bench, 6 December 2026, 9 h 07): among the Keras
-    # examples, the build schedules the longest first (build/loading.training_order). The pages show the measured duration, never this estimate.
+    # examples, the build schedules the longest first (build/loading.training_order).
+    # The pages show the measured duration, never this estimate.
     cost_s: float = 1.0
     # Whether its code imports Keras. The others (NumPy, scikit-learn) never import it
     # (seconds saved per process) and run on the build's CPU workers, even beside GPUs.

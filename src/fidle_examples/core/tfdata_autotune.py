@@ -38,9 +38,13 @@ def _adapter():
     return ArrayDataAdapter if hasattr(ArrayDataAdapter, "get_tf_dataset") else None
 
 
+def _patched(adapter) -> bool:
+    return getattr(adapter.get_tf_dataset, "stock", None) is not None
+
+
 def installed() -> bool:
     adapter = _adapter()
-    return adapter is not None and getattr(adapter.get_tf_dataset, "stock", None) is not None
+    return adapter is not None and _patched(adapter)
 
 
 def install() -> bool:
@@ -49,7 +53,7 @@ def install() -> bool:
     adapter = _adapter()
     if adapter is None:
         return False
-    if installed():
+    if _patched(adapter):
         return True
     stock = adapter.get_tf_dataset
 
