@@ -240,18 +240,50 @@ def _count_class(html: str, name: str) -> int:
     return len(re.findall(rf'class="(?:[^"]*\s)?{name}(?:\s[^"]*)?"', html))
 
 
-def _wait_for_rendering(page, report: PageReport, timeout: float) -> dict:
-    """Poll until every diagram and formula is rendered, or an error makes it hopeless."""
+# Nothing loading and nothing drawn for this long: what is still not drawn never will be
+# (a formula KaTeX never composed), instead of waiting for the whole render timeout.
+QUIET_S = 2.0
+
+
+class _Network:
+    """The page's requests in flight, and when the last one started or ended."""
+
+    def __init__(self, page) -> None:
+        self.pending = 0
+        self.last = time.monotonic()
+        page.on("request", self._started)
+        page.on("requestfinished", self._ended)
+        page.on("requestfailed", self._ended)
+
+    def _started(self, _request) -> None:
+        self.pending += 1
+        self.last = time.monotonic()
+
+    def _ended(self, _request) -> None:
+        self.pending = max(0, self.pending - 1)
+        self.last = time.monotonic()
+
+    def quiet_since(self, now: float) -> float:
+        return 0.0 if self.pending else now - self.last
+
+
+def _wait_for_rendering(page, report: PageReport, timeout: float, network: _Network) -> dict:
+    """Poll until every diagram and formula is rendered, or it is hopeless: an error
+    was seen 3 s ago, or nothing has loaded nor changed for QUIET_S."""
     deadline = time.monotonic() + timeout
     error_seen_at = None
+    previous, changed_at = None, time.monotonic()
     while True:
         state = page.evaluate(_RENDER_STATE_JS)
         rendered = (sum(s != "vide" for s in state["diagrams"]) >= report.mermaid_expected
                     and all(not s.startswith("non rendue") for s in state["math"]))
         now = time.monotonic()
+        if state != previous:
+            previous, changed_at = state, now
         if state["errors"] and error_seen_at is None:
             error_seen_at = now
-        if rendered or now > deadline or (error_seen_at and now - error_seen_at > 3):
+        stuck = now - changed_at > QUIET_S and network.quiet_since(now) > QUIET_S
+        if rendered or stuck or now > deadline or (error_seen_at and now - error_seen_at > 3):
             return state
         page.wait_for_timeout(200)
 
@@ -262,6 +294,7 @@ def audit_page(ctx: OfflineContext, base_url: str, path: str, *,
     report = PageReport(path=path)
     start = len(ctx.external_requests)
     page = ctx.new_page()
+    network = _Network(page)
 
     def on_failed(request):
         if is_loopback(request.url):
@@ -289,7 +322,7 @@ def audit_page(ctx: OfflineContext, base_url: str, path: str, *,
         # spares every page of the audit those 2 s: test_lazy_in_browser checks the
         # scrolling and idle paths.
         page.evaluate(_ALL_FORMULAS_NOW_JS)
-        state = _wait_for_rendering(page, report, render_timeout)
+        state = _wait_for_rendering(page, report, render_timeout, network)
         report.diagrams, report.math = state["diagrams"], state["math"]
         try:
             page.wait_for_load_state("networkidle", timeout=10_000)

@@ -6,10 +6,15 @@ check meant for it, on that page; the control page (index) must pass them all.
 
 from __future__ import annotations
 
+import functools
+import http.server
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
+import pageaudit
 from checks import CHECKS, failing_pages
 from fidle_examples.browser import static_server
 from linkscan import check_links
@@ -101,3 +106,40 @@ def test_a_missing_anchor_of_a_page_by_its_address_is_named(broken_reports):
     assert broken_reports["liens/"].broken_anchors_elsewhere == [
         "/#nulle-part : ancre « nulle-part » introuvable dans /",
         "/liens/#ni-ici : ancre « ni-ici » introuvable dans /liens/"]
+
+
+def test_a_formula_drawn_after_a_slow_request_is_waited_for(browser, tmp_path):
+    # The other side of the audit's « nothing loads, nothing changes » rule (QUIET_S),
+    # which spares the page formule/ above the whole render timeout: a formula whose
+    # drawing arrives with a request slower than QUIET_S is still waited for.
+    delay = pageaudit.QUIET_S + 1.5
+    (tmp_path / "index.html").write_text(
+        '<!doctype html><html lang="fr"><title>Lente</title><body>'
+        '<div class="arithmatex">\\[x\\]</div><script>addEventListener("load", () => {'
+        ' const s = document.createElement("script"); s.src = "lente.js";'
+        ' document.head.append(s); });</script></body></html>', encoding="utf-8")
+    (tmp_path / "lente.js").write_text(
+        'document.querySelector(".arithmatex").innerHTML = \'<span class="katex">x</span>\';',
+        encoding="utf-8")
+
+    class Slow(http.server.SimpleHTTPRequestHandler):
+        def do_GET(self):
+            if self.path.endswith("lente.js"):
+                time.sleep(delay)
+            super().do_GET()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Slow, directory=str(tmp_path)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with pageaudit.OfflineContext(browser) as ctx:
+            start = time.monotonic()
+            report = pageaudit.audit_page(ctx, f"http://127.0.0.1:{server.server_address[1]}/", "")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert report.math == ["ok"]
+    assert time.monotonic() - start >= delay
