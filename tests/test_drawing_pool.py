@@ -5,7 +5,12 @@ repeated work cut (core/matplotlib_speedups.py) without a byte of difference."""
 from __future__ import annotations
 
 import logging
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -173,3 +178,50 @@ def test_a_few_figures_are_drawn_in_this_process(monkeypatch, caplog):
     assert f"{len(tasks)} figures dessinées en" in caplog.text
     assert "(1 processus)" in caplog.text
     assert len(batch) == 0
+
+
+_PARENT = """
+import multiprocessing, os, time
+from concurrent.futures import ProcessPoolExecutor
+from fidle_examples.build import drawing
+
+if __name__ == "__main__":
+    executor = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=drawing._start_worker)  # as Stream does
+    print(executor.submit(os.getpid).result(), flush=True)
+    time.sleep(600)
+"""
+
+
+def _running(pid: int) -> bool:
+    """Neither gone nor a zombie (a dead process not reaped yet)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="lit l'état des processus dans /proc")
+def test_a_drawing_process_ends_with_the_process_that_started_it(tmp_path):
+    # `mkdocs serve` stopped by SIGTERM used to leave its drawing processes waiting for
+    # work forever (found in the test suite's leftovers, parent 1).
+    script = tmp_path / "parent.py"
+    script.write_text(_PARENT, encoding="utf-8")
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    drawer = None
+    try:
+        drawer = int(parent.stdout.readline())
+        time.sleep(1)
+        assert _running(drawer), "le processus de dessin doit attendre tant que MkDocs vit"
+        parent.terminate()
+        parent.wait(timeout=30)
+        deadline = time.monotonic() + 15
+        while _running(drawer) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _running(drawer), "le processus de dessin a survécu à son parent"
+    finally:
+        parent.kill()
+        parent.wait()
+        if drawer is not None and _running(drawer):
+            os.kill(drawer, signal.SIGKILL)

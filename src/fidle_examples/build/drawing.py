@@ -22,6 +22,8 @@ import collections
 import importlib
 import logging
 import multiprocessing
+import multiprocessing.connection
+import os
 import queue
 import signal
 import sys
@@ -268,9 +270,27 @@ def _figures() -> ModuleType:
 
 def _start_worker() -> None:
     """In each drawing process: Ctrl-C is for MkDocs, which then stops the pool; no .pyc
-    written into src/ (`mkdocs serve` watches it)."""
+    written into src/ (`mkdocs serve` watches it); and an end with MkDocs's own."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     sys.dont_write_bytecode = True
+    _exit_with_parent()
     from fidle_examples.core import matplotlib_speedups  # here: MkDocs loads no matplotlib
 
     matplotlib_speedups.install()  # same SVG bytes, less CPU; stays off on another matplotlib
+
+
+def _exit_with_parent() -> None:
+    """End this process when the one that started it ends. MkDocs stopped without
+    stopping the pool (SIGTERM, killed) otherwise left it blocked forever on its task
+    queue, its parent now process 1: seen after the cold `mkdocs serve` test, which
+    ends the server with SIGTERM. (The training workers read their jobs on stdin, which
+    closes with their parent.)"""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
