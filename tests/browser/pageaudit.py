@@ -240,9 +240,11 @@ def _count_class(html: str, name: str) -> int:
     return len(re.findall(rf'class="(?:[^"]*\s)?{name}(?:\s[^"]*)?"', html))
 
 
-# Nothing loading and nothing drawn for this long: what is still not drawn never will be
-# (a formula KaTeX never composed), instead of waiting for the whole render timeout.
-QUIET_S = 2.0
+# Nothing loading and no diagram nor formula drawn for this long: what is still not drawn
+# never will be (a formula KaTeX never composed), instead of waiting for the whole render
+# timeout. Long enough for Mermaid to draw a diagram in the browser after loading, on a
+# loaded machine (each drawn diagram changes the state).
+QUIET_S = 3.0
 
 
 class _Network:
