@@ -38,10 +38,33 @@ def result_pages(page, base_url: str) -> list[str]:
     return found
 
 
+# Each keystroke sends a query to Material's search worker, and each answer replaces the
+# result list: the list shown just after typing may answer an earlier query (« sur-a »),
+# the right one arriving some 0,6 s later on a quiet machine. Count the messages sent to
+# the worker and its answers (one each: set-up, then one per query).
+_COUNT_WORKER_MESSAGES = """
+(() => {
+  const Real = window.Worker;
+  window.__fidleSearch = { sent: 0, answered: 0 };
+  window.Worker = class extends Real {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener("message", () => { window.__fidleSearch.answered += 1; });
+    }
+    postMessage(...args) {
+      window.__fidleSearch.sent += 1;
+      return super.postMessage(...args);
+    }
+  };
+})();
+"""
+
+
 @pytest.fixture(scope="module")
 def search_page(browser, site_url):
     with OfflineContext(browser) as ctx:
         page = ctx.new_page()
+        page.add_init_script(_COUNT_WORKER_MESSAGES)
         page.goto(site_url, wait_until="load")
         yield page
         assert not ctx.external_requests
@@ -57,13 +80,16 @@ def test_french_search_finds_the_right_page(search_page, site_url, term):
     page.keyboard.type(term, delay=20)
     # The result count ("N documents trouvés", "Aucun document trouvé") replaces
     # the "initialising" line once the index is ready and the query has run.
+    # Every query answered, the last one being the whole term (typed last), and shown.
     page.wait_for_function(
         """term => {
           const meta = document.querySelector(".md-search-result__meta");
+          const worker = window.__fidleSearch;
           return document.querySelector(".md-search__input").value === term
+            && worker.sent > 1 && worker.answered === worker.sent
             && meta && /trouv/i.test(meta.textContent);
         }""", arg=term, timeout=15_000)
-    page.wait_for_timeout(300)  # the last keystroke's query may still be running
+    page.wait_for_timeout(100)  # the answer's list drawn
     found = result_pages(page, site_url)
     assert set(found[:TOP]) & EXPECTED[term], (
         f"« {term} » : pages trouvées {found[:8]}, attendu l'une de {sorted(EXPECTED[term])} "
