@@ -163,8 +163,9 @@ def markdown(data: dict) -> str:
                      f"{frenchfmt.number(weight / 1e6, 2)}{NNBSP}Mo" if weight else "—",
                      str(round(100 * _accessibility(entry)))])
     tries = ("un essai par page" if data["runs"] == 1
-             else f"meilleur de {data['runs']} essais par page pour la performance et ses "
-                  "mesures, le plus bas pour l'accessibilité")
+             else f"jusqu'à {data['runs']} essais par page (un seul quand le premier donne "
+                  "100), le meilleur pour la performance et ses mesures, le plus bas pour "
+                  "l'accessibilité")
     served = "compressées (gzip)" if data.get("gzip") else "sans compression"
     lines = [f"Lighthouse (préréglage pour ordinateur de bureau, *desktop*) sur chacune des "
              f"{len(pages)} pages, servies {served} par un serveur statique local ; {tries} "

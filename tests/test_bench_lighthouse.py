@@ -65,4 +65,4 @@ def test_the_table_gives_the_minimum_and_the_pages_below_the_target():
     assert "Note de performance minimale\u00a0: **96** (`/cours/svm/`)" in text
     assert "pages sous 98\u00a0: 1 (`/cours/svm/`)" in text
     assert "Sans note" in text and "`/imprimer/`" in text
-    assert "meilleur de 3 essais par page" in text
+    assert "jusqu'à 3 essais par page (un seul quand le premier donne 100)" in text
