@@ -163,7 +163,7 @@ def test_provenance_box_says_how_the_results_were_obtained():
     assert pagehtml.PROVENANCE_TITLE in html
     for expected in ("CPU (2 cœurs)", f"1er{NBSP}mai 2025 à 14{NBSP}h{NBSP}03",
                      f"1{NNBSP}min{NNBSP}15{NNBSP}s",
-                     "«\u00a0quick\u00a0»", "42", "Keras 3.15.1 sur TensorFlow 2.21.0",
+                     f"«{NBSP}quick{NBSP}»", "42", "Keras 3.15.1 sur TensorFlow 2.21.0",
                      "relu depuis le cache", "fidle-examples run mnist --profile quick"):
         assert expected in html, expected
     assert "entraîné pendant cette construction" in pagehtml.provenance(_entry(True))
