@@ -146,10 +146,10 @@ def test_each_worker_gets_the_next_of_the_parents_devices(monkeypatch, visible, 
     assert [e["CUDA_VISIBLE_DEVICES"] for e in envs] == expected
     assert all(e["TF_FORCE_GPU_ALLOW_GROWTH"] == "true" for e in envs)
     assert "OMP_NUM_THREADS" not in envs[0]
-    # tf.data's autotuning stays on for GPUs (turned off only where it was measured)
-    assert all(worker.ENV_TFDATA_AUTOTUNE not in e for e in envs)
+    # TensorFlow keeps its defaults on GPUs (tuned only where it was measured)
+    assert all(worker.ENV_CPU_TUNING not in e for e in envs)
     cpu = pool.worker_env(4, {}, cpu=True)
-    assert cpu["CUDA_VISIBLE_DEVICES"] == "" and cpu[worker.ENV_TFDATA_AUTOTUNE] == "0"
+    assert cpu["CUDA_VISIBLE_DEVICES"] == "" and cpu[worker.ENV_CPU_TUNING] == "1"
 
 
 def test_no_visible_gpu_means_one_thread_per_cpu_worker(monkeypatch):
@@ -157,7 +157,7 @@ def test_no_visible_gpu_means_one_thread_per_cpu_worker(monkeypatch):
     env = pool.worker_env(1, {})
     assert env["CUDA_VISIBLE_DEVICES"] == "-1" if "CUDA_VISIBLE_DEVICES" in env else True
     assert env["OMP_NUM_THREADS"] == "1" and env["TF_NUM_INTRAOP_THREADS"] == "1"
-    assert env[worker.ENV_TFDATA_AUTOTUNE] == "0"  # core/tfdata_autotune.py
+    assert env[worker.ENV_CPU_TUNING] == "1"  # core/tfdata_autotune.py, grappler_threshold.py
     assert pool.visible_gpus() == []
 
 

@@ -21,7 +21,7 @@ from typing import Callable
 
 from fidle_examples.build import keys
 from fidle_examples.build.jobs import parse
-from fidle_examples.build.worker import ENV_TFDATA_AUTOTUNE, EVENT_PREFIX
+from fidle_examples.build.worker import ENV_CPU_TUNING, EVENT_PREFIX
 
 
 class WorkerError(Exception):
@@ -90,8 +90,8 @@ def worker_env(number: int, env: dict[str, str], cpu: bool = False) -> dict[str,
     """The environment of worker `number` (from 1): on a GPU machine, the next of the
     parent's visible devices, its memory taken as needed (TensorFlow and JAX otherwise
     map nearly all of it in every process); else, or for a CPU worker (`cpu`: the jobs
-    of examples without Keras), one thread (THREAD_ENV), no GPU, and tf.data's
-    autotuning off (ENV_TFDATA_AUTOTUNE)."""
+    of examples without Keras), one thread (THREAD_ENV), no GPU, and TensorFlow tuned
+    for the processor (ENV_CPU_TUNING)."""
     env = dict(env)
     gpus = visible_gpus()
     if gpus and not cpu:
@@ -102,7 +102,7 @@ def worker_env(number: int, env: dict[str, str], cpu: bool = False) -> dict[str,
         if gpus:
             env["CUDA_VISIBLE_DEVICES"] = ""  # hides them all: nothing of it is for a GPU
         env.update(THREAD_ENV)
-        env[ENV_TFDATA_AUTOTUNE] = "0"
+        env[ENV_CPU_TUNING] = "1"
     return env
 
 

@@ -18,9 +18,11 @@ from fidle_examples.build.jobs import parse, slot
 from fidle_examples.build.storage import ResultsCache
 
 EVENT_PREFIX = "@fidle-event "
-# "0" (set by the pool for CPU workers): Keras jobs run with tf.data's autotuning off
-# (core/tfdata_autotune.py, measured on the processor only; GPU workers keep it).
-ENV_TFDATA_AUTOTUNE = "FIDLE_EXAMPLES_TFDATA_AUTOTUNE"
+# "1" (set by the pool for CPU workers): Keras jobs run with tf.data's autotuning off
+# (core/tfdata_autotune.py) and Grappler skipping the smallest graphs
+# (core/grappler_threshold.py); both measured on the processor only, GPU workers keep
+# TensorFlow's defaults.
+ENV_CPU_TUNING = "FIDLE_EXAMPLES_CPU_TUNING"
 
 
 def _emit(event: str, example: str, **data) -> None:
@@ -32,6 +34,20 @@ def _emit(event: str, example: str, **data) -> None:
 def imported_frameworks() -> list[str]:
     """The deep-learning libraries this process has imported (none for NumPy jobs)."""
     return [name for name in ("keras", "tensorflow", "jax", "torch") if name in sys.modules]
+
+
+def tune_for_cpu(spec) -> bool:
+    """Before a Keras job on a CPU worker (ENV_CPU_TUNING): tf.data's autotuning off, so
+    that trainings side by side keep their cores busy, and Grappler's threshold, so that
+    each epoch's iterators are not optimized again. True when tuned; NumPy examples never
+    import Keras, so nothing is done for them."""
+    if not spec.uses_keras or os.environ.get(ENV_CPU_TUNING) != "1":
+        return False
+    from fidle_examples.core import grappler_threshold, tfdata_autotune
+
+    tfdata_autotune.install()
+    grappler_threshold.install()
+    return True
 
 
 def ensure(job_: str, profile: str, results: ResultsCache) -> None:
@@ -61,12 +77,7 @@ def ensure(job_: str, profile: str, results: ResultsCache) -> None:
             return
         _emit("training", job_, profile=profile,
               config=dataclasses.asdict(config))
-        # On the processor, trainings side by side keep their cores busy (NumPy
-        # examples never import Keras).
-        if spec.uses_keras and os.environ.get(ENV_TFDATA_AUTOTUNE) == "0":
-            from fidle_examples.core import tfdata_autotune
-
-            tfdata_autotune.install()
+        tune_for_cpu(spec)
         result = runner.execute(spec, module, config, profile, None, verbose=0,
                                 progress=[progress])  # figures: drawn by the parent
         if result.versions != versions:

@@ -13,7 +13,7 @@ left it idle a fifth to a quarter of the time, and used more processor time; why
 exactly (probably a training thread waiting for a batch its producer had no core to
 make) was not established. A process alone, free to use both cores, is not slowed.
 The order of the data and every number stay the same, to the bit (tf.data keeps its
-order whatever its threads; tests/test_tfdata_autotune.py compares a training with
+order whatever its threads; tests/test_cpu_tuning.py compares a training with
 and without). GPU workers keep autotuning: it was not measured there.
 
 Installed by `install()`, called by the pool's worker before a Keras job (never at
