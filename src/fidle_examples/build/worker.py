@@ -39,15 +39,15 @@ def imported_frameworks() -> list[str]:
 def tune_for_cpu(spec) -> bool:
     """Before a Keras job on a CPU worker (ENV_CPU_TUNING): tf.data's autotuning off, so
     that trainings side by side keep their cores busy, and Grappler's threshold, so that
-    each epoch's iterators are not optimized again. True when tuned; NumPy examples never
-    import Keras, so nothing is done for them."""
+    each epoch's iterators are not optimized again (set before TensorFlow's first
+    operation: called before anything of the job runs). True when both are in effect;
+    NumPy examples never import Keras, so nothing is done for them."""
     if not spec.uses_keras or os.environ.get(ENV_CPU_TUNING) != "1":
         return False
     from fidle_examples.core import grappler_threshold, tfdata_autotune
 
-    tfdata_autotune.install()
-    grappler_threshold.install()
-    return True
+    autotune_off = tfdata_autotune.install()
+    return grappler_threshold.install() and autotune_off
 
 
 def ensure(job_: str, profile: str, results: ResultsCache) -> None:

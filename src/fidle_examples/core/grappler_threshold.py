@@ -5,50 +5,68 @@ build, `mkdocs serve`, `fidle-examples reference`).
 With NumPy arrays, Keras's TensorFlow backend feeds each epoch through new tf.data
 iterators (406 for the 100 epochs of WINE1, validation included), and each new
 iterator had Grappler optimize the pipeline's small functions again (permutation,
-batch slicing, gathering: 5 to 15 nodes): about 10 ms per iterator here. Graphs under
-MIN_GRAPH_NODES skipped, an iterator costs about 3 ms. The graphs of the models (a
-training, evaluation or prediction step: 71 nodes and more; the initialisation of
-their variables: 34 nodes and more, 5 or 6 for the smallest models) are above the
-threshold but those smallest initialisations, and stay optimized as before: every
-history and metric of every Keras example stayed the same, to the bit, on the full
-profile (tests/test_cpu_tuning.py compares a logistic regression with and
-without). Turning Grappler off altogether saves a little more but changed the last
-bit of four losses of the logistic regression. GPU workers keep the default: it was
-not measured there.
+batch slicing, gathering: 5 to 15 nodes). Creating an iterator took about 10 ms here,
+about 3 ms with the threshold. Node counts from Grappler's logs (quick profile,
+TensorFlow 2.21, Keras 3.15): the step graphs of every model (training, evaluation,
+prediction) have 71 nodes and more, and stay optimized as before, as does the
+initialisation of the MNIST networks' variables (34 to 54 nodes); only those of the
+two smallest models (wine, logistic regression: 5 or 6 nodes) are skipped, with the
+pipeline. None of the skipped graphs computes with floats: they order, slice and
+gather rows, or assign initial values. Every history and metric of every Keras
+example stayed the same, to the bit, on the full profile (one run of each, with and
+without, on the measuring machine); tests/test_cpu_tuning.py checks that a logistic
+regression's numbers do not move. Turning Grappler off altogether made an iterator
+hardly cheaper (2.9 ms) and changed the last bit of four losses of the logistic
+regression. GPU workers keep the default: it was not measured there.
 
-Installed by `install()`, called by the pool's worker before a Keras job (never at
-import: a learner's notebook or `fidle-examples run` keeps TensorFlow as it is).
+The threshold must be set before TensorFlow runs its first operation: tf.data's
+functions are instantiated with the configuration the runtime started with (later,
+only `tf.function` calls see it). install() is called by the pool's worker before its
+first Keras job (never at import: a learner's notebook or `fidle-examples run` keeps
+TensorFlow as it is).
 """
 
 from __future__ import annotations
 
-# Above the tf.data functions Keras makes from arrays (at most 15 nodes), below every
-# model graph (34 nodes and more).
+# Above the tf.data functions Keras makes from arrays (at most 15 nodes), below the
+# step graphs of every model (71 nodes and more).
 MIN_GRAPH_NODES = 20
 
 
-def _optimizer():
-    """tf.config.optimizer, or None (Keras on another backend: nothing to set)."""
+def _tensorflow():
+    """tensorflow, or None (Keras on another backend: nothing to set)."""
     import keras
 
     if keras.backend.backend() != "tensorflow":
         return None
     import tensorflow as tf
 
-    return tf.config.optimizer
+    return tf
+
+
+def _started() -> bool:
+    """Whether TensorFlow's runtime has started (it does at its first operation)."""
+    from tensorflow.python.eager import context
+
+    return bool(getattr(context.context(), "_initialized", True))
 
 
 def installed() -> bool:
-    optimizer = _optimizer()
-    return (optimizer is not None
-            and optimizer.get_experimental_options().get("min_graph_nodes") == MIN_GRAPH_NODES)
+    tf = _tensorflow()
+    return (tf is not None and tf.config.optimizer.get_experimental_options()
+            .get("min_graph_nodes") == MIN_GRAPH_NODES)
 
 
 def install() -> bool:
-    """Set the threshold for this process (calling again changes nothing); True when in
-    effect, False on another backend (nothing set)."""
-    optimizer = _optimizer()
-    if optimizer is None:
+    """Set the threshold for this process; True when in effect (also when it already
+    was). False, and nothing set, on another backend or once TensorFlow's runtime has
+    started: it would no longer reach the tf.data functions."""
+    tf = _tensorflow()
+    if tf is None:
         return False
-    optimizer.set_experimental_options({"min_graph_nodes": MIN_GRAPH_NODES})
+    if installed():
+        return True
+    if _started():
+        return False
+    tf.config.optimizer.set_experimental_options({"min_graph_nodes": MIN_GRAPH_NODES})
     return True
