@@ -153,7 +153,7 @@ def train_logistic_regression():
                               keras.layers.Dense(1, activation="sigmoid")])
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1),
                   loss="binary_crossentropy", metrics=["accuracy"], steps_per_execution=16)
-    history = model.fit(x[:480], y[:480], epochs=40, batch_size=32,
+    history = model.fit(x[:480], y[:480], epochs=20, batch_size=32,
                         validation_data=(x[480:], y[480:]), verbose=0).history
     return history, model.get_weights(), model.predict(x, verbose=0)
 
