@@ -70,7 +70,9 @@ def call(module: ModuleType | str, function: str, result: Result,
 
 def _style():
     """core.plots.style(), imported when a figure is drawn: `fidle-examples list` and the
-    checks of a build never load matplotlib for nothing."""
-    from fidle_examples.core import plots
+    checks of a build never load matplotlib for nothing. matplotlib's own fonts are made
+    sure of first (core.bundled_fonts)."""
+    from fidle_examples.core import bundled_fonts, plots
 
+    bundled_fonts.ensure()
     return plots.style()
