@@ -113,7 +113,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def write_table(data: dict, table: Path) -> int:
-    text = report.markdown(data)
+    # A run that measured no engine keeps the engine sections of the file it replaces.
+    previous = table.read_text(encoding="utf-8") if str(table) != "-" and table.exists() \
+        else None
+    text = report.markdown(data, previous)
     if str(table) == "-":
         print(text)
     else:

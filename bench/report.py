@@ -325,7 +325,43 @@ def french_spaces(text: str) -> str:
     return "".join(p if i % 2 else fix(p) for i, p in enumerate(pieces))
 
 
-def markdown(data: dict) -> str:
+ENGINES_TITLE = "### Moteurs de calcul de Keras"
+PROFILE_TITLE = "### Où passe le temps d'un pas d'entraînement de MNIST1"
+# Written under ENGINES_TITLE with the date of the run that measured the engines; kept
+# when a later run (--backends "") carries those sections over.
+_MEASURED = re.compile(r"<!-- moteurs mesurés\s*:\s*(.+?)\s*-->")  # \s: french_spaces
+# How a carried-over section's note begins (dropped when carried over again).
+_CARRY_NOTES = ("Cette section et la suivante", "Cette section vient")
+
+
+def measured_any(backends: dict) -> bool:
+    return any("error" not in v and "absent" not in v for v in backends.values())
+
+
+def carried_engines(previous: str) -> list[str] | None:
+    """The engine sections of an earlier bench/resultats.md, for a run that measured no
+    engine: its tables as they were, under a note that dates them; None when it has none."""
+    if ENGINES_TITLE not in previous:
+        return None
+    part = previous.split(ENGINES_TITLE, 1)[1].strip("\n")
+    found = _MEASURED.search(part)
+    when = found.group(1) if found else None
+    paragraphs = [p for p in part.split("\n\n")
+                  if not _MEASURED.fullmatch(p.strip()) and not p.startswith(_CARRY_NOTES)]
+    if not any(p.startswith("|") for p in paragraphs):
+        return None  # nothing measured there either
+    origin = f"de la mesure du {when}" if when else "d'une mesure précédente"
+    both = (f"{_CARRY_NOTES[0]} («{NBSP}{PROFILE_TITLE.removeprefix('### ')}{NBSP}») viennent"
+            if PROFILE_TITLE in part else "Cette section vient")
+    note = (f"{both} {origin} : cette exécution-ci n'a mesuré aucun moteur (`--backends "
+            "\"\"`, ou moteurs absents) ; les tableaux qui précèdent sont les siens.")
+    return ([f"<!-- moteurs mesurés : {when} -->"] if when else []) + \
+        ["", note, "", "\n\n".join(paragraphs), ""]
+
+
+def markdown(data: dict, previous: str | None = None) -> str:
+    """The tables of `data`; `previous` (the file as it was) gives the engine sections
+    when `data` measured no engine."""
     lines = ["<!-- Généré par `python -m bench` (make bench) : ne pas modifier à la main. -->",
              "", *context(data)]
     if "site" in data:
@@ -335,10 +371,15 @@ def markdown(data: dict) -> str:
             lines += ["### Entraînement de chaque exemple", "", *examples]
             lines += ["### Comparaison avec les exécutions de référence de Fidle", "",
                       *fidle_section(data["site"])]
-    lines += ["### Moteurs de calcul de Keras", "",
-              *backends_section(data["backends"])]
+    carried = None if measured_any(data["backends"]) or previous is None else \
+        carried_engines(previous)
+    if carried:
+        return french_spaces("\n".join([*lines, ENGINES_TITLE, *carried]).rstrip() + "\n")
+    lines += [ENGINES_TITLE]
+    if measured_any(data["backends"]):
+        lines += [f"<!-- moteurs mesurés : {french_date(data['machine']['date'])} -->"]
+    lines += ["", *backends_section(data["backends"])]
     profile = data["backends"].get("tensorflow", {}).get("step_profile")
     if profile:
-        lines += ["### Où passe le temps d'un pas d'entraînement de MNIST1", "",
-                  *profile_section(profile)]
+        lines += [PROFILE_TITLE, "", *profile_section(profile)]
     return french_spaces("\n".join(lines).rstrip() + "\n")
