@@ -69,7 +69,7 @@ def site_section(site: dict) -> list[str]:
     rows = []
     if "cold_one_s" in site:
         k, workers = len(site["cold_one_s"]), site["workers"]
-        median = f" ; médiane de {k}" if k > 1 else ""
+        median = f" ; médiane de {k}" if k > 1 else " ; une seule construction"
         rows += [
             [f"Construction à froid, 1 processus d'entraînement (cache vide{median})",
              sec(site["cold_one_median_s"])],
@@ -327,36 +327,54 @@ def french_spaces(text: str) -> str:
 
 ENGINES_TITLE = "### Moteurs de calcul de Keras"
 PROFILE_TITLE = "### Où passe le temps d'un pas d'entraînement de MNIST1"
-# Written under ENGINES_TITLE with the date of the run that measured the engines; kept
-# when a later run (--backends "") carries those sections over.
-_MEASURED = re.compile(r"<!-- moteurs mesurés\s*:\s*(.+?)\s*-->")  # \s: french_spaces
+# Written under ENGINES_TITLE by the run that measured the engines: its date, processor
+# and profile, kept when a later run that measured none carries those sections over.
+_MEASURED = re.compile(r"<!-- moteurs mesurés\s*:\s*(.+?)\s*;\s*(.+?)\s*;\s*profil\s+(\S+)\s*-->")
 # How a carried-over section's note begins (dropped when carried over again).
-_CARRY_NOTES = ("Cette section et la suivante", "Cette section vient")
+_CARRY_NOTES = ("Cette section et la suivante", "Cette section reprend")
 
 
 def measured_any(backends: dict) -> bool:
     return any("error" not in v and "absent" not in v for v in backends.values())
 
 
-def carried_engines(previous: str) -> list[str] | None:
+def _measured_marker(data: dict) -> str:
+    machine = data["machine"]
+    return (f"<!-- moteurs mesurés : {french_date(machine['date'])} ; {machine['cpu']} ; "
+            f"profil {data['profile']} -->")
+
+
+def carried_engines(previous: str, data: dict) -> list[str] | None:
     """The engine sections of an earlier bench/resultats.md, for a run that measured no
-    engine: its tables as they were, under a note that dates them; None when it has none."""
-    if ENGINES_TITLE not in previous:
-        return None
-    part = previous.split(ENGINES_TITLE, 1)[1].strip("\n")
+    engine and met no error (`--backends ""`, or none installed): its tables as they
+    were, under a note that dates them. None when there is nothing to carry, or when
+    they were measured on another processor or profile."""
+    backends = data["backends"]
+    if ENGINES_TITLE not in previous or any("error" in v for v in backends.values()):
+        return None  # an engine that failed is reported, not hidden behind old tables
+    part = previous.split(ENGINES_TITLE, 1)[1]
+    # The engine sections only: up to the next section of another kind.
+    end = [m.start() for m in re.finditer(r"^### (.+)$", part, re.MULTILINE)
+           if m.group(0) != PROFILE_TITLE]
+    part = part[:end[0] if end else len(part)].strip("\n")
     found = _MEASURED.search(part)
-    when = found.group(1) if found else None
+    if found is None or found.group(2) != data["machine"]["cpu"] \
+            or found.group(3) != data["profile"]:
+        return None
     paragraphs = [p for p in part.split("\n\n")
                   if not _MEASURED.fullmatch(p.strip()) and not p.startswith(_CARRY_NOTES)]
     if not any(p.startswith("|") for p in paragraphs):
         return None  # nothing measured there either
-    origin = f"de la mesure du {when}" if when else "d'une mesure précédente"
-    both = (f"{_CARRY_NOTES[0]} («{NBSP}{PROFILE_TITLE.removeprefix('### ')}{NBSP}») viennent"
-            if PROFILE_TITLE in part else "Cette section vient")
-    note = (f"{both} {origin} : cette exécution-ci n'a mesuré aucun moteur (`--backends "
-            "\"\"`, ou moteurs absents) ; les tableaux qui précèdent sont les siens.")
-    return ([f"<!-- moteurs mesurés : {when} -->"] if when else []) + \
-        ["", note, "", "\n\n".join(paragraphs), ""]
+    when, now = found.group(1), french_date(data["machine"]["date"])
+    subject = (f"{_CARRY_NOTES[0]} («{NBSP}{PROFILE_TITLE.removeprefix('### ')}{NBSP}») "
+               "reprennent" if PROFILE_TITLE in part else "Cette section reprend")
+    cause = ("a été lancée avec l'option `--backends \"\"`" if not backends else
+             "n'a trouvé aucun moteur installé")
+    note = [f"{subject} les mesures du {when}, sur le même processeur : la mesure du {now} "
+            f"{cause}. Les tableaux des sections précédentes, eux, viennent de celle-ci."]
+    if any("Non mesuré" in p for p in paragraphs):
+        note.append(f"La ligne «{NBSP}Non mesurés{NBSP}» décrit l'état du {when}.")
+    return [found.group(0), "", " ".join(note), "", "\n\n".join(paragraphs), ""]
 
 
 def markdown(data: dict, previous: str | None = None) -> str:
@@ -372,12 +390,12 @@ def markdown(data: dict, previous: str | None = None) -> str:
             lines += ["### Comparaison avec les exécutions de référence de Fidle", "",
                       *fidle_section(data["site"])]
     carried = None if measured_any(data["backends"]) or previous is None else \
-        carried_engines(previous)
+        carried_engines(previous, data)
     if carried:
         return french_spaces("\n".join([*lines, ENGINES_TITLE, *carried]).rstrip() + "\n")
     lines += [ENGINES_TITLE]
     if measured_any(data["backends"]):
-        lines += [f"<!-- moteurs mesurés : {french_date(data['machine']['date'])} -->"]
+        lines += [_measured_marker(data)]
     lines += ["", *backends_section(data["backends"])]
     profile = data["backends"].get("tensorflow", {}).get("step_profile")
     if profile:
