@@ -389,12 +389,12 @@ def markdown(data: dict, previous: str | None = None) -> str:
             lines += ["### Entraînement de chaque exemple", "", *examples]
             lines += ["### Comparaison avec les exécutions de référence de Fidle", "",
                       *fidle_section(data["site"])]
-    carried = None if measured_any(data["backends"]) or previous is None else \
-        carried_engines(previous, data)
+    measured = measured_any(data["backends"])
+    carried = None if measured or previous is None else carried_engines(previous, data)
     if carried:
         return french_spaces("\n".join([*lines, ENGINES_TITLE, *carried]).rstrip() + "\n")
     lines += [ENGINES_TITLE]
-    if measured_any(data["backends"]):
+    if measured:
         lines += [_measured_marker(data)]
     lines += ["", *backends_section(data["backends"])]
     profile = data["backends"].get("tensorflow", {}).get("step_profile")

@@ -23,13 +23,17 @@ def fresh_check(monkeypatch, tmp_path):
     font_manager.FontManager._findfont_cached.cache_clear()
 
 
-@pytest.fixture
-def stripped_list(monkeypatch, fresh_check):
+def strip_list(monkeypatch) -> None:
     """The font list such a cache gives: every font of matplotlib's own folder left out."""
     folder = str(bundled_fonts._folder())
     kept = [f for f in font_manager.fontManager.ttflist if not f.fname.startswith(folder)]
     monkeypatch.setattr(font_manager.fontManager, "ttflist", kept)
     font_manager.FontManager._findfont_cached.cache_clear()
+
+
+@pytest.fixture
+def stripped_list(monkeypatch, fresh_check):
+    strip_list(monkeypatch)
     return fresh_check
 
 
@@ -59,10 +63,7 @@ def test_figures_drawn_after_the_repair_are_the_usual_bytes(monkeypatch, fresh_c
                                                            caplog):
     with plots.style():
         usual = log_scale_figure()
-    folder = str(bundled_fonts._folder())
-    kept = [f for f in font_manager.fontManager.ttflist if not f.fname.startswith(folder)]
-    monkeypatch.setattr(font_manager.fontManager, "ttflist", kept)
-    font_manager.FontManager._findfont_cached.cache_clear()
+    strip_list(monkeypatch)
     with caplog.at_level("WARNING", logger="matplotlib.font_manager"):
         with plots.style():
             log_scale_figure()

@@ -16,9 +16,10 @@ gather rows, or assign initial values. Every history and metric of every Keras
 example stayed the same, to the bit, on the full profile (one run of each, with and
 without, on the measuring machine); tests/test_cpu_tuning.py checks that a logistic
 regression's numbers do not move with the threshold on its model graphs, and, in a
-fresh process, that Grappler skips the pipeline's functions. Turning Grappler off altogether made an iterator
-hardly cheaper (2.9 ms) and changed the last bit of four losses of the logistic
-regression. GPU workers keep the default: it was not measured there.
+fresh process, that Grappler skips the pipeline's functions. Turning Grappler off
+altogether made an iterator hardly cheaper (2.9 ms) and changed the last bit of four
+losses of the logistic regression. GPU workers keep the default: it was not measured
+there.
 
 The threshold must be set before TensorFlow runs its first operation: tf.data's
 functions are instantiated with the configuration the runtime started with (later,
