@@ -42,7 +42,7 @@ def _layer(module: str) -> str | None:
     part = module.split(".")[1] if module.count(".") else ""
     if part in ("plugin", "build", "examples", "core"):
         return part
-    if part in ("cli", "doctor", "reference_runs", "__main__"):
+    if part in ("cli", "interrupt", "doctor", "reference_runs", "__main__"):
         return "cli"
     return None  # notebooks/, browser.py: tooling beside the layers
 

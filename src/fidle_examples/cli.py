@@ -9,6 +9,7 @@ import re
 import sys
 from pathlib import Path
 
+from fidle_examples import interrupt
 from fidle_examples.core import frenchfmt, registry
 from fidle_examples.core.config import PROFILES
 from fidle_examples.core.errors import FidleError, UsageError
@@ -345,6 +346,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Erreur : {error}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
-        print("\nInterrompu : aucun résultat partiel n'a été enregistré.", file=sys.stderr)
-        return 130
+        interrupt.announce()
+        return interrupt.EXIT_CODE
     return 0
+
+
+def entry() -> None:
+    """The `fidle-examples` command and `python -m fidle_examples`: main() with Ctrl-C
+    that always ends the command (fidle_examples.interrupt)."""
+    interrupt.exit_after(main)

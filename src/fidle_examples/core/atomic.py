@@ -8,8 +8,14 @@ import contextlib
 import os
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 from typing import Iterator
+
+# Held across the two renames of a folder swap; the command line's Ctrl-C watcher
+# (fidle_examples.interrupt) takes it before ending the process, so that it never ends
+# between them.
+SWAP_LOCK = threading.Lock()
 
 
 def write_bytes(path: Path, data: bytes) -> None:
@@ -49,8 +55,14 @@ def folder(target: Path, fsync: bool = False) -> Iterator[Path]:
         if target.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old",
                                         dir=target.parent))
-            os.replace(target, old / "previous")
-            os.replace(staging, target)
+            with SWAP_LOCK:
+                os.replace(target, old / "previous")
+                try:
+                    os.replace(staging, target)
+                except BaseException:  # Ctrl-C between the renames: the previous one back
+                    os.replace(old / "previous", target)
+                    shutil.rmtree(old, ignore_errors=True)
+                    raise
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(staging, target)

@@ -1,0 +1,297 @@
+"""Ctrl-C always ends the command line (fidle_examples.interrupt), never between the two
+renames of a results swap (core.atomic.SWAP_LOCK).
+
+The processes below stand for what a TensorFlow run can do after Ctrl-C: a main thread
+stuck in a native call that signals do not end (pthread_join), or a teardown that waits
+forever. Each is also run without the guard, to show it really hangs there."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from fidle_examples import interrupt
+from fidle_examples.core import atomic
+from support import as_from_a_terminal
+
+STUCK = """
+import ctypes, sys, threading, time
+from fidle_examples import interrupt
+
+def say_ready():
+    time.sleep(0.5)  # by then the main thread is stuck
+    print("prêt", flush=True)
+
+def command():
+    threading.Thread(target=say_ready, daemon=True).start()
+    # A native deadlock, which Python's signal handling never interrupts (as a native
+    # wait of TensorFlow's can be): a mutex locked twice by the same thread.
+    libc = ctypes.CDLL(None)
+    mutex = ctypes.create_string_buffer(256)
+    libc.pthread_mutex_init(mutex, None)
+    libc.pthread_mutex_lock(mutex)
+    libc.pthread_mutex_lock(mutex)
+    return 0
+"""
+
+TEARDOWN = """
+import atexit, sys, threading
+from fidle_examples import interrupt
+
+def command():
+    atexit.register(threading.Event().wait)  # a teardown that never ends
+    print("prêt", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        interrupt.announce()
+        return interrupt.EXIT_CODE
+    return 0
+"""
+
+
+def start(body: str, last_line: str) -> subprocess.Popen:
+    """A child running `body` then `last_line`, stopped by Ctrl-C as from a terminal."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(body) + last_line],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=as_from_a_terminal, start_new_session=True)
+    assert child.stdout.readline() == "prêt\n", child.stderr.read()
+    return child
+
+
+def ctrl_c(child: subprocess.Popen, times: int = 1) -> float:
+    for _ in range(times):
+        os.killpg(child.pid, signal.SIGINT)
+        time.sleep(0.05)
+    return time.monotonic()
+
+
+def ended_within(child: subprocess.Popen, seconds: float) -> bool:
+    try:
+        child.wait(timeout=seconds)
+        return True
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+        return False
+
+
+# --- the processes (Linux: a terminal's Ctrl-C, a native deadlock) ----------------------
+
+linux_only = pytest.mark.skipif(sys.platform != "linux",
+                                reason="Ctrl-C d'un terminal et verrou natif de la glibc")
+
+
+def said_interrupted_once(child: subprocess.Popen) -> bool:
+    """Exit code 130 and the interruption message, once."""
+    return child.returncode == 130 and child.stderr.read().count(
+        "Interrompu : aucun résultat partiel n'a été enregistré.") == 1
+
+
+@linux_only
+@pytest.mark.parametrize("body", [STUCK, TEARDOWN], ids=["code-natif", "fermeture"])
+def test_without_the_guard_these_commands_outlive_ctrl_c(body):
+    child = start(body, "sys.exit(command())")
+    ctrl_c(child)
+    assert not ended_within(child, 3)
+
+
+@linux_only
+def test_the_guard_ends_a_stuck_command_after_the_grace_period():
+    child = start(STUCK, "interrupt.GRACE_S = 1.0\ninterrupt.exit_after(command)")
+    sent = ctrl_c(child)
+    assert ended_within(child, 30)
+    assert time.monotonic() - sent >= 0.9  # the watcher waited for the main thread first
+    assert said_interrupted_once(child)
+
+
+@linux_only
+def test_a_second_ctrl_c_ends_a_stuck_command_at_once():
+    child = start(STUCK, "interrupt.GRACE_S = 600.0\ninterrupt.exit_after(command)")
+    ctrl_c(child, times=2)
+    assert ended_within(child, 30)
+    assert said_interrupted_once(child)
+
+
+@linux_only
+def test_after_ctrl_c_the_guard_skips_the_teardown():
+    child = start(TEARDOWN, "interrupt.GRACE_S = 600.0\ninterrupt.exit_after(command)")
+    ctrl_c(child)
+    assert ended_within(child, 30)
+    assert said_interrupted_once(child)  # said by the command, not again by the watcher
+
+
+@linux_only
+def test_without_ctrl_c_the_exit_code_and_the_teardown_are_the_usual_ones(tmp_path):
+    marker = tmp_path / "atexit"
+    body = f"""
+        import atexit, pathlib
+        from fidle_examples import interrupt
+        atexit.register(pathlib.Path({str(marker)!r}).write_text, "fait")
+        print("prêt", flush=True)
+        """
+    child = start(body, "interrupt.exit_after(lambda: 3)")
+    assert ended_within(child, 30)
+    assert child.returncode == 3
+    assert marker.read_text() == "fait"
+
+
+@linux_only
+def test_the_process_never_ends_between_the_two_renames_of_a_swap(tmp_path):
+    marker = tmp_path / "swapped"
+    body = f"""
+        import pathlib, threading, time
+        from fidle_examples import interrupt
+        from fidle_examples.core import atomic
+
+        inside = threading.Event()
+
+        def swap():
+            with atomic.SWAP_LOCK:
+                inside.set()
+                time.sleep(1)
+                pathlib.Path({str(marker)!r}).write_text("fait")
+
+        threading.Thread(target=swap).start()
+        inside.wait()
+        print("prêt", flush=True)
+        """
+    child = start(body, "interrupt.exit_now(130)")
+    assert ended_within(child, 30)
+    assert child.returncode == 130
+    assert marker.read_text() == "fait"
+
+
+# --- the watcher's loop, in this process -----------------------------------------------
+
+@pytest.fixture
+def pair():
+    reader, writer = socket.socketpair()
+    yield reader, writer
+    reader.close()
+    writer.close()
+
+
+def watch_in_thread(reader, grace_s):
+    left = []
+    thread = threading.Thread(target=interrupt.watch,
+                              args=(reader, grace_s, lambda: left.append(time.monotonic())))
+    thread.start()
+    return thread, left
+
+
+def test_the_watcher_returns_when_the_command_ends(pair):
+    reader, writer = pair
+    thread, left = watch_in_thread(reader, 0.1)
+    writer.close()
+    thread.join(5)
+    assert not thread.is_alive() and left == []
+
+
+def test_a_command_that_ends_within_the_grace_period_is_left_alone(pair):
+    reader, writer = pair
+    thread, left = watch_in_thread(reader, 5)
+    writer.send(bytes([signal.SIGINT]))
+    time.sleep(0.2)
+    writer.close()
+    thread.join(5)
+    assert not thread.is_alive() and left == []
+
+
+def test_one_ctrl_c_leaves_when_the_grace_period_is_over(pair, capsys):
+    reader, writer = pair
+    interrupt._announced.clear()
+    thread, left = watch_in_thread(reader, 0.3)
+    sent = time.monotonic()
+    writer.send(bytes([signal.SIGINT]))
+    thread.join(5)
+    assert len(left) == 1 and 0.25 <= left[0] - sent < 5
+    assert "Interrompu" in capsys.readouterr().err
+
+
+def test_two_ctrl_c_leave_at_once(pair):
+    reader, writer = pair
+    thread, left = watch_in_thread(reader, 60)
+    sent = time.monotonic()
+    writer.send(bytes([signal.SIGINT]))
+    time.sleep(0.05)
+    writer.send(bytes([signal.SIGINT]))
+    thread.join(5)
+    assert len(left) == 1 and left[0] - sent < 5
+
+
+def test_other_signals_do_not_count(pair):
+    reader, writer = pair
+    thread, left = watch_in_thread(reader, 0.1)
+    writer.send(bytes([signal.SIGTERM, signal.SIGCHLD]))
+    time.sleep(0.3)
+    writer.close()
+    thread.join(5)
+    assert left == []
+
+
+def test_the_message_is_not_repeated_once_the_command_said_it(pair, capsys):
+    reader, writer = pair
+    interrupt.announce()
+    capsys.readouterr()
+    thread, left = watch_in_thread(reader, 0)
+    writer.send(bytes([signal.SIGINT]))
+    thread.join(5)
+    interrupt._announced.clear()
+    assert left and capsys.readouterr().err == ""
+
+
+def test_no_watcher_where_sigint_is_ignored():
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with interrupt.guarded():
+            names = [t.name for t in threading.enumerate()]
+            wakeup = signal.set_wakeup_fd(-1)
+            signal.set_wakeup_fd(wakeup)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert "fidle-ctrl-c" not in names and wakeup == -1
+
+
+def test_the_guard_starts_and_stops_its_watcher():
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    with interrupt.guarded():
+        watcher = next(t for t in threading.enumerate() if t.name == "fidle-ctrl-c")
+        wakeup = signal.set_wakeup_fd(-1)
+        signal.set_wakeup_fd(wakeup)
+    watcher.join(5)
+    assert wakeup != -1 and not watcher.is_alive()
+    assert signal.set_wakeup_fd(-1) == -1  # given back
+
+
+# --- the swap itself -------------------------------------------------------------------
+
+def test_ctrl_c_between_the_two_renames_puts_the_previous_folder_back(tmp_path, monkeypatch):
+    target = tmp_path / "wine"
+    target.mkdir()
+    (target / "result.json").write_text("ancien")
+    real_replace = os.replace
+
+    def interrupted_second_rename(src, dst):
+        if Path(src).suffix == ".tmp":  # the staging folder: the second rename
+            raise KeyboardInterrupt
+        real_replace(src, dst)
+
+    monkeypatch.setattr(atomic.os, "replace", interrupted_second_rename)
+    with pytest.raises(KeyboardInterrupt):
+        with atomic.folder(target) as staging:
+            (staging / "result.json").write_text("nouveau")
+    monkeypatch.undo()
+    assert (target / "result.json").read_text() == "ancien"
+    assert atomic.leftovers(target) == []
+    assert not atomic.SWAP_LOCK.locked()
