@@ -126,8 +126,9 @@ def test_ctrl_c_during_training_exits_130_and_keeps_the_previous_results(tmp_pat
     output = tmp_path / "wine"
     before = previous_results(output)
     child = subprocess.Popen(
-        [sys.executable, "-m", "fidle_examples", "run", "wine", "--profile", "quick",
-         "--epochs", "2000", "--output", str(output)],
+        # -X faulthandler: should it hang, SIGABRT prints every thread's Python stack.
+        [sys.executable, "-X", "faulthandler", "-m", "fidle_examples", "run", "wine",
+         "--profile", "quick", "--epochs", "2000", "--output", str(output)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
         # Ctrl-C as in a terminal, even under `make test &` (support.as_from_a_terminal).
@@ -142,8 +143,10 @@ def test_ctrl_c_during_training_exits_130_and_keeps_the_previous_results(tmp_pat
         try:
             out, err = child.communicate(timeout=120)
         except subprocess.TimeoutExpired:
-            raise AssertionError("Ctrl-C sans effet après 120 s : "
-                                 + signal_state(child.pid)) from None
+            state = signal_state(child.pid)
+            child.send_signal(signal.SIGABRT)
+            stacks = child.communicate(timeout=30)[1][-6000:]
+            raise AssertionError(f"Ctrl-C sans effet après 120 s : {state}\n{stacks}") from None
     finally:
         if child.poll() is None:
             child.kill()
