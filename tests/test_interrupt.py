@@ -49,8 +49,8 @@ from fidle_examples import interrupt
 
 def command():
     atexit.register(threading.Event().wait)  # a teardown that never ends
-    print("prêt", flush=True)
     try:
+        print("prêt", flush=True)
         threading.Event().wait()
     except KeyboardInterrupt:
         interrupt.announce()
@@ -132,6 +132,20 @@ def test_after_ctrl_c_the_guard_skips_the_teardown():
 
 
 @linux_only
+def test_an_interruption_the_command_did_not_catch_is_reported_too():
+    body = """
+        from fidle_examples import interrupt
+        print("prêt", flush=True)
+
+        def command():
+            raise KeyboardInterrupt
+        """
+    child = start(body, "interrupt.exit_after(command)")
+    assert ended_within(child, 30)
+    assert said_interrupted_once(child)
+
+
+@linux_only
 def test_without_ctrl_c_the_exit_code_and_the_teardown_are_the_usual_ones(tmp_path):
     marker = tmp_path / "atexit"
     body = f"""
@@ -175,6 +189,15 @@ def test_the_process_never_ends_between_the_two_renames_of_a_swap(tmp_path):
 # --- the watcher's loop, in this process -----------------------------------------------
 
 @pytest.fixture
+def python_sigint():
+    """Python's own SIGINT handler in this process, even under `make test &`, where a
+    shell starts pytest with SIGINT ignored."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+@pytest.fixture
 def pair():
     reader, writer = socket.socketpair()
     yield reader, writer
@@ -208,7 +231,7 @@ def test_a_command_that_ends_within_the_grace_period_is_left_alone(pair):
     assert not thread.is_alive() and left == []
 
 
-def test_one_ctrl_c_leaves_when_the_grace_period_is_over(pair, capsys):
+def test_one_ctrl_c_leaves_when_the_grace_period_is_over(pair, capfd):
     reader, writer = pair
     interrupt._announced.clear()
     thread, left = watch_in_thread(reader, 0.3)
@@ -216,7 +239,7 @@ def test_one_ctrl_c_leaves_when_the_grace_period_is_over(pair, capsys):
     writer.send(bytes([signal.SIGINT]))
     thread.join(5)
     assert len(left) == 1 and 0.25 <= left[0] - sent < 5
-    assert "Interrompu" in capsys.readouterr().err
+    assert "Interrompu" in capfd.readouterr().err
 
 
 def test_two_ctrl_c_leave_at_once(pair):
@@ -263,8 +286,7 @@ def test_no_watcher_where_sigint_is_ignored():
     assert "fidle-ctrl-c" not in names and wakeup == -1
 
 
-def test_the_guard_starts_and_stops_its_watcher():
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+def test_the_guard_starts_and_stops_its_watcher(python_sigint):
     with interrupt.guarded():
         watcher = next(t for t in threading.enumerate() if t.name == "fidle-ctrl-c")
         wakeup = signal.set_wakeup_fd(-1)
@@ -276,22 +298,56 @@ def test_the_guard_starts_and_stops_its_watcher():
 
 # --- the swap itself -------------------------------------------------------------------
 
-def test_ctrl_c_between_the_two_renames_puts_the_previous_folder_back(tmp_path, monkeypatch):
+@pytest.fixture
+def previous_folder(tmp_path):
     target = tmp_path / "wine"
     target.mkdir()
     (target / "result.json").write_text("ancien")
-    real_replace = os.replace
+    return target
 
-    def interrupted_second_rename(src, dst):
-        if Path(src).suffix == ".tmp":  # the staging folder: the second rename
-            raise KeyboardInterrupt
-        real_replace(src, dst)
 
-    monkeypatch.setattr(atomic.os, "replace", interrupted_second_rename)
+def replace_then(monkeypatch, which: int, then):
+    """os.replace as seen by core.atomic, calling `then()` at its `which`-th call
+    (1: the previous folder set aside, 2: the new one put in its place)."""
+    real_replace, calls = os.replace, []
+
+    def replace(src, dst):
+        calls.append(src)
+        if len(calls) == which:
+            return then(lambda: real_replace(src, dst))
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(atomic.os, "replace", replace)
+
+
+@pytest.mark.parametrize("which", [1, 2], ids=["premier-renommage", "second-renommage"])
+def test_ctrl_c_during_a_rename_takes_effect_once_the_swap_is_over(previous_folder,
+                                                                   monkeypatch, which,
+                                                                   python_sigint):
+    def rename_then_ctrl_c(rename):
+        rename()  # the rename succeeds, and Ctrl-C arrives just as it returns
+        signal.raise_signal(signal.SIGINT)
+
+    replace_then(monkeypatch, which, rename_then_ctrl_c)
     with pytest.raises(KeyboardInterrupt):
-        with atomic.folder(target) as staging:
+        with atomic.folder(previous_folder) as staging:
             (staging / "result.json").write_text("nouveau")
     monkeypatch.undo()
-    assert (target / "result.json").read_text() == "ancien"
-    assert atomic.leftovers(target) == []
+    assert (previous_folder / "result.json").read_text() == "nouveau"
+    assert atomic.leftovers(previous_folder) == []
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert not atomic.SWAP_LOCK.locked()
+
+
+def test_a_failed_second_rename_puts_the_previous_folder_back(previous_folder, monkeypatch):
+    def fail(rename):
+        raise PermissionError(13, "Permission denied")
+
+    replace_then(monkeypatch, 2, fail)
+    with pytest.raises(PermissionError):
+        with atomic.folder(previous_folder) as staging:
+            (staging / "result.json").write_text("nouveau")
+    monkeypatch.undo()
+    assert (previous_folder / "result.json").read_text() == "ancien"
+    assert atomic.leftovers(previous_folder) == []
     assert not atomic.SWAP_LOCK.locked()

@@ -1,19 +1,21 @@
-"""Ctrl-C ends the command line within seconds, whatever TensorFlow is doing.
+"""Ctrl-C ends the `fidle-examples` command within seconds, whatever TensorFlow is doing.
 
 Python turns SIGINT into KeyboardInterrupt only when the main thread runs Python code
 again. A main thread stuck in a native call, or an interpreter teardown that waits on
-native threads, can make Ctrl-C do nothing: once in a CI run, a `run` that had received
-it was still alive, sleeping with 25 threads, 120 s later. Hence two guards:
+native code (atexit functions, destructors), can make Ctrl-C do nothing: once in a CI
+run, a `run` that had received it was still alive, sleeping with 25 threads, 120 s
+later (cause not found, not reproduced in 43 tries). Hence two guards:
 
 - after an interruption the command leaves with os._exit (exit_after): nothing is left to
-  save, and TensorFlow's threads are not waited for;
+  save, and the teardown is skipped;
 - a watcher thread, woken by the signal itself (signal.set_wakeup_fd, written from the C
   handler, whichever thread receives it), ends the process GRACE_S seconds after the
   first Ctrl-C if the main thread has not done so, and at once on a second Ctrl-C.
 
-It never ends the process between the two renames that swap a results folder in
-(core.atomic.SWAP_LOCK): the previous results or the new ones stay whole. A temporary
-folder of the run may be left behind, as after a power cut.
+Neither ends the process during a results swap (core.atomic.SWAP_LOCK): the previous
+results or the new ones stay whole. A forced end skips the cleanup of the run's
+temporary folders, which may be left behind, as after a power cut. The watcher is Python
+code: a main thread stuck while holding the GIL stops it too (then only SIGKILL works).
 """
 
 from __future__ import annotations
@@ -42,17 +44,26 @@ def announce() -> None:
     print(MESSAGE, file=sys.stderr, flush=True)
 
 
-def exit_now(code: int = EXIT_CODE) -> None:
-    """Leave at once, without the interpreter's teardown, but never mid-swap."""
-    with contextlib.suppress(Exception):
-        sys.stdout.flush()
-        sys.stderr.flush()
+def exit_now(code: int = EXIT_CODE, flush: bool = True) -> None:
+    """Leave at once, without the interpreter's teardown, but never mid-swap. The
+    watcher does not flush: a main thread stuck writing to a full pipe holds the
+    stream's lock."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # and a pending one is dropped
+    if flush:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
     atomic.SWAP_LOCK.acquire()  # kept: no swap starts after this
     os._exit(code)
 
 
+def _leave_from_watcher() -> None:
+    exit_now(flush=False)
+
+
 def watch(wakeup: socket.socket, grace_s: float = GRACE_S,
-          leave: Callable[[], None] = exit_now) -> None:
+          leave: Callable[[], None] = _leave_from_watcher) -> None:
     """The watcher's loop: read the signal numbers that the C handler writes to `wakeup`;
     after a first SIGINT, `leave` when `grace_s` has passed or at a second SIGINT; return
     when the other end closes (the command has ended)."""
@@ -73,8 +84,8 @@ def watch(wakeup: socket.socket, grace_s: float = GRACE_S,
         if deadline is None and count == 1:
             deadline = time.monotonic() + grace_s
         elif received is None or count:
-            if not _announced.is_set():
-                print(MESSAGE, file=sys.stderr, flush=True)
+            if not _announced.is_set():  # written past sys.stderr, which may be locked
+                os.write(2, (MESSAGE + "\n").encode())
             leave()
             return
 
@@ -112,8 +123,10 @@ def exit_after(command: Callable[[], int]) -> None:
     with guarded():
         try:
             code = command()
-        except KeyboardInterrupt:  # a second Ctrl-C while the first was being reported
+        except KeyboardInterrupt:  # outside the command's own handler, or a second Ctrl-C
+            if not _announced.is_set():
+                announce()
             code = EXIT_CODE
-    if code == EXIT_CODE:
-        exit_now(code)
+        if code == EXIT_CODE:
+            exit_now(code)  # still watched: a Ctrl-C arriving here ends it just the same
     sys.exit(code)

@@ -7,12 +7,13 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import tempfile
 import threading
 from pathlib import Path
 from typing import Iterator
 
-# Held across the two renames of a folder swap; the command line's Ctrl-C watcher
+# Held across the renames of a folder swap; the command line's Ctrl-C watcher
 # (fidle_examples.interrupt) takes it before ending the process, so that it never ends
 # between them.
 SWAP_LOCK = threading.Lock()
@@ -52,23 +53,56 @@ def folder(target: Path, fsync: bool = False) -> Iterator[Path]:
             for path in staging.iterdir():
                 with path.open("rb") as stream:
                     os.fsync(stream.fileno())
-        if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old",
-                                        dir=target.parent))
-            with SWAP_LOCK:
-                os.replace(target, old / "previous")
-                try:
-                    os.replace(staging, target)
-                except BaseException:  # Ctrl-C between the renames: the previous one back
-                    os.replace(old / "previous", target)
-                    shutil.rmtree(old, ignore_errors=True)
-                    raise
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    with _ctrl_c_deferred(), SWAP_LOCK:
+        _swap(staging, target)
+
+
+def _swap(staging: Path, target: Path) -> None:
+    """Put `staging` in the place of `target`; on a failed rename, `target` as it was."""
+    try:
+        if not target.exists():
+            os.replace(staging, target)
+            return
+        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old",
+                                    dir=target.parent))
+        try:
+            os.replace(target, old / "previous")
+            try:
+                os.replace(staging, target)
+            except OSError:
+                os.replace(old / "previous", target)
+                raise
+        finally:
+            shutil.rmtree(old, ignore_errors=True)
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+@contextlib.contextmanager
+def _ctrl_c_deferred() -> Iterator[None]:
+    """In the main thread, a Ctrl-C during the swap takes effect once it is over: Python
+    raises KeyboardInterrupt after the call that was running, even a rename that has
+    just succeeded, so an interruption between or during the renames could not be
+    undone reliably. Other threads never receive KeyboardInterrupt."""
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is None):  # a handler from outside Python
+        yield
+        return
+    received = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if received:
+        if callable(previous):
+            previous(signal.SIGINT, None)  # Python's default handler raises KeyboardInterrupt
+        elif previous == signal.SIG_DFL:
+            signal.raise_signal(signal.SIGINT)
 
 
 def leftovers(target: Path) -> list[Path]:
