@@ -1,9 +1,10 @@
-"""Ctrl-C always ends the command line (fidle_examples.interrupt), never between the two
-renames of a results swap (core.atomic.SWAP_LOCK).
+"""Ctrl-C ends the command line even when it is stuck (fidle_examples.interrupt), and never
+in the middle of a results swap (core.atomic: SWAP_LOCK, Ctrl-C deferred in the swap).
 
 The processes below stand for what a TensorFlow run can do after Ctrl-C: a main thread
-stuck in a native call that signals do not end (pthread_join), or a teardown that waits
-forever. Each is also run without the guard, to show it really hangs there."""
+stuck in a native call that signals do not end (a glibc mutex locked twice by the same
+thread), or a teardown that waits forever. Each is also run without the guard, to show
+it really hangs there."""
 
 from __future__ import annotations
 
@@ -351,3 +352,117 @@ def test_a_failed_second_rename_puts_the_previous_folder_back(previous_folder, m
     assert (previous_folder / "result.json").read_text() == "ancien"
     assert atomic.leftovers(previous_folder) == []
     assert not atomic.SWAP_LOCK.locked()
+
+
+def swap_new_content(target: Path) -> None:
+    with atomic.folder(target) as staging:
+        (staging / "result.json").write_text("nouveau")
+
+
+def test_a_ctrl_c_during_a_failed_swap_is_still_a_ctrl_c(previous_folder, monkeypatch,
+                                                         python_sigint):
+    def ctrl_c_then_fail(rename):
+        signal.raise_signal(signal.SIGINT)
+        raise PermissionError(13, "Permission denied")
+
+    replace_then(monkeypatch, 2, ctrl_c_then_fail)
+    with pytest.raises(KeyboardInterrupt):
+        swap_new_content(previous_folder)
+    monkeypatch.undo()
+    assert (previous_folder / "result.json").read_text() == "ancien"
+    assert atomic.leftovers(previous_folder) == []
+
+
+def test_when_the_previous_folder_cannot_be_put_back_it_stays_in_a_leftover(
+        previous_folder, monkeypatch):
+    def fail(rename):
+        raise PermissionError(13, "Permission denied")
+
+    replace_then(monkeypatch, 2, fail)
+    real_replace = atomic.os.replace
+
+    def replace(src, dst):  # and the third rename, putting the previous one back, fails
+        if Path(src).name == "previous":
+            raise OSError(39, "Directory not empty")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(atomic.os, "replace", replace)
+    with pytest.raises(OSError):
+        swap_new_content(previous_folder)
+    monkeypatch.undo()
+    kept = atomic.leftovers(previous_folder)
+    assert [p.suffix for p in kept] == [".old"]
+    assert (kept[0] / "previous" / "result.json").read_text() == "ancien"
+
+
+def test_an_ignored_ctrl_c_stays_ignored_during_a_swap(previous_folder, monkeypatch):
+    seen = []
+
+    def look_then_rename(rename):
+        seen.append(signal.getsignal(signal.SIGINT))
+        rename()
+        signal.raise_signal(signal.SIGINT)
+
+    replace_then(monkeypatch, 2, look_then_rename)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        swap_new_content(previous_folder)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert seen == [signal.SIG_IGN]
+    assert (previous_folder / "result.json").read_text() == "nouveau"
+
+
+def test_a_custom_handler_gets_the_ctrl_c_once_the_new_folder_is_in(previous_folder,
+                                                                   monkeypatch):
+    calls = []
+    replace_then(monkeypatch, 1, lambda rename: (rename(), signal.raise_signal(signal.SIGINT)))
+
+    def handler(signum, frame):
+        calls.append((signum, (previous_folder / "result.json").read_text()))
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        swap_new_content(previous_folder)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert calls == [(signal.SIGINT, "nouveau")]
+
+
+def test_a_swap_in_another_thread_leaves_the_handler_alone(previous_folder, monkeypatch,
+                                                          python_sigint):
+    seen = []
+    replace_then(monkeypatch, 2, lambda rename: (seen.append(signal.getsignal(signal.SIGINT)),
+                                                 rename()))
+    thread = threading.Thread(target=swap_new_content, args=(previous_folder,))
+    thread.start()
+    thread.join(10)
+    assert seen == [signal.default_int_handler]
+    assert (previous_folder / "result.json").read_text() == "nouveau"
+
+
+@linux_only
+def test_with_sigint_at_its_default_the_process_ends_once_the_swap_is_over(previous_folder):
+    body = f"""
+        import os, pathlib, signal
+        from fidle_examples.core import atomic
+        real_replace = os.replace
+
+        def replace(src, dst):
+            real_replace(src, dst)
+            if pathlib.Path(src).suffix == ".tmp":
+                signal.raise_signal(signal.SIGINT)
+
+        atomic.os.replace = replace
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        print("prêt", flush=True)
+        target = pathlib.Path({str(previous_folder)!r})
+        with atomic.folder(target) as staging:
+            (staging / "result.json").write_text("nouveau")
+        print("pas ici", flush=True)
+        """
+    child = start(body, "")
+    assert ended_within(child, 30)
+    assert child.returncode == -signal.SIGINT and child.stdout.read() == ""
+    assert (previous_folder / "result.json").read_text() == "nouveau"
+    assert atomic.leftovers(previous_folder) == []

@@ -40,8 +40,8 @@ _announced = threading.Event()  # the command itself said it was interrupted
 
 def announce() -> None:
     """Print the interruption message (the command line's own `except KeyboardInterrupt`)."""
-    _announced.set()
     print(MESSAGE, file=sys.stderr, flush=True)
+    _announced.set()
 
 
 def exit_now(code: int = EXIT_CODE, flush: bool = True) -> None:
@@ -49,7 +49,9 @@ def exit_now(code: int = EXIT_CODE, flush: bool = True) -> None:
     watcher does not flush: a main thread stuck writing to a full pipe holds the
     stream's lock."""
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # and a pending one is dropped
+        # A handler that does nothing, not SIG_IGN: a further Ctrl-C still wakes the
+        # watcher. Installing it may raise a KeyboardInterrupt already pending.
+        signal.signal(signal.SIGINT, lambda signum, frame: None)
     if flush:
         with contextlib.suppress(Exception):
             sys.stdout.flush()
@@ -124,9 +126,10 @@ def exit_after(command: Callable[[], int]) -> None:
         try:
             code = command()
         except KeyboardInterrupt:  # outside the command's own handler, or a second Ctrl-C
-            if not _announced.is_set():
-                announce()
             code = EXIT_CODE
-        if code == EXIT_CODE:
-            exit_now(code)  # still watched: a Ctrl-C arriving here ends it just the same
-    sys.exit(code)
+        while code == EXIT_CODE:  # until exit_now's handler is in, a Ctrl-C raises
+            with contextlib.suppress(KeyboardInterrupt):
+                if not _announced.is_set():
+                    announce()
+                exit_now(code)
+    sys.exit(code)  # a teardown that hangs after a normal end is not watched

@@ -8,6 +8,7 @@ import contextlib
 import os
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -53,33 +54,33 @@ def folder(target: Path, fsync: bool = False) -> Iterator[Path]:
             for path in staging.iterdir():
                 with path.open("rb") as stream:
                     os.fsync(stream.fileno())
+        with _ctrl_c_deferred(), SWAP_LOCK:
+            _swap(staging, target)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)  # nothing left once swapped in
         raise
-    with _ctrl_c_deferred(), SWAP_LOCK:
-        _swap(staging, target)
 
 
 def _swap(staging: Path, target: Path) -> None:
-    """Put `staging` in the place of `target`; on a failed rename, `target` as it was."""
+    """Put `staging` in the place of `target`. A failed rename leaves `target` as it
+    was; should putting it back fail too, it stays in a `.NAME.*.old` folder, which
+    leftovers() finds."""
+    if not target.exists():
+        os.replace(staging, target)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
     try:
-        if not target.exists():
-            os.replace(staging, target)
-            return
-        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old",
-                                    dir=target.parent))
-        try:
-            os.replace(target, old / "previous")
-            try:
-                os.replace(staging, target)
-            except OSError:
-                os.replace(old / "previous", target)
-                raise
-        finally:
-            shutil.rmtree(old, ignore_errors=True)
+        os.replace(target, old / "previous")
     except OSError:
-        shutil.rmtree(staging, ignore_errors=True)
+        os.rmdir(old)
         raise
+    try:
+        os.replace(staging, target)
+    except OSError:
+        os.replace(old / "previous", target)
+        os.rmdir(old)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
 
 
 @contextlib.contextmanager
@@ -88,21 +89,22 @@ def _ctrl_c_deferred() -> Iterator[None]:
     raises KeyboardInterrupt after the call that was running, even a rename that has
     just succeeded, so an interruption between or during the renames could not be
     undone reliably. Other threads never receive KeyboardInterrupt."""
+    previous = signal.getsignal(signal.SIGINT)
     if (threading.current_thread() is not threading.main_thread()
-            or signal.getsignal(signal.SIGINT) is None):  # a handler from outside Python
+            or previous in (None, signal.SIG_IGN)):  # None: a handler from outside Python
         yield
         return
     received = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
     try:
         yield
-    finally:
+    finally:  # even when the swap failed: the Ctrl-C was pressed
         signal.signal(signal.SIGINT, previous)
-    if received:
-        if callable(previous):
-            previous(signal.SIGINT, None)  # Python's default handler raises KeyboardInterrupt
-        elif previous == signal.SIG_DFL:
-            signal.raise_signal(signal.SIGINT)
+        if received:
+            if previous == signal.SIG_DFL:
+                signal.raise_signal(signal.SIGINT)
+            else:  # Python's default handler raises KeyboardInterrupt
+                previous(signal.SIGINT, sys._getframe())
 
 
 def leftovers(target: Path) -> list[Path]:
