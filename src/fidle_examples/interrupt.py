@@ -128,8 +128,10 @@ def exit_after(command: Callable[[], int]) -> None:
         except KeyboardInterrupt:  # outside the command's own handler, or a second Ctrl-C
             code = EXIT_CODE
         while code == EXIT_CODE:  # until exit_now's handler is in, a Ctrl-C raises
-            with contextlib.suppress(KeyboardInterrupt):
+            try:
                 if not _announced.is_set():
                     announce()
                 exit_now(code)
+            except KeyboardInterrupt:
+                pass
     sys.exit(code)  # a teardown that hangs after a normal end is not watched
