@@ -29,7 +29,13 @@ import ctypes, sys, threading, time
 from fidle_examples import interrupt
 
 def say_ready():
-    time.sleep(0.5)  # by then the main thread is stuck
+    # Ready once the main thread sleeps (in the mutex) at two looks 50 ms apart.
+    stat = f"/proc/self/task/{threading.main_thread().native_id}/stat"
+    asleep = 0
+    while asleep < 2:
+        time.sleep(0.05)
+        state = open(stat).read().rsplit(")", 1)[1].split()[0]
+        asleep = asleep + 1 if state == "S" else 0
     print("prêt", flush=True)
 
 def command():
@@ -104,15 +110,15 @@ def said_interrupted_once(child: subprocess.Popen) -> bool:
 def test_without_the_guard_these_commands_outlive_ctrl_c(body):
     child = start(body, "sys.exit(command())")
     ctrl_c(child)
-    assert not ended_within(child, 3)
+    assert not ended_within(child, 1.5)  # the guarded ones end within 0.5 s
 
 
 @linux_only
 def test_the_guard_ends_a_stuck_command_after_the_grace_period():
-    child = start(STUCK, "interrupt.GRACE_S = 1.0\ninterrupt.exit_after(command)")
+    child = start(STUCK, "interrupt.GRACE_S = 0.5\ninterrupt.exit_after(command)")
     sent = ctrl_c(child)
     assert ended_within(child, 30)
-    assert time.monotonic() - sent >= 0.9  # the watcher waited for the main thread first
+    assert time.monotonic() - sent >= 0.45  # the watcher waited for the main thread first
     assert said_interrupted_once(child)
 
 
@@ -174,7 +180,7 @@ def test_the_process_never_ends_between_the_two_renames_of_a_swap(tmp_path):
         def swap():
             with atomic.SWAP_LOCK:
                 inside.set()
-                time.sleep(1)
+                time.sleep(0.5)
                 pathlib.Path({str(marker)!r}).write_text("fait")
 
         threading.Thread(target=swap).start()
