@@ -8,6 +8,7 @@ it really hangs there."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -195,13 +196,22 @@ def test_the_process_never_ends_between_the_two_renames_of_a_swap(tmp_path):
 
 # --- the watcher's loop, in this process -----------------------------------------------
 
+@contextlib.contextmanager
+def sigint_handled_by(handler):
+    """SIGINT handled by `handler` in this process for the body, then as before."""
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 @pytest.fixture
 def python_sigint():
     """Python's own SIGINT handler in this process, even under `make test &`, where a
     shell starts pytest with SIGINT ignored."""
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    yield
-    signal.signal(signal.SIGINT, previous)
+    with sigint_handled_by(signal.default_int_handler):
+        yield
 
 
 @pytest.fixture
@@ -282,14 +292,10 @@ def test_the_message_is_not_repeated_once_the_command_said_it(pair, capsys):
 
 
 def test_no_watcher_where_sigint_is_ignored():
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        with interrupt.guarded():
-            names = [t.name for t in threading.enumerate()]
-            wakeup = signal.set_wakeup_fd(-1)
-            signal.set_wakeup_fd(wakeup)
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    with sigint_handled_by(signal.SIG_IGN), interrupt.guarded():
+        names = [t.name for t in threading.enumerate()]
+        wakeup = signal.set_wakeup_fd(-1)
+        signal.set_wakeup_fd(wakeup)
     assert "fidle-ctrl-c" not in names and wakeup == -1
 
 
@@ -327,6 +333,16 @@ def replace_then(monkeypatch, which: int, then):
     monkeypatch.setattr(atomic.os, "replace", replace)
 
 
+def refuse(rename):
+    """A rename the system refuses."""
+    raise PermissionError(13, "Permission denied")
+
+
+def swap_new_content(target: Path) -> None:
+    with atomic.folder(target) as staging:
+        (staging / "result.json").write_text("nouveau")
+
+
 @pytest.mark.parametrize("which", [1, 2], ids=["premier-renommage", "second-renommage"])
 def test_ctrl_c_during_a_rename_takes_effect_once_the_swap_is_over(previous_folder,
                                                                    monkeypatch, which,
@@ -337,8 +353,7 @@ def test_ctrl_c_during_a_rename_takes_effect_once_the_swap_is_over(previous_fold
 
     replace_then(monkeypatch, which, rename_then_ctrl_c)
     with pytest.raises(KeyboardInterrupt):
-        with atomic.folder(previous_folder) as staging:
-            (staging / "result.json").write_text("nouveau")
+        swap_new_content(previous_folder)
     monkeypatch.undo()
     assert (previous_folder / "result.json").read_text() == "nouveau"
     assert atomic.leftovers(previous_folder) == []
@@ -347,29 +362,20 @@ def test_ctrl_c_during_a_rename_takes_effect_once_the_swap_is_over(previous_fold
 
 
 def test_a_failed_second_rename_puts_the_previous_folder_back(previous_folder, monkeypatch):
-    def fail(rename):
-        raise PermissionError(13, "Permission denied")
-
-    replace_then(monkeypatch, 2, fail)
+    replace_then(monkeypatch, 2, refuse)
     with pytest.raises(PermissionError):
-        with atomic.folder(previous_folder) as staging:
-            (staging / "result.json").write_text("nouveau")
+        swap_new_content(previous_folder)
     monkeypatch.undo()
     assert (previous_folder / "result.json").read_text() == "ancien"
     assert atomic.leftovers(previous_folder) == []
     assert not atomic.SWAP_LOCK.locked()
 
 
-def swap_new_content(target: Path) -> None:
-    with atomic.folder(target) as staging:
-        (staging / "result.json").write_text("nouveau")
-
-
 def test_a_ctrl_c_during_a_failed_swap_is_still_a_ctrl_c(previous_folder, monkeypatch,
                                                          python_sigint):
     def ctrl_c_then_fail(rename):
         signal.raise_signal(signal.SIGINT)
-        raise PermissionError(13, "Permission denied")
+        refuse(rename)
 
     replace_then(monkeypatch, 2, ctrl_c_then_fail)
     with pytest.raises(KeyboardInterrupt):
@@ -381,10 +387,7 @@ def test_a_ctrl_c_during_a_failed_swap_is_still_a_ctrl_c(previous_folder, monkey
 
 def test_when_the_previous_folder_cannot_be_put_back_it_stays_in_a_leftover(
         previous_folder, monkeypatch):
-    def fail(rename):
-        raise PermissionError(13, "Permission denied")
-
-    replace_then(monkeypatch, 2, fail)
+    replace_then(monkeypatch, 2, refuse)
     real_replace = atomic.os.replace
 
     def replace(src, dst):  # and the third rename, putting the previous one back, fails
@@ -410,11 +413,8 @@ def test_an_ignored_ctrl_c_stays_ignored_during_a_swap(previous_folder, monkeypa
         signal.raise_signal(signal.SIGINT)
 
     replace_then(monkeypatch, 2, look_then_rename)
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
+    with sigint_handled_by(signal.SIG_IGN):
         swap_new_content(previous_folder)
-    finally:
-        signal.signal(signal.SIGINT, previous)
     assert seen == [signal.SIG_IGN]
     assert (previous_folder / "result.json").read_text() == "nouveau"
 
@@ -427,11 +427,8 @@ def test_a_custom_handler_gets_the_ctrl_c_once_the_new_folder_is_in(previous_fol
     def handler(signum, frame):
         calls.append((signum, (previous_folder / "result.json").read_text()))
 
-    previous = signal.signal(signal.SIGINT, handler)
-    try:
+    with sigint_handled_by(handler):
         swap_new_content(previous_folder)
-    finally:
-        signal.signal(signal.SIGINT, previous)
     assert calls == [(signal.SIGINT, "nouveau")]
 
 

@@ -15,7 +15,8 @@ later (cause not found, not reproduced in 43 tries). Hence two guards:
 Neither ends the process during a results swap (core.atomic.SWAP_LOCK): the previous
 results or the new ones stay whole. A forced end skips the cleanup of the run's
 temporary folders, which may be left behind, as after a power cut. The watcher is Python
-code: a main thread stuck while holding the GIL stops it too (then only SIGKILL works).
+code: a main thread stuck while holding the GIL stops it too (then only another signal
+ends the process: SIGTERM, SIGQUIT or SIGKILL, none of which Python handles).
 """
 
 from __future__ import annotations
