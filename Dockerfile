@@ -39,7 +39,8 @@ ENV LANG=C.UTF-8 \
     FIDLE_EXAMPLES_PROFILE=full
 WORKDIR /app
 
-# The shared install step (scripts/install.sh, as `make` and CI run it), in two passes so that
+# The shared install step (scripts/install.sh, as `make` and CI run it; COMPILE=1: the user
+# cannot write the venv, so its bytecode is compiled now), in two passes so that
 # the heavy layer (TensorFlow, CUDA wheels) is rebuilt only when the pinned versions change:
 # 1. the dependencies, from pyproject.toml and the lock files alone (an empty src/ and
 #    README.md stand in for the project, installed for real in pass 2);
@@ -47,11 +48,11 @@ COPY pyproject.toml requirements.lock requirements-gpu.lock ./
 COPY scripts/install.sh scripts/
 RUN mkdir src && touch README.md \
     && VENV=/opt/venv PYTHON=/opt/python/current/bin/python3 EXTRAS=gpu PIP_NO_CACHE_DIR=1 \
-       bash scripts/install.sh
+       COMPILE=1 bash scripts/install.sh
 # 2. the project itself (editable, like the README's set-up): only its own metadata changes.
 COPY --chown=fidle:fidle . .
-RUN VENV=/opt/venv PYTHON=/opt/python/current/bin/python3 EXTRAS=gpu PIP_NO_CACHE_DIR=1 \
-    bash scripts/install.sh
+RUN VENV=/opt/venv PYTHON=/opt/python/current/bin/python3 EXTRAS=gpu COMPILE=1 \
+    PIP_NO_CACHE_DIR=1 bash scripts/install.sh
 
 # Numeric, so that the host (Kubernetes runAsNonRoot, docker inspect) sees a non-root user.
 USER ${FIDLE_UID}

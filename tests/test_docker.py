@@ -185,6 +185,9 @@ def test_install_step_is_the_shared_script(dockerfile):
         assert settings["PYTHON"].startswith("/opt/python/")  # not the base image's Python
         assert "gpu" in settings["EXTRAS"].split(",")
         assert settings["PIP_NO_CACHE_DIR"] == "1"
+        # The image's user cannot write /opt/venv: Python could not keep the bytecode it
+        # compiles on import, and would compile again at every start.
+        assert settings["COMPILE"] == "1"
     # No second install logic: the only pip call fetches uv (to get a pinned Python).
     for run in runs:
         for pip_call in re.findall(r"pip install ([^&]*)", run):
