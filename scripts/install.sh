@@ -5,7 +5,8 @@
 #   PYTHON  the interpreter to create it with (default python3, 3.11 or newer)
 #   EXTRAS  extras of the project, comma-separated (default dev; the Docker image uses gpu;
 #           the lock already holds dev's tools, gpu adds requirements-gpu.lock)
-#   COMPILE 1 compiles every installed module to bytecode now (default 0: see below)
+#   COMPILE 1 compiles every installed module to bytecode now, 0 leaves it to the first
+#           import (default: 0, or 1 under PYTHONDONTWRITEBYTECODE; see below)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
@@ -14,8 +15,11 @@ EXTRAS=${EXTRAS:-dev}
 # Python compiles a module to bytecode on its first import and keeps it (__pycache__):
 # compiling the thousands of modules never imported at install time is wasted (3
 # alternated installs, each followed by the first import of the main packages: 41.7 s
-# against 56.7 s). A venv its users cannot write (the Docker image) compiles now.
-COMPILE=${COMPILE:-0}
+# against 56.7 s). Where Python keeps nothing, compile now, or every process would
+# compile again: under PYTHONDONTWRITEBYTECODE (set on some machines and images), or in
+# a venv its users cannot write (the Docker image: COMPILE=1).
+[ -z "${PYTHONDONTWRITEBYTECODE:-}" ] && default_compile=0 || default_compile=1
+COMPILE=${COMPILE:-$default_compile}
 case "$COMPILE" in 0) compile=--no-compile ;; 1) compile=--compile ;; *)
     echo "Erreur : COMPILE vaut 0 ou 1, pas « $COMPILE »." >&2; exit 2 ;;
 esac

@@ -27,7 +27,9 @@ def install(tmp_path: Path, **settings: str) -> tuple[subprocess.CompletedProces
     log = tmp_path / "calls.log"
     venv = tmp_path / "venv"
     python = fake_python(venv / "bin" / "python", log)
-    env = {**os.environ, "VENV": str(venv), "PYTHON": str(python), **settings}
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("COMPILE", "PYTHONDONTWRITEBYTECODE")}
+    env.update(VENV=str(venv), PYTHON=str(python), **settings)
     proc = subprocess.run(["bash", str(SCRIPT)], env=env, capture_output=True, text=True,
                           timeout=60)
     calls = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
@@ -40,7 +42,10 @@ def lock_installs(calls: list[str]) -> list[str]:
 
 @pytest.mark.parametrize("setting, flag", [
     ({}, "--no-compile"), ({"COMPILE": ""}, "--no-compile"), ({"COMPILE": "0"}, "--no-compile"),
-    ({"COMPILE": "1"}, "--compile")])
+    ({"COMPILE": "1"}, "--compile"),
+    # Python keeps no bytecode: every process would compile again.
+    ({"PYTHONDONTWRITEBYTECODE": "1"}, "--compile"),
+    ({"PYTHONDONTWRITEBYTECODE": "1", "COMPILE": "0"}, "--no-compile")])
 def test_the_lock_is_installed_with_bytecode_compiled_only_when_asked(tmp_path, setting, flag):
     proc, calls = install(tmp_path, **setting)
     assert proc.returncode == 0, proc.stderr
