@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# `make test`: the whole suite but the release tier, as two pytest processes at once.
+#   - beside: the tests that train nothing and build no site (make test-fast's selection);
+#   - main:   all the others (trainings, site builds, notebooks, browser), in the foreground.
+# Why: run alone, the suite leaves one of the two cores idle most of the time (sampled
+# every second over a fresh-clone run: 410 idle core-seconds in 656 s): outside the
+# trainings, the site builds and the browser, a test uses one core. The tests beside,
+# one core each, fill it. Together the two selections are exactly -m "not release"
+# (tests/test_workflows.py). The timed first page of `mkdocs serve` waits for the tests
+# beside to end (tests/test_serve.py, FIDLE_TESTS_BESIDE_END).
+#   PYTHON  the venv's interpreter (default .venv/bin/python); extra arguments go to both.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-.venv/bin/python}
+BESIDE='not slow and not browser and not trains and not release'
+MAIN='not release and (slow or browser or trains)'
+
+work=$(mktemp -d)
+beside_pid=
+# Ctrl-C reaches the main pytest; the one beside (started with &, so ignoring SIGINT)
+# is stopped here.
+trap '[ -z "$beside_pid" ] || kill "$beside_pid" 2>/dev/null; rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM
+
+# Its own cache folder: two sessions writing .pytest_cache/ at once could garble it.
+FIDLE_TESTS_WRITE_END="$work/beside.end" "$PYTHON" -m pytest -m "$BESIDE" \
+    -o cache_dir=.pytest_cache/beside "$@" > "$work/beside.log" 2>&1 &
+beside_pid=$!
+echo "Les tests qui n'entraînent rien tournent à côté ; leur compte rendu suivra celui-ci."
+FIDLE_TESTS_BESIDE_END="$work/beside.end" "$PYTHON" -m pytest -m "$MAIN" "$@"
+main_status=$?
+wait "$beside_pid"
+beside_status=$?
+beside_pid=
+
+echo
+echo "=== Tests lancés à côté, qui n'entraînent rien (-m \"$BESIDE\") ==="
+cat "$work/beside.log"
+echo
+if [ "$main_status" -eq 0 ] && [ "$beside_status" -eq 0 ]; then
+    echo "make test : les deux parties de la suite ont réussi."
+    exit 0
+fi
+echo "make test : échec (code $main_status pour les tests principaux, $beside_status pour" \
+     "ceux lancés à côté ; leurs comptes rendus sont ci-dessus)." >&2
+# pytest's own codes: 1 tests failed, 2 interrupted, 3 internal error, 4 usage, 5 none ran.
+[ "$main_status" -ne 0 ] && exit "$main_status"
+exit "$beside_status"

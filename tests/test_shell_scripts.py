@@ -1,0 +1,170 @@
+"""The shell scripts of `make test`, with a stand-in Python that records each call
+instead of running it: scripts/install.sh (which pip calls, with which options; the real
+install runs at the start of every `make test` in a fresh clone, and in CI) and
+scripts/test.sh (the two pytest processes of `make test`)."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from support import ROOT, as_from_a_terminal
+
+SCRIPT = ROOT / "scripts" / "install.sh"
+
+
+def fake_python(path: Path, log: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f'#!/usr/bin/env bash\necho "$*" >> "{log}"\n', encoding="utf-8")
+    path.chmod(0o755)
+    return path
+
+
+def install(tmp_path: Path, **settings: str) -> tuple[subprocess.CompletedProcess, list[str]]:
+    """Run the script with a venv whose Python only records its arguments."""
+    log = tmp_path / "calls.log"
+    venv = tmp_path / "venv"
+    python = fake_python(venv / "bin" / "python", log)
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("COMPILE", "PYTHONDONTWRITEBYTECODE")}
+    env.update(VENV=str(venv), PYTHON=str(python), **settings)
+    proc = subprocess.run(["bash", str(SCRIPT)], env=env, capture_output=True, text=True,
+                          timeout=60)
+    calls = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
+    return proc, calls
+
+
+def lock_installs(calls: list[str]) -> list[str]:
+    return [c for c in calls if c.startswith("-m pip install") and "--require-hashes" in c]
+
+
+@pytest.mark.parametrize("setting, flag", [
+    ({}, "--no-compile"), ({"COMPILE": ""}, "--no-compile"), ({"COMPILE": "0"}, "--no-compile"),
+    ({"COMPILE": "1"}, "--compile"),
+    # Python keeps no bytecode: every process would compile again.
+    ({"PYTHONDONTWRITEBYTECODE": "1"}, "--compile"),
+    ({"PYTHONDONTWRITEBYTECODE": "1", "COMPILE": "0"}, "--no-compile")])
+def test_the_lock_is_installed_with_bytecode_compiled_only_when_asked(tmp_path, setting, flag):
+    proc, calls = install(tmp_path, **setting)
+    assert proc.returncode == 0, proc.stderr
+    installs = lock_installs(calls)
+    assert len(installs) == 2  # TensorFlow's pip and the rest's, side by side
+    assert all(f" {flag} " in f" {c} " for c in installs), installs
+
+
+@pytest.mark.parametrize("value", ["oui", "2", "01"])
+def test_another_compile_value_stops_before_anything_is_done(tmp_path, value):
+    proc, calls = install(tmp_path, COMPILE=value)
+    assert proc.returncode == 2
+    assert f"Erreur : COMPILE vaut 0 ou 1, pas « {value} »." in proc.stderr
+    assert calls == []
+
+
+# --- scripts/test.sh: make test as two pytest processes at once --------------------------
+
+TEST_SCRIPT = ROOT / "scripts" / "test.sh"
+# A stand-in for `python -m pytest -m EXPR ARGS`: says which part it is, records its
+# arguments and pid, and exits with the status the test asks for that part.
+FAKE_PYTEST = """#!/usr/bin/env bash
+case "$4" in "not slow"*) part=beside ;; *) part=main ;; esac
+echo "$$" > "$CALLS/$part.pid"
+echo "$*" > "$CALLS/$part.args"
+echo "sortie de $part"
+sleep "$(eval echo \\${SLEEP_$part:-0})"
+exit "$(eval echo \\${STATUS_$part:-0})"
+"""
+
+
+def run_test_script(tmp_path: Path, *args: str, **settings: str) -> subprocess.Popen:
+    calls = tmp_path / "calls"
+    calls.mkdir()
+    python = tmp_path / "python"
+    python.write_text(FAKE_PYTEST, encoding="utf-8")
+    python.chmod(0o755)
+    env = {**os.environ, "PYTHON": str(python), "CALLS": str(calls), **settings}
+    return subprocess.Popen(["bash", str(TEST_SCRIPT), *args], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True, preexec_fn=as_from_a_terminal)
+
+
+def test_both_parts_run_with_the_arguments_and_the_one_beside_reports_after(tmp_path):
+    proc = run_test_script(tmp_path, "-x", "--durations=5")
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    calls = tmp_path / "calls"
+    main = (calls / "main.args").read_text().split()
+    beside = (calls / "beside.args").read_text().split()
+    assert main[:2] == beside[:2] == ["-m", "pytest"]
+    assert main[-2:] == beside[-2:] == ["-x", "--durations=5"]
+    assert out.index("sortie de main") < out.index("=== Tests lancés à côté") \
+        < out.index("sortie de beside") < out.index("les deux parties de la suite ont réussi")
+
+
+@pytest.mark.parametrize("main, beside, expected", [("1", "0", 1), ("0", "1", 1),
+                                                    ("2", "1", 2), ("0", "5", 5)])
+def test_a_failure_in_either_part_fails_make_test(tmp_path, main, beside, expected):
+    proc = run_test_script(tmp_path, STATUS_main=main, STATUS_beside=beside)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == expected
+    assert f"échec (code {main} pour les tests principaux, {beside} pour ceux lancés à " \
+           "côté" in err
+    assert "sortie de beside" in out  # its report is shown even when the main one failed
+
+
+def test_ctrl_c_stops_the_tests_beside_too(tmp_path):
+    """A terminal's Ctrl-C reaches the whole group; the part beside, a background job,
+    ignores it: the script must stop it."""
+    proc = run_test_script(tmp_path, SLEEP_main="30", SLEEP_beside="30")
+    calls = tmp_path / "calls"
+    deadline = time.monotonic() + 20
+    while not all((calls / f"{part}.pid").exists() for part in ("main", "beside")):
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.05)
+    beside = int((calls / "beside.pid").read_text())
+    os.killpg(proc.pid, signal.SIGINT)
+    assert proc.wait(timeout=10) == 130
+    deadline = time.monotonic() + 10
+    while _alive(beside) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(beside), "les tests lancés à côté tournent encore après Ctrl-C"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_the_two_selections_are_make_test_fast_and_the_rest_of_make_test():
+    """Together exactly -m "not release", without overlap; beside is make test-fast's."""
+    script = TEST_SCRIPT.read_text(encoding="utf-8")
+    beside = re.search(r"^BESIDE='(.+)'$", script, re.M)[1]
+    main = re.search(r"^MAIN='(.+)'$", script, re.M)[1]
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert f'-m pytest -m "{beside}"' in makefile  # make test-fast
+    markers = ("slow", "browser", "trains", "release")
+    for values in itertools.product((False, True), repeat=len(markers)):
+        marked = dict(zip(markers, values))
+        in_beside, in_main = eval(beside, {}, marked), eval(main, {}, marked)
+        assert not (in_beside and in_main), marked
+        assert (in_beside or in_main) == (not marked["release"]), marked
+
+
+def test_a_session_says_it_is_over_when_asked(tmp_path):
+    end = tmp_path / "end"
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           str(Path(__file__)), "-k", "no_test_has_this_name"],
+                          env={**os.environ, "FIDLE_TESTS_WRITE_END": str(end)},
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 5  # pytest: no test ran
+    assert end.read_text(encoding="utf-8") == "5"
