@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
 # `make test`: the whole suite but the release tier, as two pytest processes at once.
-#   - beside: the tests that train nothing and build no site (make test-fast's selection);
-#   - main:   all the others (trainings, site builds, notebooks, browser), in the foreground.
+#   - main, in the foreground: the tests that use the session's trained examples or built
+#     site (made once per process: conftest.py), the browser and the slow ones;
+#   - beside: all the others (make test-fast's, and the small builds of their own).
 # Why: run alone, the suite leaves one of the two cores idle most of the time (sampled
 # every second over a fresh-clone run: 410 idle core-seconds in 656 s): outside the
-# trainings, the site builds and the browser, a test uses one core. The tests beside,
-# one core each, fill it. Together the two selections are exactly -m "not release"
-# (tests/test_workflows.py). The timed first page of `mkdocs serve` waits for the tests
-# beside to end (tests/test_serve.py, FIDLE_TESTS_BESIDE_END).
+# trainings, the site builds and the browser, a test uses one core. The tests beside
+# fill it. Together the two selections are exactly -m "not release"
+# (tests/test_shell_scripts.py). The timed first page of `mkdocs serve` waits for the
+# tests beside to end (tests/test_serve.py, FIDLE_TESTS_BESIDE_END).
 #   PYTHON  the venv's interpreter (default .venv/bin/python); extra arguments go to both.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-.venv/bin/python}
-BESIDE='not slow and not browser and not trains and not release'
-MAIN='not release and (slow or browser or trains)'
+BESIDE='not slow and not browser and not shared_build and not release'
+MAIN='not release and (slow or browser or shared_build)'
 
 work=$(mktemp -d)
 beside_pid=
@@ -26,7 +27,7 @@ trap 'exit 130' INT TERM
 FIDLE_TESTS_WRITE_END="$work/beside.end" "$PYTHON" -m pytest -m "$BESIDE" \
     -o cache_dir=.pytest_cache/beside "$@" > "$work/beside.log" 2>&1 &
 beside_pid=$!
-echo "Les tests qui n'entraînent rien tournent à côté ; leur compte rendu suivra celui-ci."
+echo "Une partie des tests tourne à côté, dans un second pytest ; son compte rendu suivra celui-ci."
 FIDLE_TESTS_BESIDE_END="$work/beside.end" "$PYTHON" -m pytest -m "$MAIN" "$@"
 main_status=$?
 wait "$beside_pid"
@@ -34,7 +35,7 @@ beside_status=$?
 beside_pid=
 
 echo
-echo "=== Tests lancés à côté, qui n'entraînent rien (-m \"$BESIDE\") ==="
+echo "=== Tests lancés à côté (-m \"$BESIDE\") ==="
 cat "$work/beside.log"
 echo
 if [ "$main_status" -eq 0 ] && [ "$beside_status" -eq 0 ]; then

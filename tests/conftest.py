@@ -55,9 +55,13 @@ TRAINING_FIXTURES = {"quick_results", "site_build", "built_site"}
 
 
 def pytest_collection_modifyitems(config, items):
+    """`trains` and `shared_build` for the tests that use the session's trainings or
+    site: `make test` (scripts/test.sh) runs those in one pytest process, where they are
+    made once, and the others in a second one beside it."""
     for item in items:
         if TRAINING_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.trains)
+            item.add_marker(pytest.mark.shared_build)
 
 
 @contextlib.contextmanager

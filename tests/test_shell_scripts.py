@@ -145,19 +145,30 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def test_the_two_selections_are_make_test_fast_and_the_rest_of_make_test():
-    """Together exactly -m "not release", without overlap; beside is make test-fast's."""
+def test_the_two_selections_split_make_test_and_keep_the_shared_build_in_one():
+    """Together exactly -m "not release", without overlap; every test of the session's
+    shared build (trained examples, site) in the main one, where it is made once; every
+    test of make test-fast beside."""
     script = TEST_SCRIPT.read_text(encoding="utf-8")
     beside = re.search(r"^BESIDE='(.+)'$", script, re.M)[1]
     main = re.search(r"^MAIN='(.+)'$", script, re.M)[1]
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
-    assert f'-m pytest -m "{beside}"' in makefile  # make test-fast
-    markers = ("slow", "browser", "trains", "release")
+    fast = re.search(r'^test-fast:.*\n\t.*-m pytest -m "(.+)"$', makefile, re.M)[1]
+    markers = ("slow", "browser", "trains", "shared_build", "release")
+    combinations = 0
     for values in itertools.product((False, True), repeat=len(markers)):
         marked = dict(zip(markers, values))
+        if marked["shared_build"] and not marked["trains"]:
+            continue  # conftest.py sets both
+        combinations += 1
         in_beside, in_main = eval(beside, {}, marked), eval(main, {}, marked)
         assert not (in_beside and in_main), marked
         assert (in_beside or in_main) == (not marked["release"]), marked
+        if marked["shared_build"]:
+            assert not in_beside, marked
+        if eval(fast, {}, marked):
+            assert in_beside, marked
+    assert combinations == 24
 
 
 def test_a_session_says_it_is_over_when_asked(tmp_path):
