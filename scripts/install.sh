@@ -21,7 +21,7 @@ EXTRAS=${EXTRAS:-dev}
 [ -z "${PYTHONDONTWRITEBYTECODE:-}" ] && default_compile=0 || default_compile=1
 COMPILE=${COMPILE:-$default_compile}
 case "$COMPILE" in 0) compile=--no-compile ;; 1) compile=--compile ;; *)
-    echo "Erreur : COMPILE vaut 0 ou 1, pas « $COMPILE »." >&2; exit 2 ;;
+    echo "Erreur : COMPILE doit valoir 0 ou 1, pas « $COMPILE »." >&2; exit 2 ;;
 esac
 
 "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11, 5))' || {

@@ -27,7 +27,8 @@ trap 'exit 130' INT TERM
 FIDLE_TESTS_WRITE_END="$work/beside.end" "$PYTHON" -m pytest -m "$BESIDE" \
     -o cache_dir=.pytest_cache/beside "$@" > "$work/beside.log" 2>&1 &
 beside_pid=$!
-echo "Une partie des tests tourne à côté, dans un second pytest ; son compte rendu suivra celui-ci."
+echo "Une partie des tests tourne en même temps, dans un second processus pytest ; son compte" \
+     "rendu s'affichera après celui des tests principaux, ci-dessous."
 FIDLE_TESTS_BESIDE_END="$work/beside.end" "$PYTHON" -m pytest -m "$MAIN" "$@"
 main_status=$?
 wait "$beside_pid"
@@ -42,8 +43,8 @@ if [ "$main_status" -eq 0 ] && [ "$beside_status" -eq 0 ]; then
     echo "make test : les deux parties de la suite ont réussi."
     exit 0
 fi
-echo "make test : échec (code $main_status pour les tests principaux, $beside_status pour" \
-     "ceux lancés à côté ; leurs comptes rendus sont ci-dessus)." >&2
+echo "make test : échec (code de sortie $main_status pour les tests principaux, $beside_status" \
+     "pour ceux lancés à côté ; leurs comptes rendus sont ci-dessus)." >&2
 # pytest's own codes: 1 tests failed, 2 interrupted, 3 internal error, 4 usage, 5 none ran.
 [ "$main_status" -ne 0 ] && exit "$main_status"
 exit "$beside_status"

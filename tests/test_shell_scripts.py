@@ -64,7 +64,7 @@ def test_the_lock_is_installed_with_bytecode_compiled_only_when_asked(tmp_path, 
 def test_another_compile_value_stops_before_anything_is_done(tmp_path, value):
     proc, calls = install(tmp_path, COMPILE=value)
     assert proc.returncode == 2
-    assert f"Erreur : COMPILE vaut 0 ou 1, pas « {value} »." in proc.stderr
+    assert f"Erreur : COMPILE doit valoir 0 ou 1, pas « {value} »." in proc.stderr
     assert calls == []
 
 
@@ -114,8 +114,8 @@ def test_a_failure_in_either_part_fails_make_test(tmp_path, main, beside, expect
     proc = run_test_script(tmp_path, STATUS_main=main, STATUS_beside=beside)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == expected
-    assert f"échec (code {main} pour les tests principaux, {beside} pour ceux lancés à " \
-           "côté" in err
+    assert f"échec (code de sortie {main} pour les tests principaux, {beside} pour ceux " \
+           "lancés à côté" in err
     assert "sortie de beside" in out  # its report is shown even when the main one failed
 
 
