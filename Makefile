@@ -26,8 +26,9 @@ kit: $(STAMP)  ## the offline classroom kit, dist/fidle-kit.tar (see README.md)
 	$(BIN)/python scripts/make_kit.py
 
 # Three tiers (tests/DURATIONS.md): test-fast trains nothing (< 2 min), test is the whole
-# suite but the release checks (< 10 min on 2 cores; test-fast's tests run beside the
-# others, in a second pytest: scripts/test.sh), test-release builds and installs the
+# suite but the release checks (< 10 min on 2 cores; in two pytest processes at once, the
+# second one for the tests that use neither the session's trainings nor its site, the
+# browser nor the slow ones: scripts/test.sh), test-release builds and installs the
 # offline kit. .ci/run runs test, then test-release.
 test: $(STAMP)  ## the whole test suite but the release checks (as CI runs it first)
 	PYTHON=$(BIN)/python bash scripts/test.sh

@@ -3,10 +3,10 @@
 #   - main, in the foreground: the tests that use the session's trained examples or built
 #     site (made once per process: conftest.py), the browser and the slow ones;
 #   - beside: all the others (make test-fast's, and the small builds of their own).
-# Why: run alone, the suite leaves one of the two cores idle most of the time (sampled
-# every second over a fresh-clone run: 410 idle core-seconds in 656 s): outside the
-# trainings, the site builds and the browser, a test uses one core. The tests beside
-# fill it. Together the two selections are exactly -m "not release"
+# Why: run alone, the suite leaves one of the two cores idle much of the time (sampled
+# every second: about 400 idle core-seconds in 550 to 650 s of pytest): outside the
+# trainings, the site builds, the notebooks and the page audit, a test uses one core.
+# The tests beside fill it. Together the two selections are exactly -m "not release"
 # (tests/test_shell_scripts.py). The timed first page of `mkdocs serve` waits for the
 # tests beside to end (tests/test_serve.py, FIDLE_TESTS_BESIDE_END).
 #   PYTHON  the venv's interpreter (default .venv/bin/python); extra arguments go to both.
@@ -17,23 +17,48 @@ BESIDE='not slow and not browser and not shared_build and not release'
 MAIN='not release and (slow or browser or shared_build)'
 
 work=$(mktemp -d)
-beside_pid=
-# Ctrl-C reaches the main pytest; the one beside (started with &, so ignoring SIGINT)
-# is stopped here.
-trap '[ -z "$beside_pid" ] || kill "$beside_pid" 2>/dev/null; rm -rf "$work"' EXIT
-trap 'exit 130' INT TERM
+end="$work/beside.end"  # its exit status, written when it ends, however it ends
+beside=
 
-# Its own cache folder: two sessions writing .pytest_cache/ at once could garble it.
-FIDLE_TESTS_WRITE_END="$work/beside.end" "$PYTHON" -m pytest -m "$BESIDE" \
-    -o cache_dir=.pytest_cache/beside "$@" > "$work/beside.log" 2>&1 &
-beside_pid=$!
+stop_beside() {
+    # Its own process group: SIGINT first (pytest then tears its fixtures down, which
+    # stop what they started), then SIGTERM for whatever is left of the group.
+    kill -INT -- "-$beside" 2>/dev/null || return 0
+    for _ in $(seq 100); do
+        [ -e "$end" ] && break
+        sleep 0.1
+    done
+    kill -TERM -- "-$beside" 2>/dev/null
+    return 0
+}
+trap '[ -z "$beside" ] || stop_beside; rm -rf "$work"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Job control while it starts: the tests beside get a process group of their own, the
+# one stop_beside signals (and, unless this script itself ignores SIGINT, they do not).
+# Their own pytest cache folder: two sessions writing .pytest_cache/ at once could garble it.
+set -m
+(
+    set +m
+    # Survive the SIGINT of stop_beside long enough to write the end file (a handler,
+    # not an ignored signal: pytest must not inherit SIGINT ignored).
+    trap : INT
+    "$PYTHON" -m pytest -m "$BESIDE" -o cache_dir=.pytest_cache/beside "$@" \
+        > "$work/beside.log" 2>&1
+    status=$?
+    echo "$status" > "$end"
+    exit "$status"
+) &
+beside=$!
+set +m
 echo "Une partie des tests tourne en même temps, dans un second processus pytest ; son compte" \
      "rendu s'affichera après celui des tests principaux, ci-dessous."
-FIDLE_TESTS_BESIDE_END="$work/beside.end" "$PYTHON" -m pytest -m "$MAIN" "$@"
+FIDLE_TESTS_BESIDE_END="$end" "$PYTHON" -m pytest -m "$MAIN" "$@"
 main_status=$?
-wait "$beside_pid"
+wait "$beside"
 beside_status=$?
-beside_pid=
+beside=
 
 echo
 echo "=== Tests lancés à côté (-m \"$BESIDE\") ==="

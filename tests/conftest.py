@@ -43,11 +43,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 def pytest_sessionfinish(session, exitstatus):
     shutil.rmtree(_session_tmp, ignore_errors=True)
-    # scripts/test.sh: the session beside the main one says it is over (test_serve.py
-    # waits for it before timing a first page).
-    end = os.environ.get("FIDLE_TESTS_WRITE_END")
-    if end:
-        Path(end).write_text(str(int(exitstatus)), encoding="utf-8")
 
 
 # Fixtures that train every example (quick_results) or build the site, which trains them.

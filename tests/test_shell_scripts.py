@@ -19,6 +19,10 @@ import pytest
 from support import ROOT, as_from_a_terminal
 
 SCRIPT = ROOT / "scripts" / "install.sh"
+# make and its bash scripts serve on Linux and macOS; on Windows the tests and the site
+# are installed and run by pip, pytest and mkdocs directly (.github/workflows/tests.yml).
+pytestmark = pytest.mark.skipif(sys.platform == "win32",
+                                reason="scripts de make (bash) : Linux et macOS seulement")
 
 
 def fake_python(path: Path, log: Path) -> Path:
@@ -60,6 +64,17 @@ def test_the_lock_is_installed_with_bytecode_compiled_only_when_asked(tmp_path, 
     assert all(f" {flag} " in f" {c} " for c in installs), installs
 
 
+@pytest.mark.parametrize("compile_, flag", [("0", "--no-compile"), ("1", "--compile")])
+def test_the_extras_are_installed_with_the_same_bytecode_setting(tmp_path, compile_, flag):
+    proc, calls = install(tmp_path, COMPILE=compile_, EXTRAS="dev,gpu,jax")
+    assert proc.returncode == 0, proc.stderr
+    installs = [c for c in calls if c.startswith("-m pip install")
+                and ("--require-hashes" in c or "--constraint" in c)]
+    # TensorFlow, the rest of the lock, the GPU lock, the jax extra.
+    assert len(installs) == 4 and any("requirements-gpu.lock" in c for c in installs)
+    assert all(f" {flag} " in f" {c} " for c in installs), installs
+
+
 @pytest.mark.parametrize("value", ["oui", "2", "01"])
 def test_another_compile_value_stops_before_anything_is_done(tmp_path, value):
     proc, calls = install(tmp_path, COMPILE=value)
@@ -71,15 +86,27 @@ def test_another_compile_value_stops_before_anything_is_done(tmp_path, value):
 # --- scripts/test.sh: make test as two pytest processes at once --------------------------
 
 TEST_SCRIPT = ROOT / "scripts" / "test.sh"
-# A stand-in for `python -m pytest -m EXPR ARGS`: says which part it is, records its
-# arguments and pid, and exits with the status the test asks for that part.
-FAKE_PYTEST = """#!/usr/bin/env bash
+# A stand-in for `python -m pytest -m EXPR ARGS`: says which part it is, records its pid,
+# arguments and FIDLE_TESTS_ variables, and, as the test asks of that part (PART is main
+# or beside): CHILD_PART=1 starts a child that outlives a plain kill of the part;
+# WAIT_END_PART=1 waits for FIDLE_TESTS_BESIDE_END and records what it holds;
+# SLEEP_PART sleeps; KILL9_PART=1 dies of SIGKILL; STATUS_PART is its exit status.
+FAKE_PYTEST = r"""#!/usr/bin/env bash
 case "$4" in "not slow"*) part=beside ;; *) part=main ;; esac
+setting() { name="$1_$part"; echo "${!name:-}"; }
 echo "$$" > "$CALLS/$part.pid"
 echo "$*" > "$CALLS/$part.args"
+env | grep '^FIDLE_TESTS_' > "$CALLS/$part.env"
 echo "sortie de $part"
-sleep "$(eval echo \\${SLEEP_$part:-0})"
-exit "$(eval echo \\${STATUS_$part:-0})"
+if [ -n "$(setting CHILD)" ]; then sleep 30 & echo "$!" > "$CALLS/$part.child"; fi
+if [ -n "$(setting WAIT_END)" ]; then
+    for _ in $(seq 100); do [ -e "$FIDLE_TESTS_BESIDE_END" ] && break; sleep 0.1; done
+    cat "$FIDLE_TESTS_BESIDE_END" > "$CALLS/$part.saw_end"
+fi
+[ -z "$(setting SLEEP)" ] || sleep "$(setting SLEEP)"
+[ -z "$(setting KILL9)" ] || kill -9 $$
+status=$(setting STATUS)
+exit "${status:-0}"
 """
 
 
@@ -104,6 +131,8 @@ def test_both_parts_run_with_the_arguments_and_the_one_beside_reports_after(tmp_
     beside = (calls / "beside.args").read_text().split()
     assert main[:2] == beside[:2] == ["-m", "pytest"]
     assert main[-2:] == beside[-2:] == ["-x", "--durations=5"]
+    # Its own pytest cache: two sessions writing one .pytest_cache at once could garble it.
+    assert "cache_dir=.pytest_cache/beside" in beside and not any("cache_dir" in a for a in main)
     assert out.index("sortie de main") < out.index("=== Tests lancés à côté") \
         < out.index("sortie de beside") < out.index("les deux parties de la suite ont réussi")
 
@@ -119,22 +148,38 @@ def test_a_failure_in_either_part_fails_make_test(tmp_path, main, beside, expect
     assert "sortie de beside" in out  # its report is shown even when the main one failed
 
 
-def test_ctrl_c_stops_the_tests_beside_too(tmp_path):
-    """A terminal's Ctrl-C reaches the whole group; the part beside, a background job,
-    ignores it: the script must stop it."""
-    proc = run_test_script(tmp_path, SLEEP_main="30", SLEEP_beside="30")
+@pytest.mark.parametrize("beside, saw", [({"STATUS_beside": "3"}, "3"),
+                                         ({"KILL9_beside": "1"}, "137")])
+def test_the_main_part_sees_when_the_one_beside_ends_however_it_ends(tmp_path, beside, saw):
+    """What the timed first page of `mkdocs serve` waits for (test_serve.py): the end
+    file, with the status, even when the pytest beside was killed outright."""
+    proc = run_test_script(tmp_path, WAIT_END_main="1", SLEEP_beside="0.5", **beside)
+    proc.communicate(timeout=60)
+    calls = tmp_path / "calls"
+    assert (calls / "main.saw_end").read_text().strip() == saw
+    assert "FIDLE_TESTS_BESIDE_END=" in (calls / "main.env").read_text()
+    assert "FIDLE_TESTS_BESIDE_END" not in (calls / "beside.env").read_text()
+    assert proc.returncode == int(saw)
+
+
+def test_ctrl_c_stops_the_tests_beside_and_what_they_started(tmp_path):
+    """A terminal's Ctrl-C reaches the main part; the part beside has a process group of
+    its own, which the script stops, children included (a child that ignores SIGINT, as
+    a shell's background job does, is ended by the SIGTERM that follows)."""
+    proc = run_test_script(tmp_path, SLEEP_main="30", SLEEP_beside="30", CHILD_beside="1")
     calls = tmp_path / "calls"
     deadline = time.monotonic() + 20
-    while not all((calls / f"{part}.pid").exists() for part in ("main", "beside")):
+    while not all((calls / name).exists() for name in ("main.pid", "beside.pid", "beside.child")):
         assert time.monotonic() < deadline and proc.poll() is None
         time.sleep(0.05)
-    beside = int((calls / "beside.pid").read_text())
+    beside = [int((calls / name).read_text()) for name in ("beside.pid", "beside.child")]
+    assert os.getpgid(beside[0]) != os.getpgid(proc.pid)
     os.killpg(proc.pid, signal.SIGINT)
-    assert proc.wait(timeout=10) == 130
+    assert proc.wait(timeout=20) == 130
     deadline = time.monotonic() + 10
-    while _alive(beside) and time.monotonic() < deadline:
+    while any(map(_alive, beside)) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not _alive(beside), "les tests lancés à côté tournent encore après Ctrl-C"
+    assert not any(map(_alive, beside)), "les tests lancés à côté tournent encore après Ctrl-C"
 
 
 def _alive(pid: int) -> bool:
@@ -171,11 +216,14 @@ def test_the_two_selections_split_make_test_and_keep_the_shared_build_in_one():
     assert combinations == 24
 
 
-def test_a_session_says_it_is_over_when_asked(tmp_path):
-    end = tmp_path / "end"
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                           str(Path(__file__)), "-k", "no_test_has_this_name"],
-                          env={**os.environ, "FIDLE_TESTS_WRITE_END": str(end)},
-                          capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 5  # pytest: no test ran
-    assert end.read_text(encoding="utf-8") == "5"
+def test_the_tests_of_the_shared_build_are_marked_so():
+    """conftest.py marks the users of quick_results, site_build and built_site: without
+    it they would run beside, and the session would train and build a second time."""
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "--collect-only",
+                           "-p", "no:cacheprovider", "-m", "shared_build and trains",
+                           "tests/test_site_build.py"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    selected = set(re.findall(r"^tests/test_site_build\.py::(\w+)", proc.stdout, re.M))
+    assert "test_the_build_reads_every_result_from_the_session_cache" in selected  # site_build
+    assert "test_every_page_of_docs_is_built_with_the_search_index" in selected  # built_site
+    assert "test_python_block_check_tells_included_from_hand_written_code" not in selected
