@@ -49,14 +49,20 @@ def pytest_sessionfinish(session, exitstatus):
 TRAINING_FIXTURES = {"quick_results", "site_build", "built_site"}
 
 
+@pytest.hookimpl(wrapper=True)
 def pytest_collection_modifyitems(config, items):
     """`trains` and `shared_build` for the tests that use the session's trainings or
-    site: `make test` (scripts/test.sh) runs those in one pytest process, where they are
-    made once, and the others in a second one beside it."""
+    site, before -m selects: `make test` (scripts/test.sh) runs those in one pytest
+    process, where they are made once, and the others in a second one beside it.
+    After the other hooks (tests/browser/conftest.py puts the browser tests last), the
+    `timed_alone` tests go to the very end: by then the tests beside are long over."""
     for item in items:
         if TRAINING_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.trains)
             item.add_marker(pytest.mark.shared_build)
+    result = yield
+    items[:] = sorted(items, key=lambda item: item.get_closest_marker("timed_alone") is not None)
+    return result
 
 
 @contextlib.contextmanager

@@ -142,6 +142,7 @@ def test_pages_first_then_results_and_a_french_error(tmp_path, keras_home, serve
 
 
 @pytest.mark.slow
+@pytest.mark.timed_alone
 def test_the_course_is_served_at_once_with_a_cold_cache(tmp_path, serve):
     """The course itself, cold cache, quick profile: the introduction answers within
     FIRST_PAGE_S while the examples train; the linear regression (trained last) shows

@@ -227,3 +227,18 @@ def test_the_tests_of_the_shared_build_are_marked_so():
     assert "test_the_build_reads_every_result_from_the_session_cache" in selected  # site_build
     assert "test_every_page_of_docs_is_built_with_the_search_index" in selected  # built_site
     assert "test_python_block_check_tells_included_from_hand_written_code" not in selected
+
+
+def test_a_timed_test_runs_last_in_the_main_part():
+    """The timed first page of `mkdocs serve` (marked timed_alone) comes after the
+    browser tests, which tests/browser/conftest.py puts after the others."""
+    script = TEST_SCRIPT.read_text(encoding="utf-8")
+    main = re.search(r"^MAIN='(.+)'$", script, re.M)[1]
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "--collect-only",
+                           "-p", "no:cacheprovider", "-m", main, "tests/test_serve.py",
+                           "tests/browser/test_redirects.py"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    collected = re.findall(r"^(tests/\S+::\w+)", proc.stdout, re.M)
+    assert len(collected) > 2 and any("browser" in node for node in collected)
+    assert collected[-1] == \
+        "tests/test_serve.py::test_the_course_is_served_at_once_with_a_cold_cache"
