@@ -53,7 +53,7 @@ set -m
 beside=$!
 set +m
 echo "Une partie des tests tourne en même temps, dans un second processus pytest ; son compte" \
-     "rendu s'affichera après celui des tests principaux, ci-dessous."
+     "rendu s'affichera ci-dessous, après celui du processus principal."
 FIDLE_TESTS_BESIDE_END="$end" "$PYTHON" -m pytest -m "$MAIN" "$@"
 main_status=$?
 wait "$beside"
@@ -61,15 +61,15 @@ beside_status=$?
 beside=
 
 echo
-echo "=== Tests lancés à côté (-m \"$BESIDE\") ==="
+echo "=== Second processus pytest (-m \"$BESIDE\") ==="
 cat "$work/beside.log"
 echo
 if [ "$main_status" -eq 0 ] && [ "$beside_status" -eq 0 ]; then
     echo "make test : les deux parties de la suite ont réussi."
     exit 0
 fi
-echo "make test : échec (code de sortie $main_status pour les tests principaux, $beside_status" \
-     "pour ceux lancés à côté ; leurs comptes rendus sont ci-dessus)." >&2
+echo "make test : échec (code de sortie $main_status pour le processus principal," \
+     "$beside_status pour le second ; leurs comptes rendus sont ci-dessus)." >&2
 # pytest's own codes: 1 tests failed, 2 interrupted, 3 internal error, 4 usage, 5 none ran.
 [ "$main_status" -ne 0 ] && exit "$main_status"
 exit "$beside_status"

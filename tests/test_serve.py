@@ -156,8 +156,8 @@ def test_the_course_is_served_at_once_with_a_cold_cache(tmp_path, serve):
     server = serve(ROOT, tmp_path / "cache")
     html = server.wait_for("/cours/introduction/", lambda html: True, FIRST_PAGE_S)
     took = time.monotonic() - server.started
-    assert took <= FIRST_PAGE_S, (f"première page en {took:.1f} s ; attente des tests lancés "
-                                  f"à côté : {waited:.0f} s")
+    assert took <= FIRST_PAGE_S, (f"première page en {took:.1f} s ; attente du second "
+                                  f"processus : {waited:.0f} s")
     line = server.wait_for("/exemples/regression-lineaire/", lambda html: True, 60)
     assert PENDING in line, "la régression linéaire, entraînée en dernier, était déjà là"
     assert "exemples entraînés" in line
@@ -172,7 +172,7 @@ def test_the_course_is_served_at_once_with_a_cold_cache(tmp_path, serve):
                            and not any(mark in html for mark in pending), 120)
     assert "fidle-failed" not in page, f"{url} ({name})"
     print(f"première page en {took:.1f} s ; premiers résultats : {name} ({url}) ; "
-          f"attente des tests lancés à côté : {waited:.0f} s")
+          f"attente du second processus : {waited:.0f} s")
 
 
 def wait_for_the_tests_beside(limit_s: float = 600) -> float:

@@ -133,7 +133,7 @@ def test_both_parts_run_with_the_arguments_and_the_one_beside_reports_after(tmp_
     assert main[-2:] == beside[-2:] == ["-x", "--durations=5"]
     # Its own pytest cache: two sessions writing one .pytest_cache at once could garble it.
     assert "cache_dir=.pytest_cache/beside" in beside and not any("cache_dir" in a for a in main)
-    assert out.index("sortie de main") < out.index("=== Tests lancés à côté") \
+    assert out.index("sortie de main") < out.index("=== Second processus pytest") \
         < out.index("sortie de beside") < out.index("les deux parties de la suite ont réussi")
 
 
@@ -143,8 +143,8 @@ def test_a_failure_in_either_part_fails_make_test(tmp_path, main, beside, expect
     proc = run_test_script(tmp_path, STATUS_main=main, STATUS_beside=beside)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == expected
-    assert f"échec (code de sortie {main} pour les tests principaux, {beside} pour ceux " \
-           "lancés à côté" in err
+    assert f"échec (code de sortie {main} pour le processus principal, {beside} pour le " \
+           "second" in err
     assert "sortie de beside" in out  # its report is shown even when the main one failed
 
 
@@ -179,7 +179,7 @@ def test_ctrl_c_stops_the_tests_beside_and_what_they_started(tmp_path):
     deadline = time.monotonic() + 10
     while any(map(_alive, beside)) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not any(map(_alive, beside)), "les tests lancés à côté tournent encore après Ctrl-C"
+    assert not any(map(_alive, beside)), "le second processus tourne encore après Ctrl-C"
 
 
 def _alive(pid: int) -> bool:
