@@ -4,12 +4,19 @@
 #     site (made once per process: conftest.py), the browser and the slow ones;
 #   - beside: all the others (make test-fast's, and the small builds of their own).
 # Why: run alone, the suite leaves one of the two cores idle much of the time (sampled
-# every second: about 400 idle core-seconds in 550 to 650 s of pytest): outside the
-# trainings, the site builds, the notebooks and the page audit, a test uses one core.
+# every second over one run: 410 idle core-seconds in 656 s of pytest, inflated there by
+# bytecode compiled again in every process; the CPU times of the pytest-xdist trials gave
+# about 400 in 550 s): outside the trainings, the site builds, the notebooks and the page
+# audit, a test uses little more than one core.
 # The tests beside fill it. Together the two selections are exactly -m "not release"
 # (tests/test_shell_scripts.py). The timed first page of `mkdocs serve` waits for the
 # tests beside to end (tests/test_serve.py, FIDLE_TESTS_BESIDE_END).
-#   PYTHON  the venv's interpreter (default .venv/bin/python); extra arguments go to both.
+#   PYTHON  the venv's interpreter (default .venv/bin/python); extra arguments go to both
+#           (each side must keep tests: pytest's "no tests ran", 5, counts as a failure).
+# Limits: a SIGTERM sent to this script alone acts once the main pytest has ended (bash
+# runs traps between commands): signal the process group, as Ctrl-C and timeout do. A
+# process that a test beside starts in a session of its own (start_new_session) escapes
+# stop_beside's signals unless that test's teardown stops it, as the tests do.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-.venv/bin/python}
@@ -31,7 +38,8 @@ stop_beside() {
     kill -TERM -- "-$beside" 2>/dev/null
     return 0
 }
-trap '[ -z "$beside" ] || stop_beside; rm -rf "$work"' EXIT
+# A second Ctrl-C while the tests beside are being stopped must not cut that short.
+trap 'trap "" INT TERM; [ -z "$beside" ] || stop_beside; rm -rf "$work"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 

@@ -7,7 +7,9 @@ it once). The ready cache of ../shared/datasets/keras is copied first: Keras wri
 keras.json there, and a test may corrupt a file on purpose.
 
 Tiers (Makefile, tests/DURATIONS.md): a test that trains a course example carries the
-`trains` marker, set here for every test that uses `quick_results` or `built_site`;
+`trains` marker, set here for every test that uses `quick_results`, `site_build` or
+`built_site`, with `shared_build` (scripts/test.sh runs those in `make test`'s main
+pytest, where they are made once; `timed_alone` tests go last there);
 a test without it that trains in this process fails (`_no_training_unless_marked`),
 so that `make test-fast` (-m "not trains ...") really trains nothing.
 """

@@ -89,6 +89,7 @@ TEST_SCRIPT = ROOT / "scripts" / "test.sh"
 # A stand-in for `python -m pytest -m EXPR ARGS`: says which part it is, records its pid,
 # arguments and FIDLE_TESTS_ variables, and, as the test asks of that part (PART is main
 # or beside): CHILD_PART=1 starts a child that outlives a plain kill of the part;
+# TEARDOWN_PART=N takes N s to stop after SIGINT (pytest tearing its fixtures down);
 # WAIT_END_PART=1 waits for FIDLE_TESTS_BESIDE_END and records what it holds;
 # SLEEP_PART sleeps; KILL9_PART=1 dies of SIGKILL; STATUS_PART is its exit status.
 FAKE_PYTEST = r"""#!/usr/bin/env bash
@@ -99,6 +100,7 @@ echo "$*" > "$CALLS/$part.args"
 env | grep '^FIDLE_TESTS_' > "$CALLS/$part.env"
 echo "sortie de $part"
 if [ -n "$(setting CHILD)" ]; then sleep 30 & echo "$!" > "$CALLS/$part.child"; fi
+if [ -n "$(setting TEARDOWN)" ]; then trap "sleep $(setting TEARDOWN); exit 2" INT; fi
 if [ -n "$(setting WAIT_END)" ]; then
     for _ in $(seq 100); do [ -e "$FIDLE_TESTS_BESIDE_END" ] && break; sleep 0.1; done
     cat "$FIDLE_TESTS_BESIDE_END" > "$CALLS/$part.saw_end"
@@ -180,6 +182,28 @@ def test_ctrl_c_stops_the_tests_beside_and_what_they_started(tmp_path):
     while any(map(_alive, beside)) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not any(map(_alive, beside)), "le second processus tourne encore après Ctrl-C"
+
+
+def test_a_second_ctrl_c_does_not_cut_the_stop_of_the_tests_beside_short(tmp_path):
+    """While the part beside tears down (2 s here), another Ctrl-C must not make the
+    script leave without ending the rest of that part and removing its work folder."""
+    proc = run_test_script(tmp_path, SLEEP_main="30", SLEEP_beside="30", CHILD_beside="1",
+                           TEARDOWN_beside="2")
+    calls = tmp_path / "calls"
+    deadline = time.monotonic() + 20
+    while not all((calls / name).exists() for name in ("main.env", "beside.child")):
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.05)
+    child = int((calls / "beside.child").read_text())
+    work = Path(re.search(r"FIDLE_TESTS_BESIDE_END=(.+)", (calls / "main.env").read_text())[1]).parent
+    os.killpg(proc.pid, signal.SIGINT)
+    time.sleep(0.5)  # the script is now stopping the part beside
+    os.killpg(proc.pid, signal.SIGINT)
+    assert proc.wait(timeout=20) == 130
+    deadline = time.monotonic() + 10
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(child) and not work.exists()
 
 
 def _alive(pid: int) -> bool:
