@@ -15,9 +15,10 @@ EXTRAS=${EXTRAS:-dev}
 # Python compiles a module to bytecode on its first import and keeps it (__pycache__):
 # compiling the thousands of modules never imported at install time is wasted (3
 # alternated pairs of installs, each followed by the first import of the main packages,
-# which then writes their bytecode: 55.4 s against 81.0 s, median ratio 0.70). Where Python keeps nothing, compile now, or every process would
-# compile again: under PYTHONDONTWRITEBYTECODE (set on some machines and images), or in
-# a venv its users cannot write (the Docker image: COMPILE=1).
+# which then writes their bytecode: 55.4 s against 81.0 s, median ratio 0.70). Where
+# Python keeps nothing, compile now, or every process would compile again: under
+# PYTHONDONTWRITEBYTECODE (set on some machines and images), or in a venv its users
+# cannot write (the Docker image: COMPILE=1).
 [ -z "${PYTHONDONTWRITEBYTECODE:-}" ] && default_compile=0 || default_compile=1
 COMPILE=${COMPILE:-$default_compile}
 case "$COMPILE" in 0) compile=--no-compile ;; 1) compile=--compile ;; *)
@@ -55,15 +56,16 @@ tensorflow_pip=
     exit 1
 }
 case ",$EXTRAS," in *,gpu,*)
-    "$VENV/bin/python" -m pip install --quiet "$compile" --require-hashes --requirement requirements-gpu.lock
+    "$VENV/bin/python" -m pip install --quiet "$compile" --require-hashes \
+        --requirement requirements-gpu.lock
 esac
 # Then the project itself, which adds nothing unchecked (--no-deps).
 "$VENV/bin/python" -m pip install --quiet --no-deps --editable .
 # The other backends (jax, torch: comparisons) at the versions of requirements-backends.lock.
 for extra in ${EXTRAS//,/ }; do
     case "$extra" in dev|gpu) ;; *)
-        "$VENV/bin/python" -m pip install --quiet "$compile" --constraint requirements-backends.lock \
-            --editable ".[$extra]" ;;
+        "$VENV/bin/python" -m pip install --quiet "$compile" \
+            --constraint requirements-backends.lock --editable ".[$extra]" ;;
     esac
 done
 echo "Environnement prêt : $VENV"

@@ -164,24 +164,34 @@ def test_the_main_part_sees_when_the_one_beside_ends_however_it_ends(tmp_path, b
     assert proc.returncode == int(saw)
 
 
+def wait_for_files(calls: Path, names: tuple[str, ...], proc: subprocess.Popen) -> None:
+    """Until the stand-ins have written these files (the script still running)."""
+    deadline = time.monotonic() + 20
+    while not all((calls / name).exists() for name in names):
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.05)
+
+
+def ended(pids: list[int], timeout: float = 10) -> bool:
+    """Whether all these processes are gone within `timeout`."""
+    deadline = time.monotonic() + timeout
+    while any(map(_alive, pids)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not any(map(_alive, pids))
+
+
 def test_ctrl_c_stops_the_tests_beside_and_what_they_started(tmp_path):
     """A terminal's Ctrl-C reaches the main part; the part beside has a process group of
     its own, which the script stops, children included (a child that ignores SIGINT, as
     a shell's background job does, is ended by the SIGTERM that follows)."""
     proc = run_test_script(tmp_path, SLEEP_main="30", SLEEP_beside="30", CHILD_beside="1")
     calls = tmp_path / "calls"
-    deadline = time.monotonic() + 20
-    while not all((calls / name).exists() for name in ("main.pid", "beside.pid", "beside.child")):
-        assert time.monotonic() < deadline and proc.poll() is None
-        time.sleep(0.05)
+    wait_for_files(calls, ("main.pid", "beside.pid", "beside.child"), proc)
     beside = [int((calls / name).read_text()) for name in ("beside.pid", "beside.child")]
     assert os.getpgid(beside[0]) != os.getpgid(proc.pid)
     os.killpg(proc.pid, signal.SIGINT)
     assert proc.wait(timeout=20) == 130
-    deadline = time.monotonic() + 10
-    while any(map(_alive, beside)) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not any(map(_alive, beside)), "le second processus tourne encore après Ctrl-C"
+    assert ended(beside), "le second processus tourne encore après Ctrl-C"
 
 
 def test_a_second_ctrl_c_does_not_cut_the_stop_of_the_tests_beside_short(tmp_path):
@@ -190,20 +200,15 @@ def test_a_second_ctrl_c_does_not_cut_the_stop_of_the_tests_beside_short(tmp_pat
     proc = run_test_script(tmp_path, SLEEP_main="30", SLEEP_beside="30", CHILD_beside="1",
                            TEARDOWN_beside="2")
     calls = tmp_path / "calls"
-    deadline = time.monotonic() + 20
-    while not all((calls / name).exists() for name in ("main.env", "beside.child")):
-        assert time.monotonic() < deadline and proc.poll() is None
-        time.sleep(0.05)
+    wait_for_files(calls, ("main.env", "beside.child"), proc)
     child = int((calls / "beside.child").read_text())
-    work = Path(re.search(r"FIDLE_TESTS_BESIDE_END=(.+)", (calls / "main.env").read_text())[1]).parent
+    end = re.search(r"FIDLE_TESTS_BESIDE_END=(.+)", (calls / "main.env").read_text())[1]
+    work = Path(end).parent
     os.killpg(proc.pid, signal.SIGINT)
     time.sleep(0.5)  # the script is now stopping the part beside
     os.killpg(proc.pid, signal.SIGINT)
     assert proc.wait(timeout=20) == 130
-    deadline = time.monotonic() + 10
-    while _alive(child) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not _alive(child) and not work.exists()
+    assert ended([child]) and not work.exists()
 
 
 def _alive(pid: int) -> bool:
@@ -214,13 +219,16 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def selection(name: str) -> str:
+    """The -m expression of one part, as scripts/test.sh writes it (BESIDE or MAIN)."""
+    return re.search(rf"^{name}='(.+)'$", TEST_SCRIPT.read_text(encoding="utf-8"), re.M)[1]
+
+
 def test_the_two_selections_split_make_test_and_keep_the_shared_build_in_one():
     """Together exactly -m "not release", without overlap; every test of the session's
     shared build (trained examples, site) in the main one, where it is made once; every
     test of make test-fast beside."""
-    script = TEST_SCRIPT.read_text(encoding="utf-8")
-    beside = re.search(r"^BESIDE='(.+)'$", script, re.M)[1]
-    main = re.search(r"^MAIN='(.+)'$", script, re.M)[1]
+    beside, main = selection("BESIDE"), selection("MAIN")
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     fast = re.search(r'^test-fast:.*\n\t.*-m pytest -m "(.+)"$', makefile, re.M)[1]
     markers = ("slow", "browser", "trains", "shared_build", "release")
@@ -256,10 +264,9 @@ def test_the_tests_of_the_shared_build_are_marked_so():
 def test_a_timed_test_runs_last_in_the_main_part():
     """The timed first page of `mkdocs serve` (marked timed_alone) comes after the
     browser tests, which tests/browser/conftest.py puts after the others."""
-    script = TEST_SCRIPT.read_text(encoding="utf-8")
-    main = re.search(r"^MAIN='(.+)'$", script, re.M)[1]
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "--collect-only",
-                           "-p", "no:cacheprovider", "-m", main, "tests/test_serve.py",
+                           "-p", "no:cacheprovider", "-m", selection("MAIN"),
+                           "tests/test_serve.py",
                            "tests/browser/test_redirects.py"],
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
     collected = re.findall(r"^(tests/\S+::\w+)", proc.stdout, re.M)
