@@ -4,6 +4,7 @@ repeated work cut (core/matplotlib_speedups.py) without a byte of difference."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import shutil
@@ -13,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fidle_examples.core.errors import FidleError
 
@@ -120,13 +122,30 @@ def test_a_failing_figure_gives_its_french_error(session_cache, tmp_path, monkey
 
 
 def test_speedups_write_the_same_bytes_as_matplotlib(monkeypatch):
-    """The shared math-text parser and the cached font metrics of
-    core/matplotlib_speedups.py change no byte: log scales (math text), several font
-    sizes, a title on two lines."""
-    from matplotlib import textpath
+    """The shared math-text parser, the cached font metrics and the layout-only first
+    pass of core/matplotlib_speedups.py change no byte: log scales (math text), several
+    font sizes, a title on two lines, a legend placed where it hides least, a figure
+    without layout engine, and the polynomial explorer's figures (the site's most
+    numerous). The first pass is really cut: Figure.draw runs once per figure with a
+    layout engine, against twice without the patch."""
+    from matplotlib import figure as mpl_figure, textpath
     from matplotlib.backends import backend_svg
 
     from fidle_examples.core import matplotlib_speedups as speedups
+    from fidle_examples.core.results import Result
+    from fidle_examples.examples import polynomial_regression as polynomial
+
+    # A result shaped as the example's run() makes it (no training: make test-fast).
+    config = dataclasses.asdict(polynomial.PROFILES["full"])
+    x = np.linspace(-3, 3, 30)
+    y = polynomial.TRUE_POLYNOMIAL(x) + np.cos(7 * x)
+    degrees = list(range(1, config["max_degree"] + 1))
+    result = Result(config=config, extra={
+        "degrees": degrees, "train_mse": [10.0 / d for d in degrees],
+        "val_mse": [0.5 * d * d for d in degrees]},
+        data={"x_train": x[::2], "y_train": y[::2], "x_val": x[1::2], "y_val": y[1::2],
+              **{f"fit_{d}": np.polynomial.Chebyshev.fit(x, y, d)(np.linspace(-3, 3, 400))
+                 for d in degrees}})
 
     def figures():
         drawn = [plots.line_chart([1, 2, 3, 4], {"perte": [3e-4, 2e-2, 0.5, 40.0],
@@ -140,20 +159,41 @@ def test_speedups_write_the_same_bytes_as_matplotlib(monkeypatch):
         axes[1].loglog([1, 10, 100], [1e-5, 1e-2, 1e3])
         axes[1].set_xlabel("$n$ points", fontsize=12)
         drawn.append(plots.to_svg(fig))
+        with plots.style():
+            fig = mpl_figure.Figure(figsize=(4, 3))  # no layout engine: drawn once anyway
+            fig.subplots().plot([1, 2], [2, 1], label="droite")
+            fig.axes[0].legend(loc="best")
+            drawn.append(plots.to_svg(fig))
+        drawn += [draw(result, degree) for degree in (1, 5, 20)
+                  for draw in (polynomial.figure_errors, polynomial.figure_fits)]
         return drawn
+
+    draws = []
+
+    def counted(stock):
+        def draw(self, renderer):
+            draws.append(self)
+            return stock(self, renderer)
+        return draw
 
     # Installed as in a drawing process; monkeypatch takes the patches off after the test.
     monkeypatch.setattr(textpath.TextToPath, "__init__", speedups._STOCK_TEXT_TO_PATH_INIT)
     monkeypatch.setattr(backend_svg.RendererSVG, "_get_font_height_metrics",
                         speedups._svg_font_height_metrics, raising=False)
+    monkeypatch.setattr(mpl_figure.Figure, "draw", speedups._STOCK_FIGURE_DRAW)
     assert speedups.install()
     assert textpath.TextToPath().mathtext_parser is speedups._MATH_PARSER  # in effect
     assert backend_svg.RendererSVG._get_font_height_metrics is speedups._svg_font_height_metrics
+    monkeypatch.setattr(speedups, "_STOCK_FIGURE_DRAW", counted(speedups._STOCK_FIGURE_DRAW))
     fast = figures()
+    assert len(draws) == len(fast)  # the layout pass no longer goes through Figure.draw
+    draws.clear()
     monkeypatch.setattr(textpath.TextToPath, "__init__", speedups._STOCK_TEXT_TO_PATH_INIT)
     monkeypatch.delattr(backend_svg.RendererSVG, "_get_font_height_metrics")
+    monkeypatch.setattr(mpl_figure.Figure, "draw", counted(speedups._figure_draw.stock))
     assert textpath.TextToPath().mathtext_parser is not speedups._MATH_PARSER
     stock = figures()
+    assert len(draws) == 2 * len(stock) - 1  # twice each, but the one without layout engine
     assert all("<svg" in svg[:2000] for svg in stock) and fast == stock
 
 

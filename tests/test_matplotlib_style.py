@@ -12,7 +12,7 @@ import types
 
 import matplotlib
 import pytest
-from matplotlib import textpath
+from matplotlib import figure as mpl_figure, textpath
 from matplotlib.backends import backend_svg
 
 from fidle_examples.core import figures, matplotlib_speedups, plots
@@ -80,6 +80,7 @@ def stock_matplotlib(monkeypatch):
     monkeypatch.setattr(backend_svg.RendererSVG, "_get_font_height_metrics",
                         matplotlib_speedups._svg_font_height_metrics, raising=False)
     monkeypatch.delattr(backend_svg.RendererSVG, "_get_font_height_metrics")
+    monkeypatch.setattr(mpl_figure.Figure, "draw", matplotlib_speedups._STOCK_FIGURE_DRAW)
     assert not matplotlib_speedups.installed()
 
 
@@ -90,6 +91,7 @@ def test_install_patches_the_pinned_matplotlib_once(stock_matplotlib, monkeypatc
     assert textpath.TextToPath().mathtext_parser is matplotlib_speedups._MATH_PARSER
     assert matplotlib_speedups.install() is True  # again: the same patches, not stacked
     assert textpath.TextToPath.__init__.stock is matplotlib_speedups._STOCK_TEXT_TO_PATH_INIT
+    assert mpl_figure.Figure.draw.stock is matplotlib_speedups._STOCK_FIGURE_DRAW
 
 
 @pytest.mark.parametrize("version", ["3.11.1", "3.12.0"])
@@ -99,3 +101,4 @@ def test_install_leaves_another_matplotlib_alone(stock_matplotlib, monkeypatch, 
     assert not matplotlib_speedups.installed()
     assert textpath.TextToPath().mathtext_parser is not matplotlib_speedups._MATH_PARSER
     assert not hasattr(backend_svg.RendererSVG, "_get_font_height_metrics")
+    assert mpl_figure.Figure.draw is matplotlib_speedups._STOCK_FIGURE_DRAW

@@ -365,6 +365,61 @@ def test_katex_hook_renders_formulas_and_rejects_wrong_tex():
         hook.typeset('<span class="arithmatex">\\(\\frac{1}{\\)</span>')
 
 
+def test_the_search_index_gets_the_tex_of_the_formulas_and_pages_keep_katex():
+    """Material's search indexes each formula's TeX (not KaTeX's HTML, three copies of
+    the formula and a span per glyph); the page keeps its typeset formulas; a page
+    changed since the hook typeset it is indexed as it is."""
+    from types import SimpleNamespace
+
+    hook = _load_katex_hook()
+    indexed = []
+
+    class Index:  # Material's SearchIndex, as far as the hook uses it
+        def add_entry_from_context(self, page):
+            indexed.append(page.content)
+            if "échec" in page.content:
+                raise RuntimeError("échec")
+
+    search = SimpleNamespace(search_index=Index())
+    config = SimpleNamespace(plugins={"material/search": search})
+    assert hook.on_config(config) is config and hook.on_config(config) is config
+    wrapped = search.search_index.add_entry_from_context
+    assert wrapped.stock.__func__ is Index.add_entry_from_context  # wrapped once, not twice
+
+    source = ('<p>Soit <span class="arithmatex">\\(a &lt; b\\)</span>.</p>\n'
+              '<div class="arithmatex">\\[\n\\frac{1}{n}\n\\]</div>')
+    page = SimpleNamespace(file=SimpleNamespace(src_uri="cours/a.md"), content=None)
+    page.content = typeset = hook.on_page_content(source, page, None, None)
+    assert typeset == hook.typeset(source)
+    wrapped(page)
+    assert indexed[-1] == ('<p>Soit <span class="arithmatex">a &lt; b</span>.</p>\n'
+                           '<div class="arithmatex">\n\\frac{1}{n}\n</div>')
+    assert page.content == typeset  # the page itself keeps KaTeX's HTML
+    page.content = typeset + "<p>ajouté</p>"  # changed by someone after the hook
+    wrapped(page)
+    assert indexed[-1] == typeset + "<p>ajouté</p>"
+    plain = SimpleNamespace(file=SimpleNamespace(src_uri="cours/a.md"), content="<p>échec</p>")
+    assert hook.on_page_content(plain.content, plain, None, None) == "<p>échec</p>"
+    with pytest.raises(RuntimeError):
+        wrapped(plain)
+    assert indexed[-1] == "<p>échec</p>" and plain.content == "<p>échec</p>"
+    failing = SimpleNamespace(file=SimpleNamespace(src_uri="cours/b.md"), content=None)
+    failing.content = hook.on_page_content(source + "<p>échec</p>", failing, None, None)
+    kept = failing.content
+    with pytest.raises(RuntimeError):
+        wrapped(failing)
+    assert "katex" not in indexed[-1] and failing.content == kept  # put back after an error
+
+
+@pytest.mark.slow
+def test_the_built_search_index_holds_tex_not_katex(site):
+    """In the built site: formulas indexed as TeX, no KaTeX glyph spacing (U+200B)."""
+    docs = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))["docs"]
+    assert sum("\\frac{" in doc["text"] for doc in docs) > 5
+    polluted = [doc["location"] for doc in docs if "\u200b" in doc["text"] or "katex" in doc["text"]]
+    assert not polluted, polluted[:5]
+
+
 _FONT_FACE = re.compile(r"@font-face\s*\{([^}]*)\}")
 _CSS_RULE = re.compile(r"([^{}@]+)\{([^}]*)\}")
 
