@@ -5,6 +5,7 @@ repeated work cut (core/matplotlib_speedups.py) without a byte of difference."""
 from __future__ import annotations
 
 import dataclasses
+import io
 import logging
 import os
 import shutil
@@ -125,9 +126,9 @@ def test_speedups_write_the_same_bytes_as_matplotlib(monkeypatch):
     """The shared math-text parser, the cached font metrics and the layout-only first
     pass of core/matplotlib_speedups.py change no byte: log scales (math text), several
     font sizes, a title on two lines, a legend placed where it hides least, a figure
-    without layout engine, and the polynomial explorer's figures (the site's most
-    numerous). The first pass is really cut: Figure.draw runs once per figure with a
-    layout engine, against twice without the patch."""
+    without layout engine, one with a draw_event callback, a PNG, and the polynomial
+    explorer's figures (the site's most numerous). The first pass of an SVG is really
+    cut: Figure.draw runs once per such figure, against twice without the patch."""
     from matplotlib import figure as mpl_figure, textpath
     from matplotlib.backends import backend_svg
 
@@ -159,13 +160,29 @@ def test_speedups_write_the_same_bytes_as_matplotlib(monkeypatch):
         axes[1].loglog([1, 10, 100], [1e-5, 1e-2, 1e3])
         axes[1].set_xlabel("$n$ points", fontsize=12)
         drawn.append(plots.to_svg(fig))
+        drawn += [draw(result, degree) for degree in (1, 5, 20)
+                  for draw in (polynomial.figure_errors, polynomial.figure_fits)]
+        fig, ax = plots.new_figure(4, 3)
+        ax.plot([1, 2, 3], [3, 1, 2], label="placée au mieux")
+        ax.legend(loc="best")
+        drawn.append(plots.to_svg(fig))
         with plots.style():
             fig = mpl_figure.Figure(figsize=(4, 3))  # no layout engine: drawn once anyway
             fig.subplots().plot([1, 2], [2, 1], label="droite")
-            fig.axes[0].legend(loc="best")
             drawn.append(plots.to_svg(fig))
-        drawn += [draw(result, degree) for degree in (1, 5, 20)
-                  for draw in (polynomial.figure_errors, polynomial.figure_fits)]
+            # A draw_event callback: the stock first pass fires it, so the patch stands aside.
+            fig = mpl_figure.Figure(figsize=(4, 3), layout="constrained")
+            fig.subplots().plot([1, 2], [1, 2])
+            fig.canvas.mpl_connect("draw_event", lambda event: event.canvas.figure.axes[0]
+                                   .set_title(f"titre n° {len(fig.axes[0].get_title()) + 1}"))
+            drawn.append(plots.to_svg(fig))
+            # Other formats go the stock way: PNG (Agg) and a draw without rendering.
+            fig = mpl_figure.Figure(figsize=(2, 2), dpi=50, layout="constrained")
+            fig.subplots().plot([1, 2], [1, 2])
+            fig.draw_without_rendering()
+            png = io.BytesIO()
+            fig.savefig(png, format="png", metadata={"Software": None})
+            drawn.append(png.getvalue())
         return drawn
 
     draws = []
@@ -186,15 +203,20 @@ def test_speedups_write_the_same_bytes_as_matplotlib(monkeypatch):
     assert backend_svg.RendererSVG._get_font_height_metrics is speedups._svg_font_height_metrics
     monkeypatch.setattr(speedups, "_STOCK_FIGURE_DRAW", counted(speedups._STOCK_FIGURE_DRAW))
     fast = figures()
-    assert len(draws) == len(fast)  # the layout pass no longer goes through Figure.draw
+    # The layout pass of each SVG no longer goes through Figure.draw; the figure with a
+    # draw_event callback and the PNG one are drawn twice, as by stock matplotlib.
+    assert len(draws) == len(fast) + 3
     draws.clear()
     monkeypatch.setattr(textpath.TextToPath, "__init__", speedups._STOCK_TEXT_TO_PATH_INIT)
     monkeypatch.delattr(backend_svg.RendererSVG, "_get_font_height_metrics")
     monkeypatch.setattr(mpl_figure.Figure, "draw", counted(speedups._figure_draw.stock))
     assert textpath.TextToPath().mathtext_parser is not speedups._MATH_PARSER
     stock = figures()
-    assert len(draws) == 2 * len(stock) - 1  # twice each, but the one without layout engine
-    assert all("<svg" in svg[:2000] for svg in stock) and fast == stock
+    assert len(draws) == 2 * len(stock) - 1 + 1  # twice each, but the one without layout
+    # engine; once more for draw_without_rendering
+    assert all("<svg" in svg[:2000] for svg in stock[:-1]) and stock[-1][:4] == b"\x89PNG"
+    assert fast == stock
+    assert "titre n° 1" in stock[-2]  # the callback ran in the first pass, as before
 
 
 def test_a_few_figures_are_drawn_in_this_process(monkeypatch, caplog):

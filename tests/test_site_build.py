@@ -365,10 +365,10 @@ def test_katex_hook_renders_formulas_and_rejects_wrong_tex():
         hook.typeset('<span class="arithmatex">\\(\\frac{1}{\\)</span>')
 
 
-def test_the_search_index_gets_the_tex_of_the_formulas_and_pages_keep_katex():
-    """Material's search indexes each formula's TeX (not KaTeX's HTML, three copies of
-    the formula and a span per glyph); the page keeps its typeset formulas; a page
-    changed since the hook typeset it is indexed as it is."""
+def test_the_search_index_gets_each_formula_once_and_pages_keep_katex():
+    """Material's search indexes each formula once, as its MathML (not KaTeX's whole HTML:
+    the formula three times, a span per glyph); the page keeps its typeset formulas; a
+    page changed since the hook typeset it is indexed as it is."""
     from types import SimpleNamespace
 
     hook = _load_katex_hook()
@@ -386,17 +386,23 @@ def test_the_search_index_gets_the_tex_of_the_formulas_and_pages_keep_katex():
     wrapped = search.search_index.add_entry_from_context
     assert wrapped.stock.__func__ is Index.add_entry_from_context  # wrapped once, not twice
 
-    source = ('<p>Soit <span class="arithmatex">\\(a &lt; b\\)</span>.</p>\n'
+    source = ('<p>Soit <span class="arithmatex">\\(\\theta &lt; b\\)</span>.</p>\n'
               '<div class="arithmatex">\\[\n\\frac{1}{n}\n\\]</div>')
     page = SimpleNamespace(file=SimpleNamespace(src_uri="cours/a.md"), content=None)
     page.content = typeset = hook.on_page_content(source, page, None, None)
-    assert typeset == hook.typeset(source)
+    assert typeset == hook.typeset(source) and typeset.count('class="katex-html"') == 2
     wrapped(page)
-    assert indexed[-1] == ('<p>Soit <span class="arithmatex">a &lt; b</span>.</p>\n'
-                           '<div class="arithmatex">\n\\frac{1}{n}\n</div>')
+    searched = indexed[-1]
+    assert searched.count("<math") == 2 and searched.count('class="arithmatex"') == 2
+    assert "katex" not in searched and "annotation" not in searched and "\\" not in searched
+    assert "<mi>θ</mi>" in searched and "<mo>&lt;</mo>" in searched  # each symbol, once
+    assert searched.startswith("<p>Soit ") and searched.endswith("</div>")
     assert page.content == typeset  # the page itself keeps KaTeX's HTML
-    page.content = typeset + "<p>ajouté</p>"  # changed by someone after the hook
-    wrapped(page)
+    page.content = typeset
+    wrapped(page)  # a second indexing of the same build: the entry was used, kept no more
+    assert indexed[-1] == typeset
+    page.content = hook.on_page_content(source, page, None, None) + "<p>ajouté</p>"
+    wrapped(page)  # changed by someone after the hook
     assert indexed[-1] == typeset + "<p>ajouté</p>"
     plain = SimpleNamespace(file=SimpleNamespace(src_uri="cours/a.md"), content="<p>échec</p>")
     assert hook.on_page_content(plain.content, plain, None, None) == "<p>échec</p>"
@@ -412,11 +418,12 @@ def test_the_search_index_gets_the_tex_of_the_formulas_and_pages_keep_katex():
 
 
 @pytest.mark.slow
-def test_the_built_search_index_holds_tex_not_katex(site):
-    """In the built site: formulas indexed as TeX, no KaTeX glyph spacing (U+200B)."""
+def test_the_built_search_index_holds_each_formula_once(site):
+    """In the built site: no KaTeX glyph spacing (U+200B, in 93 entries before), no TeX
+    annotation, and the formulas' symbols still searchable."""
     docs = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))["docs"]
-    assert sum("\\frac{" in doc["text"] for doc in docs) > 5
-    polluted = [doc["location"] for doc in docs if "\u200b" in doc["text"] or "katex" in doc["text"]]
+    assert sum("θ" in doc["text"] for doc in docs) > 5
+    polluted = [doc["location"] for doc in docs if "\u200b" in doc["text"] or "\\frac{" in doc["text"]]
     assert not polluted, polluted[:5]
 
 
