@@ -126,9 +126,10 @@ def test_speedups_write_the_same_bytes_as_matplotlib(monkeypatch):
     """The shared math-text parser, the cached font metrics and the layout-only first
     pass of core/matplotlib_speedups.py change no byte: log scales (math text), several
     font sizes, a title on two lines, a legend placed where it hides least, a figure
-    without layout engine, one with a draw_event callback, a PNG, and the polynomial
-    explorer's figures (the site's most numerous). The first pass of an SVG is really
-    cut: Figure.draw runs once per such figure, against twice without the patch."""
+    without layout engine, one with a draw_event callback, a PNG, a PDF, and the
+    polynomial explorer's figures (the site's most numerous). The first pass of an SVG
+    with a layout engine is really cut: Figure.draw runs once per such figure, against
+    twice without the patch."""
     from matplotlib import figure as mpl_figure, textpath
     from matplotlib.backends import backend_svg
 
@@ -167,9 +168,12 @@ def test_speedups_write_the_same_bytes_as_matplotlib(monkeypatch):
         ax.legend(loc="best")
         drawn.append(plots.to_svg(fig))
         with plots.style():
-            fig = mpl_figure.Figure(figsize=(4, 3))  # no layout engine: drawn once anyway
+            # No layout engine, but a first pass all the same (for the tight bounding box).
+            fig = mpl_figure.Figure(figsize=(4, 3))
             fig.subplots().plot([1, 2], [2, 1], label="droite")
-            drawn.append(plots.to_svg(fig))
+            svg = io.StringIO()
+            fig.savefig(svg, format="svg", bbox_inches="tight", metadata={"Date": None})
+            drawn.append(svg.getvalue())
             # A draw_event callback: the stock first pass fires it, so the patch stands aside.
             fig = mpl_figure.Figure(figsize=(4, 3), layout="constrained")
             fig.subplots().plot([1, 2], [1, 2])
@@ -183,6 +187,9 @@ def test_speedups_write_the_same_bytes_as_matplotlib(monkeypatch):
             png = io.BytesIO()
             fig.savefig(png, format="png", metadata={"Software": None})
             drawn.append(png.getvalue())
+            pdf = io.BytesIO()  # a mixed-mode renderer too, around a PDF one
+            fig.savefig(pdf, format="pdf", metadata={"CreationDate": None, "Producer": None})
+            drawn.append(pdf.getvalue())
         return drawn
 
     draws = []
@@ -203,20 +210,22 @@ def test_speedups_write_the_same_bytes_as_matplotlib(monkeypatch):
     assert backend_svg.RendererSVG._get_font_height_metrics is speedups._svg_font_height_metrics
     monkeypatch.setattr(speedups, "_STOCK_FIGURE_DRAW", counted(speedups._STOCK_FIGURE_DRAW))
     fast = figures()
-    # The layout pass of each SVG no longer goes through Figure.draw; the figure with a
-    # draw_event callback and the PNG one are drawn twice, as by stock matplotlib.
-    assert len(draws) == len(fast) + 3
+    # The layout pass of each SVG with a layout engine no longer goes through Figure.draw;
+    # the others are drawn twice, as by stock matplotlib: the tight-bounding-box figure, the
+    # one with a draw_event callback, the PNG one (three times: draw_without_rendering) and
+    # the PDF.
+    assert len(draws) == len(fast) + 5
     draws.clear()
     monkeypatch.setattr(textpath.TextToPath, "__init__", speedups._STOCK_TEXT_TO_PATH_INIT)
     monkeypatch.delattr(backend_svg.RendererSVG, "_get_font_height_metrics")
     monkeypatch.setattr(mpl_figure.Figure, "draw", counted(speedups._figure_draw.stock))
     assert textpath.TextToPath().mathtext_parser is not speedups._MATH_PARSER
     stock = figures()
-    assert len(draws) == 2 * len(stock) - 1 + 1  # twice each, but the one without layout
-    # engine; once more for draw_without_rendering
-    assert all("<svg" in svg[:2000] for svg in stock[:-1]) and stock[-1][:4] == b"\x89PNG"
+    assert len(draws) == 2 * len(stock) + 1  # twice each; once more: draw_without_rendering
+    assert all("<svg" in svg[:2000] for svg in stock[:-2])
+    assert stock[-2][:4] == b"\x89PNG" and stock[-1][:5] == b"%PDF-"
     assert fast == stock
-    assert "titre n° 1" in stock[-2]  # the callback ran in the first pass, as before
+    assert "titre n° 1" in stock[-3]  # the callback ran in the first pass, as before
 
 
 def test_a_few_figures_are_drawn_in_this_process(monkeypatch, caplog):
