@@ -146,6 +146,32 @@ def test_setup_cell_writes_the_profiles_in():
     assert (scope["EPOCHS"], scope["TRAIN_SIZE"]) == (quick.epochs, quick.train_size)
 
 
+def test_imports_run_makes_only_for_their_cost_go_to_the_setup_cell(tmp_path):
+    """run()'s imports are left out of its cells; those whose names run() never reads
+    (svm-vs-dnn loads scikit-learn before its first clock) are made in the set-up cell,
+    so that the notebook times what the package times."""
+    assert "import sklearn.svm" in _code("svm-vs-dnn")[1]
+    path = tmp_path / "essai.py"
+    path.write_text(textwrap.dedent("""
+        def run(config, ctx):
+            import keras
+            import sklearn.svm
+            from scipy import linalg as la
+            import json  # read below: not eager
+            x = keras.ops.ones(3)
+            def inner():
+                import os  # not in run()'s own body
+            return Result(metrics={"n": json.dumps(x)})
+    """), encoding="utf-8")
+    module = notebook_code.read_module("essai", path)
+    assert notebook_code.eager_imports(module) == {
+        "import sklearn.svm", "from scipy import linalg as la"}
+    cells = "\n".join(p.source for p in notebook_code.run_pieces(module))
+    assert "import os" in cells  # inside inner(), kept with it
+    assert not any(line in cells for line in ("import keras", "import sklearn", "scipy",
+                                              "import json"))
+
+
 # --- the rewriting of run()'s code ------------------------------------------------------
 
 def test_rewrite_takes_out_the_runner_and_keeps_the_layout():

@@ -523,6 +523,24 @@ def imports_of(tree: ast.Module) -> dict[str, str]:
     return known
 
 
+def eager_imports(module: ModuleSource) -> set[str]:
+    """The imports of run()'s own body whose names run() never reads: made for their cost
+    (svm-vs-dnn loads scikit-learn before its first clock). run_pieces leaves every import
+    out; the notebook's set-up cell makes these."""
+    run = next((node for node in module.tree.body
+                if isinstance(node, ast.FunctionDef) and node.name == "run"), None)
+    if run is None:
+        return set()
+    read = {n.id for n in ast.walk(run) if isinstance(n, ast.Name)}
+    lines = set()
+    for node in run.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names = [(a.asname or a.name).split(".")[0] for a in node.names]
+            if not any(name in read for name in names):
+                lines.add(ast.unparse(node))
+    return lines
+
+
 def package_imports(tree: ast.Module) -> dict[str, str]:
     """{bound name: module} of what a module imports from the package."""
     return {alias.asname or alias.name: node.module

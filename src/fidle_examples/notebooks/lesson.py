@@ -150,7 +150,7 @@ def _resolve(lesson: Lesson, main, lessons: dict, fields: list[str], rewritten,
             pending += sorted(source.free_names(new_code) - seen)
     lesson.helpers = [code for _, _, code in sorted(chosen.values(), key=lambda c: c[:2])]
     lesson.fields = [f for f in fields if f in used_fields or f == "seed"]
-    lesson.imports = sorted(import_lines)
+    lesson.imports = sorted(import_lines | source.eager_imports(main))
 
 
 def _position(piece: source.Piece, lessons: dict, main) -> int:
