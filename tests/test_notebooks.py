@@ -158,14 +158,21 @@ def test_imports_run_makes_only_for_their_cost_go_to_the_setup_cell(tmp_path):
             import sklearn.svm
             from scipy import linalg as la
             import json  # read below: not eager
-            x = keras.ops.ones(3)
+            import numpy.linalg as nla  # read under its alias: not eager
+            import math  # read in inner() only: not eager
+            import csv, os  # csv unread, os read
+            from . import helpers  # relative: never in a notebook
+            from fidle_examples.core import plots  # the package: never in a notebook
+            x = keras.ops.ones(3) + nla.norm([1.0]) + len(os.sep)
             def inner():
                 import os  # not in run()'s own body
+                return math.pi
             return Result(metrics={"n": json.dumps(x)})
     """), encoding="utf-8")
     module = notebook_code.read_module("essai", path)
     assert notebook_code.eager_imports(module) == {
-        "import sklearn.svm", "from scipy import linalg as la"}
+        line + notebook_code.EAGER_COMMENT
+        for line in ("import sklearn.svm", "from scipy import linalg as la", "import csv")}
     cells = "\n".join(p.source for p in notebook_code.run_pieces(module))
     assert "import os" in cells  # inside inner(), kept with it
     assert not any(line in cells for line in ("import keras", "import sklearn", "scipy",

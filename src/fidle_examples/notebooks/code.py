@@ -523,21 +523,31 @@ def imports_of(tree: ast.Module) -> dict[str, str]:
     return known
 
 
+EAGER_COMMENT = "  # loaded here, before any clock starts"
+
+
 def eager_imports(module: ModuleSource) -> set[str]:
-    """The imports of run()'s own body whose names run() never reads: made for their cost
-    (svm-vs-dnn loads scikit-learn before its first clock). run_pieces leaves every import
-    out; the notebook's set-up cell makes these."""
+    """The imports of run()'s own statements (not those under if/with/def, which
+    run_pieces keeps in the cells) whose names run() never reads, nested functions
+    included: made for their cost (svm-vs-dnn loads scikit-learn before its first clock).
+    run_pieces leaves them out; the notebook's set-up cell makes them, one name a line.
+    The package's own and relative imports are never written: a notebook cannot make
+    them."""
     run = next((node for node in module.tree.body
                 if isinstance(node, ast.FunctionDef) and node.name == "run"), None)
     if run is None:
         return set()
-    read = {n.id for n in ast.walk(run) if isinstance(n, ast.Name)}
+    read = {n.id for n in ast.walk(run) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
     lines = set()
     for node in run.body:
+        if isinstance(node, ast.ImportFrom) and (
+                node.level or not node.module or node.module.startswith(PACKAGE)):
+            continue
         if isinstance(node, (ast.Import, ast.ImportFrom)):
-            names = [(a.asname or a.name).split(".")[0] for a in node.names]
-            if not any(name in read for name in names):
-                lines.add(ast.unparse(node))
+            for alias in node.names:
+                if (alias.asname or alias.name).split(".")[0] not in read:
+                    single = type(node)(**{**vars(node), "names": [alias]})
+                    lines.add(ast.unparse(single) + EAGER_COMMENT)
     return lines
 
 
