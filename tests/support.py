@@ -45,6 +45,21 @@ def load_hook(name: str):
     return module
 
 
+def stock_matplotlib(monkeypatch) -> None:
+    """matplotlib without the patches of core/matplotlib_speedups.py, as `install()`
+    finds it; monkeypatch puts it back as it was after the test."""
+    from matplotlib import figure, textpath
+    from matplotlib.backends import backend_svg
+
+    from fidle_examples.core import matplotlib_speedups as speedups
+
+    monkeypatch.setattr(textpath.TextToPath, "__init__", speedups._STOCK_TEXT_TO_PATH_INIT)
+    monkeypatch.setattr(backend_svg.RendererSVG, "_get_font_height_metrics",
+                        speedups._svg_font_height_metrics, raising=False)
+    monkeypatch.delattr(backend_svg.RendererSVG, "_get_font_height_metrics")
+    monkeypatch.setattr(figure.Figure, "draw", speedups._figure_draw.stock)
+
+
 # --- a fake Result ----------------------------------------------------------------
 
 def fake_result(accuracy: float = 0.97781, **fields):

@@ -23,7 +23,7 @@ from fidle_examples.core import plots, reference, registry
 from fidle_examples.build import pool
 from fidle_examples.build.loading import Loader
 from fidle_examples.build.storage import ResultsCache, default_root
-from support import ROOT
+from support import ROOT, stock_matplotlib
 
 NAME = "polynomial-regression"  # quick: 2 main figures, 20 of its explorer, in seconds
 LOGGER = "mkdocs.plugins.fidle_examples"
@@ -201,10 +201,7 @@ def test_speedups_write_the_same_bytes_as_matplotlib(monkeypatch):
         return draw
 
     # Installed as in a drawing process; monkeypatch takes the patches off after the test.
-    monkeypatch.setattr(textpath.TextToPath, "__init__", speedups._STOCK_TEXT_TO_PATH_INIT)
-    monkeypatch.setattr(backend_svg.RendererSVG, "_get_font_height_metrics",
-                        speedups._svg_font_height_metrics, raising=False)
-    monkeypatch.setattr(mpl_figure.Figure, "draw", speedups._STOCK_FIGURE_DRAW)
+    stock_matplotlib(monkeypatch)
     assert speedups.install()
     assert textpath.TextToPath().mathtext_parser is speedups._MATH_PARSER  # in effect
     assert backend_svg.RendererSVG._get_font_height_metrics is speedups._svg_font_height_metrics
@@ -216,8 +213,7 @@ def test_speedups_write_the_same_bytes_as_matplotlib(monkeypatch):
     # the PDF.
     assert len(draws) == len(fast) + 5
     draws.clear()
-    monkeypatch.setattr(textpath.TextToPath, "__init__", speedups._STOCK_TEXT_TO_PATH_INIT)
-    monkeypatch.delattr(backend_svg.RendererSVG, "_get_font_height_metrics")
+    stock_matplotlib(monkeypatch)
     monkeypatch.setattr(mpl_figure.Figure, "draw", counted(speedups._figure_draw.stock))
     assert textpath.TextToPath().mathtext_parser is not speedups._MATH_PARSER
     stock = figures()

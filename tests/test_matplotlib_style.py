@@ -16,6 +16,7 @@ from matplotlib import figure as mpl_figure, textpath
 from matplotlib.backends import backend_svg
 
 from fidle_examples.core import figures, matplotlib_speedups, plots
+import support
 from support import ROOT
 
 _IMPORT_CHECK = """
@@ -75,12 +76,7 @@ def test_the_pinned_version_is_the_one_of_requirements_lock():
 @pytest.fixture
 def stock_matplotlib(monkeypatch):
     """matplotlib without the patches, and put back as it was after the test."""
-    monkeypatch.setattr(textpath.TextToPath, "__init__",
-                        matplotlib_speedups._STOCK_TEXT_TO_PATH_INIT)
-    monkeypatch.setattr(backend_svg.RendererSVG, "_get_font_height_metrics",
-                        matplotlib_speedups._svg_font_height_metrics, raising=False)
-    monkeypatch.delattr(backend_svg.RendererSVG, "_get_font_height_metrics")
-    monkeypatch.setattr(mpl_figure.Figure, "draw", matplotlib_speedups._STOCK_FIGURE_DRAW)
+    support.stock_matplotlib(monkeypatch)
     assert not matplotlib_speedups.installed()
 
 

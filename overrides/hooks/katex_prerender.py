@@ -87,7 +87,6 @@ _FOR_SEARCH: dict[str, tuple[str, str]] = {}
 
 
 def on_page_content(html_content: str, page, config, files) -> str:
-    _FOR_SEARCH.pop(page.file.src_uri, None)  # an earlier build's
     if 'class="arithmatex"' not in html_content:
         return html_content
     try:

@@ -103,12 +103,16 @@ def _dedent(lines: list[str]) -> str:
 
 # --- run()'s body -----------------------------------------------------------------------
 
+def _run_function(tree: ast.Module) -> ast.FunctionDef | None:
+    return next((node for node in tree.body
+                 if isinstance(node, ast.FunctionDef) and node.name == "run"), None)
+
+
 def run_pieces(module: ModuleSource) -> list[Piece]:
     """run()'s body as pieces, in order: its sections, and the code between them (imports
     left out: they go to the set-up cell). The final `return Result(...)` becomes
     `metrics = ...`, in the last piece."""
-    run = next((node for node in module.tree.body
-                if isinstance(node, ast.FunctionDef) and node.name == "run"), None)
+    run = _run_function(module.tree)
     if run is None or [a.arg for a in run.args.args] != [CONFIG, CONTEXT]:
         raise NotebookSourceError(f"{module.path} : pas de fonction run(config, ctx).")
     body = run.body
@@ -474,9 +478,10 @@ def free_names(code: str) -> set[str]:
     return read - bound - set(dir(builtins))
 
 
-def read_names(code: str) -> set[str]:
-    """Every name `code` reads, at any depth."""
-    return {n.id for n in ast.walk(ast.parse(code))
+def read_names(code: str | ast.AST) -> set[str]:
+    """Every name `code` (source or tree) reads, at any depth."""
+    tree = ast.parse(code) if isinstance(code, str) else code
+    return {n.id for n in ast.walk(tree)
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
 
@@ -531,24 +536,15 @@ def eager_imports(module: ModuleSource) -> set[str]:
     run_pieces keeps in the cells) whose names run() never reads, nested functions
     included: made for their cost (svm-vs-dnn loads scikit-learn before its first clock).
     run_pieces leaves them out; the notebook's set-up cell makes them, one name a line.
-    The package's own and relative imports are never written: a notebook cannot make
-    them."""
-    run = next((node for node in module.tree.body
-                if isinstance(node, ast.FunctionDef) and node.name == "run"), None)
+    As in imports_of, the package's own and relative imports are never written: a
+    notebook cannot make them."""
+    run = _run_function(module.tree)
     if run is None:
         return set()
-    read = {n.id for n in ast.walk(run) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-    lines = set()
-    for node in run.body:
-        if isinstance(node, ast.ImportFrom) and (
-                node.level or not node.module or node.module.startswith(PACKAGE)):
-            continue
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            for alias in node.names:
-                if (alias.asname or alias.name).split(".")[0] not in read:
-                    single = type(node)(**{**vars(node), "names": [alias]})
-                    lines.add(ast.unparse(single) + EAGER_COMMENT)
-    return lines
+    own = ast.Module(body=[node for node in run.body
+                           if isinstance(node, (ast.Import, ast.ImportFrom))], type_ignores=[])
+    read = read_names(run)
+    return {line + EAGER_COMMENT for name, line in imports_of(own).items() if name not in read}
 
 
 def package_imports(tree: ast.Module) -> dict[str, str]:
