@@ -113,6 +113,77 @@ def test_each_remedy_reports_its_validation_losses(quick_results):
     assert history["none:loss"] == pytest.approx(history["none:ce"], rel=1e-5)
 
 
+# --- one traced model per architecture (batch size, overfitting) -------------------
+
+_NEW_MODELS = """
+import json, sys
+from fidle_examples.build import worker
+from fidle_examples.core import runner
+from fidle_examples.core.context import RunContext
+
+RunContext.reuse_traced = lambda self, model: model  # a new model for every training
+spec, module, config = runner.prepare(sys.argv[1], "quick")
+worker.tune_for_cpu(spec)
+result = runner.execute(spec, module, config, "quick", verbose=0)
+print(json.dumps({"metrics": result.metrics, "history": result.history}))
+"""
+
+
+@pytest.mark.trains
+@pytest.mark.parametrize("name", ["batch-size", "overfitting"])
+def test_reusing_the_traced_model_changes_no_number(name, quick_results):
+    """The session's run reuses one traced model per architecture (ctx.reuse_traced); a
+    run with a new model for every training, in a worker's settings, gives the same
+    numbers to the bit. Durations excepted: they are measured, not computed."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from fidle_examples.build import pool
+
+    done = subprocess.run([sys.executable, "-c", _NEW_MODELS, name], capture_output=True,
+                          text=True, timeout=300, env=pool.worker_env(1, dict(os.environ)))
+    assert done.returncode == 0, done.stderr[-2000:]
+    new = json.loads(done.stdout.splitlines()[-1])
+    reused = quick_results[name].result
+    computed = {k: v for k, v in reused.metrics.items() if "seconds" not in k}
+    assert computed and {k: new["metrics"][k] for k in computed} == computed
+    curves = {k: v for k, v in reused.history.items() if not k.endswith(":seconds")}
+    assert {k: new["history"][k] for k in curves} == curves
+
+
+@pytest.mark.trains
+@pytest.mark.parametrize("name, trainings, reused", [("batch-size", 5, 4),
+                                                     ("overfitting", 4, 1)])
+def test_trainings_of_one_architecture_share_a_traced_model(name, trainings, reused,
+                                                            monkeypatch):
+    """batch-size trains the MNIST1 network five times, one per batch size: the last four
+    reuse the first one's traced steps; overfitting reuses the network without remedy
+    for early stopping, the only variant of the same architecture (on TensorFlow: the
+    other backends train new models)."""
+    import keras
+
+    from fidle_examples.core import runner
+    from fidle_examples.core.context import RunContext
+
+    original, kept = RunContext.reuse_traced, []
+
+    def counting(self, model):
+        returned = original(self, model)
+        kept.append(returned is not model)
+        return returned
+
+    monkeypatch.setattr(RunContext, "reuse_traced", counting)
+    small = {"batch-size": {"train_size": 700, "epochs": 1},
+             "overfitting": {"train_size": 100, "validation_size": 100, "epochs": 2,
+                             "hidden_units": 16, "patience": 1}}[name]
+    spec, module, config = runner.prepare(name, "quick", small)
+    runner.execute(spec, module, config, "quick", verbose=0)
+    assert len(kept) == trainings
+    assert sum(kept) == (reused if keras.backend.backend() == "tensorflow" else 0)
+
+
 # --- backpropagation ---------------------------------------------------------------
 
 def test_hand_written_gradients_match_autodiff_and_finite_differences(quick_results):

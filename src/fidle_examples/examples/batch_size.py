@@ -127,16 +127,16 @@ def prepare(config: Config):
 # --8<-- [start:train]
 def epoch_clock():
     """A Keras callback that records, for each epoch, the updates made and the seconds
-    spent on them. Not counted: the very first call, which also builds the
-    computation graph, and the validation pass after each epoch (both cost the
-    same whatever the batch size)."""
+    spent on them. Not counted: the very first call, which for a new model also
+    builds the computation graph, and the validation pass after each epoch (both
+    cost the same whatever the batch size)."""
     import keras
 
     class EpochClock(keras.callbacks.Callback):
         def __init__(self):
             super().__init__()
             self.updates, self.seconds = [], []
-            self._timing = False  # the first call also builds the graph: not timed
+            self._timing = False  # a new model's first call also builds the graph: never timed
 
         def on_epoch_begin(self, epoch, logs=None):
             self._first = int(self.model.optimizer.iterations)  # updates made so far
@@ -163,6 +163,7 @@ def train_with_batch_size(batch_size, data, config: Config, ctx: RunContext):
     (x_train, y_train), validation = data
     keras.utils.set_random_seed(config.seed)  # same initial weights for every batch size
     model = dense_network(config.hidden_units)
+    model = ctx.reuse_traced(model)  # the same numbers; the graph of its steps built once
     clock = epoch_clock()
     history = model.fit(x_train, y_train, epochs=config.epochs, batch_size=batch_size,
                         validation_data=validation,

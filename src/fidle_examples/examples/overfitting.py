@@ -153,6 +153,7 @@ def train_variant(variant: str, data, config: Config, ctx: RunContext):
     train, validation = data
     keras.utils.set_random_seed(config.seed)
     model = big_network(config, variant)
+    model = ctx.reuse_traced(model)  # the same numbers; the graph of its steps built once
     callbacks = ctx.callbacks(config.epochs)
     if variant == "early_stopping":
         # Stop when the validation loss has not improved for `patience` epochs,
