@@ -163,7 +163,7 @@ def train_with_batch_size(batch_size, data, config: Config, ctx: RunContext):
     (x_train, y_train), validation = data
     keras.utils.set_random_seed(config.seed)  # same initial weights for every batch size
     model = dense_network(config.hidden_units)
-    model = ctx.reuse_traced(model)  # the same numbers; the graph of its steps built once
+    model = ctx.reuse_traced(model)  # the same numbers; traced again only for new shapes
     clock = epoch_clock()
     history = model.fit(x_train, y_train, epochs=config.epochs, batch_size=batch_size,
                         validation_data=validation,
