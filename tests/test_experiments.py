@@ -115,64 +115,33 @@ def test_each_remedy_reports_its_validation_losses(quick_results):
 
 # --- one traced model per architecture (batch size, overfitting) -------------------
 
-_NEW_MODELS = """
+# Each experiment twice in one worker-like process, with small settings that keep what
+# matters: 600 training images, which batches of 8 divide and those of 32 do not (two
+# batch shapes); early stopping that stops before the last epoch (at the 6th here).
+_SMALL = {"batch-size": {"train_size": 720, "epochs": 1},
+          "overfitting": {"train_size": 500, "validation_size": 100, "epochs": 7,
+                          "hidden_units": 256, "patience": 1}}
+_TWICE = """
 import json, sys
 from fidle_examples.build import worker
-from fidle_examples.core import runner
+from fidle_examples.core import registry, runner
 from fidle_examples.core.context import RunContext
 
-RunContext.reuse_traced = lambda self, model: model  # a new model for every training
-spec, module, config = runner.prepare(sys.argv[1], "quick")
-worker.tune_for_cpu(spec)
-result = runner.execute(spec, module, config, "quick", verbose=0)
-print(json.dumps({"metrics": result.metrics, "history": result.history}))
-"""
+reuse, found = RunContext.reuse_traced, {}
+worker.tune_for_cpu(registry.get("batch-size"))
 
 
-@pytest.mark.trains
-@pytest.mark.parametrize("name", ["batch-size", "overfitting"])
-def test_reusing_the_traced_model_changes_no_number(name, quick_results):
-    """The session's run reuses one traced model per architecture (ctx.reuse_traced); a
-    run with a new model for every training, in a worker's settings, gives the same
-    numbers to the bit. Durations excepted: they are measured, not computed."""
-    import json
-    import os
-    import subprocess
-    import sys
-
-    from fidle_examples.build import pool
-
-    done = subprocess.run([sys.executable, "-c", _NEW_MODELS, name], capture_output=True,
-                          text=True, timeout=300, env=pool.worker_env(1, dict(os.environ)))
-    assert done.returncode == 0, done.stderr[-2000:]
-    new = json.loads(done.stdout.splitlines()[-1])
-    reused = quick_results[name].result
-    computed = {k: v for k, v in reused.metrics.items() if "seconds" not in k}
-    assert computed and {k: new["metrics"][k] for k in computed} == computed
-    curves = {k: v for k, v in reused.history.items() if not k.endswith(":seconds")}
-    assert {k: new["history"][k] for k in curves} == curves
+def run(name, overrides):
+    spec, module, config = runner.prepare(name, "quick", overrides)
+    result = runner.execute(spec, module, config, "quick", verbose=0)
+    return {"metrics": result.metrics, "history": result.history}
 
 
-@pytest.mark.trains
-@pytest.mark.parametrize("name, trainings, reused, traced", [("batch-size", 5, 4, 2),
-                                                             ("overfitting", 4, 1, 3)])
-def test_trainings_of_one_architecture_share_a_traced_model(name, trainings, reused, traced,
-                                                            monkeypatch):
-    """batch-size trains the MNIST1 network five times, one per batch size, on one model:
-    TensorFlow traces its steps for the batches of 8 (600 images: a fixed batch shape),
-    then once more for those of 32 (the last batch is smaller: any batch shape), which
-    serves the larger ones. overfitting reuses the network without remedy for early
-    stopping, the only variant of the same architecture. On the other backends every
-    training has a new model, traced anew."""
-    import keras
-
-    from fidle_examples.core import runner
-    from fidle_examples.core.context import RunContext
-
-    original, kept, tracing = RunContext.reuse_traced, [], set()
+for name, overrides in json.loads(sys.argv[1]).items():
+    kept, tracing = [], set()
 
     def counting(self, model):
-        returned = original(self, model)
+        returned = reuse(self, model)
         kept.append(returned is not model)
         if not hasattr(returned, "counted_steps"):
             step = returned.train_step
@@ -184,16 +153,64 @@ def test_trainings_of_one_architecture_share_a_traced_model(name, trainings, reu
             returned.train_step, returned.counted_steps = counted_step, True
         return returned
 
-    monkeypatch.setattr(RunContext, "reuse_traced", counting)
-    small = {"batch-size": {"train_size": 720, "epochs": 1},  # 600 images, 120 to validate
-             "overfitting": {"train_size": 100, "validation_size": 100, "epochs": 2,
-                             "hidden_units": 16, "patience": 1}}[name]
-    spec, module, config = runner.prepare(name, "quick", small)
-    runner.execute(spec, module, config, "quick", verbose=0)
-    tensorflow = keras.backend.backend() == "tensorflow"
-    assert len(kept) == trainings
-    assert sum(kept) == (reused if tensorflow else 0)
-    assert len(tracing) == (traced if tensorflow else trainings)
+    RunContext.reuse_traced = counting
+    reused = run(name, overrides)
+    RunContext.reuse_traced = lambda self, model: model  # a new model for every training
+    found[name] = {"reused": reused, "new": run(name, overrides), "kept": kept,
+                   "tracing": len(tracing)}
+import keras
+
+print(json.dumps({"backend": keras.backend.backend(), **found}))
+"""
+
+
+@pytest.fixture(scope="module")
+def trained_twice():
+    """{name: runs, "backend": Keras' backend}: each experiment of _SMALL as the package runs it, reusing its
+    traced model (kept: was each model reused; tracing: how many trainings traced their
+    step), then with a new model for every training; in a worker's settings."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from fidle_examples.build import pool
+
+    done = subprocess.run([sys.executable, "-c", _TWICE, json.dumps(_SMALL)],
+                          capture_output=True, text=True, timeout=300,
+                          env=pool.worker_env(1, dict(os.environ)))
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+@pytest.mark.trains
+@pytest.mark.parametrize("name", list(_SMALL))
+def test_reusing_the_traced_model_changes_no_number(name, trained_twice):
+    """The same numbers to the bit with the reused model as with new ones; durations
+    excepted: they are measured, not computed."""
+    reused, new = trained_twice[name]["reused"], trained_twice[name]["new"]
+    computed = {k: v for k, v in reused["metrics"].items() if "seconds" not in k}
+    assert computed and {k: new["metrics"][k] for k in computed} == computed
+    curves = {k: v for k, v in reused["history"].items() if not k.endswith(":seconds")}
+    assert curves and {k: new["history"][k] for k in curves} == curves
+
+
+@pytest.mark.trains
+@pytest.mark.parametrize("name, trainings, reused, traced", [("batch-size", 5, 4, 2),
+                                                             ("overfitting", 4, 1, 3)])
+def test_trainings_of_one_architecture_share_a_traced_model(name, trainings, reused, traced,
+                                                            trained_twice):
+    """batch-size trains the MNIST1 network five times, one per batch size, on one model:
+    TensorFlow traces its steps for the batches of 8 (a fixed batch shape), then once
+    more for those of 32 (the last batch is smaller: any batch shape), which serves the
+    larger ones. overfitting reuses the network without remedy for early stopping, the
+    only variant of the same architecture. On the other backends every training has a
+    new model, traced anew."""
+    runs = trained_twice[name]
+    tensorflow = trained_twice["backend"] == "tensorflow"
+    assert len(runs["kept"]) == trainings
+    assert sum(runs["kept"]) == (reused if tensorflow else 0)
+    assert runs["tracing"] == (traced if tensorflow else trainings)
 
 
 # --- backpropagation ---------------------------------------------------------------
