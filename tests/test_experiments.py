@@ -146,9 +146,9 @@ for name, overrides in json.loads(sys.argv[1]).items():
         if not hasattr(returned, "counted_steps"):
             step = returned.train_step
 
-            def counted_step(data):
+            def counted_step(*args):  # (data); (state, data) on JAX
                 tracing.add(len(kept))  # Python runs a step only while it is traced
-                return step(data)
+                return step(*args)
 
             returned.train_step, returned.counted_steps = counted_step, True
         return returned

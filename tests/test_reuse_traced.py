@@ -13,6 +13,8 @@ keras = pytest.importorskip("keras")
 
 X = np.random.default_rng(0).normal(size=(64, 5)).astype("float32")
 Y = (X[:, 0] + X[:, 1] > 0).astype("int32")
+# Only TensorFlow reuses; the other backends get the new model back (last test).
+REUSES = keras.backend.backend() == "tensorflow"
 
 
 def network(units: int = 8, dropout: float = 0.0):
@@ -42,7 +44,7 @@ def test_reused_model_trains_as_a_new_one_to_the_bit(dropout):
     for seed in (2, 1):  # another seed, then the first one again: nothing left over
         reused, history, scores = train(seed, ctx, dropout=dropout)
         _, new_history, new_scores = train(seed, dropout=dropout)
-        assert reused is first and reused.train_function is step, "traced again"
+        assert (reused is first and reused.train_function is step) == REUSES
         assert history == new_history and scores == new_scores
 
 
@@ -55,7 +57,7 @@ def test_another_architecture_or_setting_gets_its_own_model():
     other_loss = network()
     other_loss.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
     assert ctx.reuse_traced(other_loss) is other_loss
-    assert train(1, ctx, units=8)[0] is first
+    assert (train(1, ctx, units=8)[0] is first) == REUSES
     assert train(1, RunContext(), units=8)[0] is not first  # one run's models only
 
 
