@@ -158,7 +158,9 @@ for name, overrides in json.loads(sys.argv[1]).items():
     RunContext.reuse_traced = lambda self, model: model  # a new model for every training
     found[name] = {"reused": reused, "new": run(name, overrides), "kept": kept,
                    "tracing": len(tracing)}
-import keras
+
+import keras  # already loaded by the runs: only to name the backend
+
 
 print(json.dumps({"backend": keras.backend.backend(), **found}))
 """
@@ -166,9 +168,10 @@ print(json.dumps({"backend": keras.backend.backend(), **found}))
 
 @pytest.fixture(scope="module")
 def trained_twice():
-    """{name: runs, "backend": Keras' backend}: each experiment of _SMALL as the package runs it, reusing its
-    traced model (kept: was each model reused; tracing: how many trainings traced their
-    step), then with a new model for every training; in a worker's settings."""
+    """{name: runs, "backend": Keras' backend}: each experiment of _SMALL as the package
+    runs it, reusing its traced model (kept: was each model reused; tracing: how many
+    trainings traced their step), then with a new model for every training; in a
+    worker's settings."""
     import json
     import os
     import subprocess
