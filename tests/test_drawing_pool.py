@@ -78,6 +78,27 @@ def test_one_or_two_processes_draw_the_same_bytes(session_cache, tmp_path, monke
     assert [name for name in drawn[1] if drawn[1][name] != drawn[2][name]] == []
 
 
+def test_drawing_in_this_process_uses_the_speedups_too(monkeypatch):
+    """One drawing process is this one (FIDLE_EXAMPLES_WORKERS=1, or a few figures to
+    redraw): it installs the speed-ups as a drawing process does, once it draws."""
+    import types
+
+    from fidle_examples.build import drawing
+    from fidle_examples.core import matplotlib_speedups
+
+    stock_matplotlib(monkeypatch)
+    assert not matplotlib_speedups.installed()
+    module = types.ModuleType("fidle_test_here")
+    module.figure_chart = lambda result: plots.line_chart(
+        [1, 2, 3], {"perte": [1.5, 0.5, 0.25]}, "Titre", "époque", "perte", log=True)
+    batch, drawn = drawing.Batch(), {}
+    batch.add({"chart": drawing.Task("essai", module, "figure_chart", None,
+                                     lambda reason: FidleError(str(reason)))}, drawn.update)
+    batch.run(workers=1)
+    assert drawn["chart"].lstrip().startswith("<?xml") and "<svg" in drawn["chart"]
+    assert matplotlib_speedups.installed()
+
+
 # A copy of the example whose figure function fails: for the page's figure, or for one
 # state of the explorer. The drawing processes import it by name, from tmp_path.
 BROKEN = {

@@ -152,3 +152,18 @@ def test_keep_going_reports_a_failure_and_trains_the_rest(fake_worker, monkeypat
     assert events[1]["pid"] == events[2]["pid"]  # the replacement worker
     with pytest.raises(pool.WorkerError, match="panne simulée"):
         _run(["boom", "linear-regression"], 1)
+
+
+@pytest.mark.parametrize("job, library", [("gradient-descent?learning_rate=0.1", "sans Keras"),
+                                          ("wine", "Keras tensorflow")])
+def test_the_build_log_names_keras_only_for_its_examples(job, library, caplog):
+    """A worker's « done » event carries the backend of its versions (they key the
+    cache) even for a NumPy example: the log line must not credit Keras with it."""
+    from fidle_examples.build import loading
+
+    event = {"event": "done", "example": job, "worker": 1, "trained": True,
+             "duration_s": 1.25, "device": "processeur (2 cœurs)", "backend": "tensorflow"}
+    with caplog.at_level("INFO", logger=loading.log.name):
+        loading._EventLogger()(event)
+    assert caplog.messages == [f"[processus 1] « {job} » : entraîné en 1,2\u202fs sur "
+                               f"processeur (2 cœurs) ({library})."]

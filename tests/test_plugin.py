@@ -169,6 +169,20 @@ def test_provenance_box_says_how_the_results_were_obtained():
     assert "entraîné pendant cette construction" in pagehtml.provenance(_entry(True))
 
 
+def test_versions_of_an_example_without_keras_do_not_name_keras():
+    """A NumPy example's versions hold Keras and its backend (they key the cache), but
+    its box must not say it computed with them; a Keras example's box names both."""
+    versions = {"python": "3.11.7", "numpy": "2.4.6", "keras": "3.15.1",
+                "backend": "tensorflow", "tensorflow": "2.21.0"}
+    numpy_only = Loaded(fake_result(example="gradient-descent", versions=versions),
+                        "0" * 64, False, declared("gradient-descent"))
+    html = pagehtml.provenance(numpy_only)
+    assert "NumPy 2.4.6 (Python 3.11.7), sans Keras" in html
+    assert "Keras 3.15.1" not in html and "TensorFlow" not in html
+    keras_html = pagehtml.provenance(_entry())
+    assert "Keras 3.15.1 sur TensorFlow 2.21.0" in keras_html and "sans Keras" not in keras_html
+
+
 def test_metrics_table_has_a_row_per_declared_metric_with_its_french_label():
     html = pagehtml.metrics_table(_entry())
     for key, metric in declared("mnist").metrics.items():

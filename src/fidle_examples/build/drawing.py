@@ -193,6 +193,7 @@ class Stream:
                         continue
                     task = self._groups[group][0][name]
                     if self.processes == 1:  # here: no process to start
+                        _speed_up_matplotlib()
                         finish(group, name, _figures().call(task.module, task.function,
                                                             task.result, task.args))
                         continue
@@ -268,15 +269,22 @@ def _figures() -> ModuleType:
     return importlib.import_module("fidle_examples.core.figures")
 
 
+def _speed_up_matplotlib() -> None:
+    """matplotlib_speedups in the process that draws: the same SVG bytes, less CPU (it
+    stays off on another matplotlib). Imported here, not at the top: MkDocs imports no
+    matplotlib until it draws, and then only when it draws in its own process."""
+    from fidle_examples.core import matplotlib_speedups
+
+    matplotlib_speedups.install()
+
+
 def _start_worker() -> None:
     """In each drawing process: Ctrl-C is for MkDocs, which then stops the pool; no .pyc
     written into src/ (`mkdocs serve` watches it); and an end with MkDocs's own."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     sys.dont_write_bytecode = True
     _exit_with_parent()
-    from fidle_examples.core import matplotlib_speedups  # here: MkDocs loads no matplotlib
-
-    matplotlib_speedups.install()  # same SVG bytes, less CPU; stays off on another matplotlib
+    _speed_up_matplotlib()
 
 
 def _exit_with_parent() -> None:

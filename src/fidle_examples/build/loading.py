@@ -422,9 +422,12 @@ class _EventLogger:
             log.warning("%s« %s » : %s", worker, name, event["message"])
         elif kind == "done":
             if event["trained"]:
-                log.info("%s« %s » : entraîné en %s sur %s (Keras %s).", worker, name,
-                         frenchfmt.duration(event["duration_s"]), event["device"],
-                         event.get("backend", "?"))
+                # A NumPy example's versions name a backend too (they key the cache),
+                # but it computed nothing with it.
+                library = (f"Keras {event.get('backend', '?')}" if pool.uses_keras(name)
+                           else "sans Keras")
+                log.info("%s« %s » : entraîné en %s sur %s (%s).", worker, name,
+                         frenchfmt.duration(event["duration_s"]), event["device"], library)
             else:
                 log.info("%s« %s » : résultat trouvé dans le cache (calculé par une autre "
                          "construction).", worker, name)

@@ -122,7 +122,14 @@ def config_value(value) -> str:
         {ord(ch): f"&#{ord(ch)};" for ch in "\\`*_[]#!|~"})
 
 
-def versions_text(versions: dict[str, str]) -> str:
+def versions_text(versions: dict[str, str], keras: bool = True) -> str:
+    """« Keras 3.15.1 sur TensorFlow 2.21.0 (Python 3.11.7, NumPy 2.4.6) »; for an example
+    without Keras (`keras` False), « NumPy 2.4.6 (Python 3.11.7), sans Keras »: its
+    versions name Keras and a backend too, because they key the cache, but it computed
+    nothing with them."""
+    if not keras:
+        return (f"NumPy {versions.get('numpy', '?')} (Python {versions.get('python', '?')}), "
+                "sans Keras")
     backend = versions.get("backend", "")
     parts = [f"Keras {versions.get('keras', '?')}"]
     if backend:
@@ -227,7 +234,7 @@ def provenance(entry) -> str:
         ("Date", escape(frenchfmt.date(result.date))),
         ("Profil", escape(_PROFILES.get(result.profile, result.profile))),
         ("Graine aléatoire", escape(str(result.seed))),
-        ("Versions", escape(versions_text(result.versions))),
+        ("Versions", escape(versions_text(result.versions, _uses_keras(result.example)))),
         ("Hyperparamètres", settings),
         ("Origine", escape(origin)),
         ("Par rapport à la référence", escape(reference_verdict(entry))),
@@ -237,6 +244,16 @@ def provenance(entry) -> str:
                   for label, value in items)
     return (f'<div class="admonition info fidle-provenance">'
             f'<p class="admonition-title">{PROVENANCE_TITLE}</p><ul>{lis}</ul></div>')
+
+
+def _uses_keras(example: str) -> bool:
+    from fidle_examples.core import registry
+    from fidle_examples.core.errors import UsageError
+
+    try:
+        return registry.get(example).uses_keras
+    except UsageError:  # a result of an example no longer registered: say what it recorded
+        return True
 
 
 def quick_warning() -> str:
