@@ -19,6 +19,7 @@ from support import ROOT
 
 REFERENCE_DIR = ROOT / "reference"
 CPU = "CPU (2 cœurs, AMD EPYC)"
+PROCESSOR = "processeur (2 cœurs, AMD EPYC)"  # how the pages write CPU
 
 
 def _module(name):
@@ -144,7 +145,8 @@ def test_the_page_shows_a_note_with_the_run_values_on_another_setting():
     html = pagehtml.claim_box(_entry("batch-size", result, ref),
                               "small_batches_cost_more_per_epoch")
     assert "fidle-claim-elsewhere" in html and "Mesuré sur un autre matériel" in html
-    assert "avec Keras jax" in html and f"{ref.device}, avec Keras tensorflow" in html
+    assert ref.device == CPU  # recorded as « CPU (…) », read as « processeur (…) »
+    assert "avec Keras jax" in html and f"{PROCESSOR}, avec Keras tensorflow" in html
     assert "lots de 8" in html  # the run's own values
     assert "contredit" not in html
 
@@ -154,7 +156,7 @@ def test_a_true_device_specific_claim_names_the_run_device_once_a_page():
     result = _result("batch-size", _slow_small_batches(5), _batch_history())
     entry = _entry("batch-size", result, ref)
     line = pagehtml.claim_box(entry, "small_batches_cost_more_per_epoch")
-    assert "fidle-claim-device" in line and f"sur {CPU}, avec Keras tensorflow" in line
+    assert "fidle-claim-device" in line and f"sur {PROCESSOR}, avec Keras tensorflow" in line
     assert pagehtml.claim_box(entry, "small_batches_cost_more_per_epoch",
                               device_line=False) == ""
 

@@ -154,15 +154,18 @@ def test_keep_going_reports_a_failure_and_trains_the_rest(fake_worker, monkeypat
         _run(["boom", "linear-regression"], 1)
 
 
-@pytest.mark.parametrize("job, library", [("gradient-descent?learning_rate=0.1", "sans Keras"),
-                                          ("wine", "Keras tensorflow")])
-def test_the_build_log_names_keras_only_for_its_examples(job, library, caplog):
+# The device as recorded: « processeur » for a NumPy job, « CPU » for a Keras one on the
+# processor; the log writes both « processeur », the one word of the pages.
+@pytest.mark.parametrize("job, device, library", [
+    ("gradient-descent?learning_rate=0.1", "processeur (2 cœurs)", "sans Keras"),
+    ("wine", "CPU (2 cœurs)", "Keras tensorflow")])
+def test_the_build_log_names_keras_only_for_its_examples(job, device, library, caplog):
     """A worker's « done » event carries the backend of its versions (they key the
     cache) even for a NumPy example: the log line must not credit Keras with it."""
     from fidle_examples.build import loading
 
     event = {"event": "done", "example": job, "worker": 1, "trained": True,
-             "duration_s": 1.25, "device": "processeur (2 cœurs)", "backend": "tensorflow"}
+             "duration_s": 1.25, "device": device, "backend": "tensorflow"}
     with caplog.at_level("INFO", logger=loading.log.name):
         loading._EventLogger()(event)
     assert caplog.messages == [f"[processus 1] « {job} » : entraîné en 1,2\u202fs sur "

@@ -19,7 +19,7 @@ from typing import Callable
 
 from fidle_examples.core import claims as claims_mod
 from fidle_examples.core import contract as contract_mod
-from fidle_examples.core import figures, frenchfmt, reference, registry
+from fidle_examples.core import figures, frenchfmt, reference, registry, runtime
 from fidle_examples.core.contract import FIGURE_PREFIX, function_name
 from fidle_examples.core.errors import FidleError
 from fidle_examples.core.results import Figure, Result
@@ -427,7 +427,8 @@ class _EventLogger:
                 library = (f"Keras {event.get('backend', '?')}" if pool.uses_keras(name)
                            else "sans Keras")
                 log.info("%s« %s » : entraîné en %s sur %s (%s).", worker, name,
-                         frenchfmt.duration(event["duration_s"]), event["device"], library)
+                         frenchfmt.duration(event["duration_s"]),
+                         runtime.device_label(event["device"]), library)
             else:
                 log.info("%s« %s » : résultat trouvé dans le cache (calculé par une autre "
                          "construction).", worker, name)

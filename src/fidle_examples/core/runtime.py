@@ -118,6 +118,13 @@ def _cpu_description() -> str:
     return f"CPU ({cores} cœurs{suffix})"
 
 
+def device_label(device: str) -> str:
+    """A recorded device as readers see it: « processeur (2 cœurs, …) » for
+    « CPU (2 cœurs, …) », the one French word the pages use; GPU names as they are. The
+    recorded string stays as it is: it is what runs and references are compared on."""
+    return "processeur" + device.removeprefix("CPU") if device.startswith("CPU (") else device
+
+
 def processor_description() -> str:
     """"processeur (2 cœurs, ...)": where a NumPy or scikit-learn example runs, on any
     machine (a GPU beside it computes nothing of theirs)."""

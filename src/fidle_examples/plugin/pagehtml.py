@@ -10,6 +10,7 @@ import re
 from html import escape
 
 from fidle_examples.core import frenchfmt
+from fidle_examples.core.runtime import device_label
 from fidle_examples.core.results import Result
 from fidle_examples.plugin.markers import Marker
 
@@ -79,7 +80,7 @@ def claim_box(entry, key: str, device_line: bool = True) -> str:
     statement = escape(french_spaces(entry.contract.claims[key]))
     if verdict.elsewhere:
         ref = entry.reference
-        where = (f"{ref.device}, avec Keras {ref.backend}" if ref is not None
+        where = (f"{device_label(ref.device)}, avec Keras {ref.backend}" if ref is not None
                  else "le matériel de la référence")
         return ('<div class="admonition note fidle-claim-elsewhere">'
                 '<p class="admonition-title">Mesuré sur un autre matériel</p>'
@@ -98,7 +99,8 @@ def claim_box(entry, key: str, device_line: bool = True) -> str:
 def run_setting(result) -> str:
     """« CPU (2 cœurs, AMD EPYC), avec Keras tensorflow »: where a run computed."""
     backend = (result.versions or {}).get("backend", "")
-    return (result.device or "un matériel inconnu") + (f", avec Keras {backend}" if backend else "")
+    return (device_label(result.device or "") or "un matériel inconnu") + (
+        f", avec Keras {backend}" if backend else "")
 
 
 def config_text(result: Result, name: str) -> str:
@@ -216,7 +218,7 @@ def device_text(device: str) -> str:
         each = "un seul fil de calcul, donc un seul cœur, par entraînement"
     else:
         each = f"{threads} fils de calcul par entraînement"
-    return (f"{device}\u00a0; {each}, la construction menant plusieurs entraînements en "
+    return (f"{device_label(device)}\u00a0; {each}, la construction menant plusieurs entraînements en "
             "parallèle (un par cœur, par défaut)")
 
 
