@@ -6,6 +6,7 @@ to fail on a doctored result."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import io
 
 import pytest
@@ -19,7 +20,7 @@ from support import ROOT
 
 REFERENCE_DIR = ROOT / "reference"
 CPU = "CPU (2 cœurs, AMD EPYC)"
-PROCESSOR = "processeur (2 cœurs, AMD EPYC)"  # how the pages write CPU
+PROCESSOR = "un processeur (2\u00a0cœurs, AMD EPYC)"  # how a page's sentence writes CPU
 
 
 def _module(name):
@@ -146,7 +147,7 @@ def test_the_page_shows_a_note_with_the_run_values_on_another_setting():
                               "small_batches_cost_more_per_epoch")
     assert "fidle-claim-elsewhere" in html and "Mesuré sur un autre matériel" in html
     assert ref.device == CPU  # recorded as « CPU (…) », read as « processeur (…) »
-    assert "avec Keras jax" in html and f"{PROCESSOR}, avec Keras tensorflow" in html
+    assert "avec Keras sur JAX" in html and f"{PROCESSOR}, avec Keras sur TensorFlow" in html
     assert "lots de 8" in html  # the run's own values
     assert "contredit" not in html
 
@@ -156,7 +157,7 @@ def test_a_true_device_specific_claim_names_the_run_device_once_a_page():
     result = _result("batch-size", _slow_small_batches(5), _batch_history())
     entry = _entry("batch-size", result, ref)
     line = pagehtml.claim_box(entry, "small_batches_cost_more_per_epoch")
-    assert "fidle-claim-device" in line and f"sur {PROCESSOR}, avec Keras tensorflow" in line
+    assert "fidle-claim-device" in line and f"sur {PROCESSOR}, avec Keras sur TensorFlow" in line
     assert pagehtml.claim_box(entry, "small_batches_cost_more_per_epoch",
                               device_line=False) == ""
 
@@ -199,7 +200,7 @@ def test_compare_reads_a_run_of_another_backend_against_that_backend_runs():
     ref = _fake([(1, 0.97, None), (2, 0.98, None), (3, 0.90, "jax"), (4, 0.91, "jax")])
     verdict = compare.compare(_run(0.905, "jax"), ref, declared)
     assert verdict.inside and verdict.backend_runs and verdict.seeds == 2
-    assert "faites avec Keras jax" in verdict.text()
+    assert "faites, comme celle-ci, avec Keras sur JAX" in verdict.text()
     outside = compare.compare(_run(0.905, "tensorflow"), ref, declared)  # the same value
     assert not outside.inside and "EN DESSOUS" in outside.text()
 
@@ -210,10 +211,24 @@ def test_compare_names_another_backend_as_a_cause_when_the_reference_has_none():
     verdict = compare.compare(_run(0.90, "torch"), ref, declared)
     text = verdict.text()
     assert not verdict.inside and verdict.other_backend == "torch"
-    assert "utilise torch, dont la référence n'a aucune exécution" in text
-    assert "un autre backend de Keras (torch au lieu de tensorflow" in text
+    assert "utilise PyTorch, dont la référence n'a aucune exécution" in text
+    assert "un autre moteur de calcul de Keras (PyTorch au lieu de TensorFlow" in text
     normal = compare.compare(_run(0.90, "tensorflow"), ref, declared).text()
-    assert "autre backend" not in normal  # out of range on the same backend: not that
+    assert "autre moteur" not in normal  # out of range on the same backend: not that
+
+
+def test_an_example_without_keras_is_read_against_the_published_runs_on_any_backend():
+    """A NumPy example's versions name the backend of KERAS_HOME (they key the cache),
+    but it computed nothing with it: compared with the published runs, and its page names
+    no backend."""
+    numpy_run = dataclasses.replace(_run(0.905, "jax"), example="gradient-descent")
+    assert compare.run_backend(numpy_run) == "" and compare.run_backend(_run(0.9, "jax")) == "jax"
+    assert pagehtml.run_setting(numpy_run) == PROCESSOR
+    assert pagehtml.run_setting(_run(0.9, "jax")) == f"{PROCESSOR}, avec Keras sur JAX"
+    declared = contract.read(_module("mnist"))  # the metrics of _fake's runs
+    ref = _fake([(1, 0.97, None), (2, 0.98, None), (3, 0.90, "jax"), (4, 0.91, "jax")])
+    verdict = compare.compare(numpy_run, ref, declared)
+    assert not verdict.other_backend and not verdict.backend_runs and verdict.seeds == 2
 
 
 def test_the_committed_references_hold_runs_of_at_least_two_backends():

@@ -68,11 +68,39 @@ def test_short_keeps_the_value(value):
     assert float(mantissa) * 10 ** int(power or 0) == pytest.approx(float(f"{value:g}"))
 
 
+@pytest.mark.parametrize("recorded, label, phrase", [
+    ("CPU (2 cœurs, AMD EPYC)", "processeur (2\u00a0cœurs, AMD EPYC)",
+     "un processeur (2\u00a0cœurs, AMD EPYC)"),
+    ("CPU (1 cœurs)", "processeur (1\u00a0cœur)", "un processeur (1\u00a0cœur)"),
+    ("NVIDIA H100 80GB HBM3", "NVIDIA H100 80GB HBM3", "un GPU NVIDIA H100 80GB HBM3"),
+    ("2 × NVIDIA H100", "2 × NVIDIA H100", "2 GPU NVIDIA H100"),
+    ("", "", "un matériel inconnu"),
+])
+def test_devices_are_written_processeur_or_gpu(recorded, label, phrase):
+    """The recorded device stays a key (« CPU (…) »); readers see « processeur »."""
+    assert frenchfmt.device_label(recorded) == label
+    assert frenchfmt.device_phrase(recorded) == phrase
+
+
+def test_versions_name_what_computed():
+    versions = {"python": "3.11.7", "numpy": "2.4.6", "keras": "3.15.1",
+                "scikit-learn": "1.9.1", "backend": "jax", "jax": "0.10.2"}
+    assert frenchfmt.versions_text(versions) == \
+        "Keras 3.15.1 sur JAX 0.10.2 (Python 3.11.7, NumPy 2.4.6)"
+    assert frenchfmt.versions_text(versions, sklearn=True) == \
+        "Keras 3.15.1 sur JAX 0.10.2, scikit-learn 1.9.1 (Python 3.11.7, NumPy 2.4.6)"
+    assert frenchfmt.versions_text(versions, keras=False) == \
+        "NumPy 2.4.6 (Python 3.11.7)\u00a0; cet exemple n'utilise pas Keras"
+    assert frenchfmt.keras_phrase("torch") == "Keras sur PyTorch"
+
+
 def test_percent_duration_scientific():
     assert frenchfmt.percent(0.9781) == f"97,8{NNBSP}%"
     assert frenchfmt.percent(-0.062) == f"{MINUS}6,2{NNBSP}%"
     assert frenchfmt.percent(-0.0001) == f"0,0{NNBSP}%"
     assert frenchfmt.duration(0.84) == f"0,8{NNBSP}s"
+    assert frenchfmt.duration(0.05) == f"0,1{NNBSP}s"  # below: not "0,0 s", no time at all
+    assert frenchfmt.duration(0.0049) == frenchfmt.duration(0) == f"moins de 0,1{NNBSP}s"
     assert frenchfmt.duration(42.4) == f"42{NNBSP}s"
     assert frenchfmt.duration(185) == f"3{NNBSP}min{NNBSP}05{NNBSP}s"
     assert frenchfmt.scientific(1.23e-10) == f"1,2{NNBSP}×{NNBSP}10⁻¹⁰"

@@ -20,8 +20,8 @@ NUMPY_EXAMPLES = [s.name for s in registry.EXAMPLES if not s.uses_keras]
 
 
 def test_the_registry_knows_which_examples_use_keras():
-    """uses_keras matches the code: an example (or an example module it imports) that
-    says `import keras` anywhere uses Keras."""
+    """uses_keras (and uses_sklearn) match the code: an example (or an example module it
+    imports) that says `import keras` (`sklearn`) anywhere uses Keras (scikit-learn)."""
     import ast
 
     from fidle_examples.build import keys
@@ -37,6 +37,7 @@ def test_the_registry_knows_which_examples_use_keras():
                     for alias in (node.names if isinstance(node, ast.Import)
                                   else [ast.alias(node.module or "")])}
         assert spec.uses_keras == bool(imported & set(FRAMEWORKS)), spec.name
+        assert spec.uses_sklearn == ("sklearn" in imported), spec.name
 
 
 def _python(code: str) -> dict:
@@ -64,7 +65,9 @@ def test_a_numpy_example_runs_without_keras(name, tmp_path):
         """)
     assert seen["code"] == 0
     assert seen["imported"] == []
-    assert seen["device"].startswith("processeur (") and "GPU" not in seen["device"]
+    # Recorded as a Keras run on the processor records it (runs and references compare),
+    # written « processeur » on the pages; never a GPU.
+    assert seen["device"].startswith("CPU (") and "GPU" not in seen["device"]
     # The same versions as a Keras run records (and as the cache key reads them).
     from fidle_examples.build import keys
 
@@ -154,19 +157,17 @@ def test_keep_going_reports_a_failure_and_trains_the_rest(fake_worker, monkeypat
         _run(["boom", "linear-regression"], 1)
 
 
-# The device as recorded: « processeur » for a NumPy job, « CPU » for a Keras one on the
-# processor; the log writes both « processeur », the one word of the pages.
-@pytest.mark.parametrize("job, device, library", [
-    ("gradient-descent?learning_rate=0.1", "processeur (2 cœurs)", "sans Keras"),
-    ("wine", "CPU (2 cœurs)", "Keras tensorflow")])
-def test_the_build_log_names_keras_only_for_its_examples(job, device, library, caplog):
+@pytest.mark.parametrize("job, library", [
+    ("gradient-descent?learning_rate=0.1", "sans Keras"),
+    ("wine", "avec Keras sur TensorFlow")])
+def test_the_build_log_names_keras_only_for_its_examples(job, library, caplog):
     """A worker's « done » event carries the backend of its versions (they key the
     cache) even for a NumPy example: the log line must not credit Keras with it."""
     from fidle_examples.build import loading
 
     event = {"event": "done", "example": job, "worker": 1, "trained": True,
-             "duration_s": 1.25, "device": device, "backend": "tensorflow"}
+             "duration_s": 1.25, "device": "CPU (2 cœurs)", "backend": "tensorflow"}
     with caplog.at_level("INFO", logger=loading.log.name):
         loading._EventLogger()(event)
     assert caplog.messages == [f"[processus 1] « {job} » : entraîné en 1,2\u202fs sur "
-                               f"processeur (2 cœurs) ({library})."]
+                               f"un processeur (2\u00a0cœurs), {library}."]

@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 import urllib.error
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -161,7 +162,7 @@ def test_provenance_box_says_how_the_results_were_obtained():
     html = pagehtml.provenance(_entry())
     assert 'class="admonition info fidle-provenance"' in html
     assert pagehtml.PROVENANCE_TITLE in html
-    for expected in ("processeur (2 cœurs)", f"1er{NBSP}mai 2025 à 14{NBSP}h{NBSP}03",
+    for expected in (f"processeur (2{NBSP}cœurs)", f"1er{NBSP}mai 2025 à 14{NBSP}h{NBSP}03",
                      f"1{NNBSP}min{NNBSP}15{NNBSP}s",
                      f"«{NBSP}quick{NBSP}»", "42", "Keras 3.15.1 sur TensorFlow 2.21.0",
                      "relu depuis le cache", "fidle-examples run mnist --profile quick"):
@@ -176,11 +177,18 @@ def test_versions_of_an_example_without_keras_do_not_name_keras():
                 "backend": "tensorflow", "tensorflow": "2.21.0"}
     numpy_only = Loaded(fake_result(example="gradient-descent", versions=versions),
                         "0" * 64, False, declared("gradient-descent"))
-    html = pagehtml.provenance(numpy_only)
-    assert "NumPy 2.4.6 (Python 3.11.7), sans Keras" in html
+    html = unescape(pagehtml.provenance(numpy_only))
+    assert f"NumPy 2.4.6 (Python 3.11.7){NBSP}; cet exemple n'utilise pas Keras" in html
     assert "Keras 3.15.1" not in html and "TensorFlow" not in html
-    keras_html = pagehtml.provenance(_entry())
-    assert "Keras 3.15.1 sur TensorFlow 2.21.0" in keras_html and "sans Keras" not in keras_html
+    keras_html = unescape(pagehtml.provenance(_entry()))
+    assert "Keras 3.15.1 sur TensorFlow 2.21.0 (" in keras_html
+    assert "n'utilise pas Keras" not in keras_html and "scikit-learn" not in keras_html
+    # scikit-learn is named where an example uses it (svm-vs-dnn's SVM).
+    versions["scikit-learn"] = "1.9.1"
+    svm = Loaded(fake_result(example="svm-vs-dnn", versions=versions), "0" * 64, False,
+                 declared("svm-vs-dnn"))
+    assert "Keras 3.15.1 sur TensorFlow 2.21.0, scikit-learn 1.9.1 (Python" in \
+        pagehtml.provenance(svm)
 
 
 def test_metrics_table_has_a_row_per_declared_metric_with_its_french_label():
@@ -611,7 +619,7 @@ def test_serve_trains_once_and_retrains_an_edited_example(built, tmp_path, froze
         third += serve.until(REBUILT)
         assert trained(third) == ["linear-regression"]
         html = serve.page("exemples/lineaire/")
-        assert f"<strong>Graine aléatoire{NNBSP}:</strong> 7</li>" in html
+        assert f"<strong>Graine aléatoire{NBSP}:</strong> 7</li>" in html
         assert snapshot(project / "docs") == docs_before, "the plugin wrote under docs/"
     finally:
         serve.stop()
@@ -624,7 +632,8 @@ def test_provenance_says_one_thread_per_training_on_a_processor():
 
     text = pagehtml.device_text("CPU (2 cœurs, AMD EPYC)")
     # « processeur », the pages' one word for it; the recorded string stays a key.
-    assert text.startswith("processeur (2 cœurs, AMD EPYC)\u00a0; un seul fil de calcul")
+    assert text.startswith("processeur (2\u00a0cœurs, AMD EPYC)\u00a0; chaque entraînement "
+                           "n'utilise qu'un cœur (un seul fil de calcul)")
     assert "en parallèle" in text
     assert pagehtml.device_text("NVIDIA H100 80GB HBM3") == "NVIDIA H100 80GB HBM3"
     assert pagehtml.device_text("") == "inconnu"

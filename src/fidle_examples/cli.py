@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from fidle_examples import interrupt
-from fidle_examples.core import frenchfmt, registry, runtime
+from fidle_examples.core import frenchfmt, registry
 from fidle_examples.core.config import PROFILES
 from fidle_examples.core.errors import FidleError, UsageError
 from fidle_examples.core.results import Result
@@ -170,10 +170,11 @@ def summary(result: Result, folder: Path | None) -> str:
     rows = [(metrics[k].label_for(result.config), metrics[k].format(v)) for k, v in result.metrics.items()
             if k in metrics]
     rows += [("Durée", frenchfmt.duration(result.duration_s)),
-             ("Matériel", runtime.device_label(result.device or "") or "inconnu"),
+             ("Matériel", frenchfmt.device_label(result.device or "") or "inconnu"),
              ("Profil", result.profile),
              ("Graine", str(result.seed)),
-             ("Versions", ", ".join(f"{k} {v}" for k, v in result.versions.items()))]
+             ("Versions", frenchfmt.versions_text(result.versions,
+                                                   *registry.libraries(result.example)))]
     if folder is not None:
         rows.append(("Fichiers", str(folder)))
     width = max(len(label) for label, _ in rows)

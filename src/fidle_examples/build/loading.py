@@ -19,7 +19,7 @@ from typing import Callable
 
 from fidle_examples.core import claims as claims_mod
 from fidle_examples.core import contract as contract_mod
-from fidle_examples.core import figures, frenchfmt, reference, registry, runtime
+from fidle_examples.core import figures, frenchfmt, reference, registry
 from fidle_examples.core.contract import FIGURE_PREFIX, function_name
 from fidle_examples.core.errors import FidleError
 from fidle_examples.core.results import Figure, Result
@@ -207,8 +207,9 @@ class Loader:
             if result:
                 if job == name:
                     log.info("« %s » : résultats relus depuis le cache (entraînement du %s, "
-                             "%s, %s).", name, date_of(result), result.device,
-                             (result.versions or {}).get("backend", "?"))
+                             "sur %s, %s).", name, date_of(result),
+                             frenchfmt.device_phrase(result.device or ""),
+                             _library(name, (result.versions or {}).get("backend", "?")))
                 found[job] = self._memory[memory_key] = (result, key, False)
             else:
                 missing.append(job)
@@ -398,6 +399,12 @@ class _Figures:
             self._ready()
 
 
+def _library(job_: str, backend: str) -> str:
+    """« avec Keras sur TensorFlow », or « sans Keras »: a NumPy example's versions name a
+    backend too (they key the cache), but it computed nothing with it."""
+    return f"avec {frenchfmt.keras_phrase(backend)}" if pool.uses_keras(job_) else "sans Keras"
+
+
 class _EventLogger:
     """Logs the workers' events."""
 
@@ -422,13 +429,10 @@ class _EventLogger:
             log.warning("%s« %s » : %s", worker, name, event["message"])
         elif kind == "done":
             if event["trained"]:
-                # A NumPy example's versions name a backend too (they key the cache),
-                # but it computed nothing with it.
-                library = (f"Keras {event.get('backend', '?')}" if pool.uses_keras(name)
-                           else "sans Keras")
-                log.info("%s« %s » : entraîné en %s sur %s (%s).", worker, name,
+                log.info("%s« %s » : entraîné en %s sur %s, %s.", worker, name,
                          frenchfmt.duration(event["duration_s"]),
-                         runtime.device_label(event["device"]), library)
+                         frenchfmt.device_phrase(event["device"]),
+                         _library(name, event.get("backend", "?")))
             else:
                 log.info("%s« %s » : résultat trouvé dans le cache (calculé par une autre "
                          "construction).", worker, name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fidle_examples.core import frenchfmt
 from fidle_examples.core.contract import Contract
 from fidle_examples.core.reference import Reference
 from fidle_examples.core.results import Result
@@ -38,14 +39,14 @@ class Comparison:
     def text(self) -> str:
         """The French report the CLI prints and the notebooks show."""
         if self.other_backend and self.backend_runs:
-            out = [f"Comparaison avec les {self.seeds} exécutions de référence faites avec "
-                   f"Keras {self.other_backend}, le backend de cette exécution (profil "
+            out = [f"Comparaison avec les {self.seeds} exécutions de référence faites, comme "
+                   f"celle-ci, avec {frenchfmt.keras_phrase(self.other_backend)} (profil "
                    "complet) :"]
         elif self.other_backend:
             out = [f"Comparaison avec les résultats de référence ({self.seeds} graines, "
-                   f"profil complet), calculés avec Keras {self.published_backend} : cette "
-                   f"exécution utilise {self.other_backend}, dont la référence n'a aucune "
-                   "exécution."]
+                   f"profil complet), calculés avec {frenchfmt.keras_phrase(self.published_backend)}"
+                   f" : cette exécution utilise {_backend_name(self.other_backend)}, dont la "
+                   "référence n'a aucune exécution."]
         else:
             out = [f"Comparaison avec les résultats de référence ({self.seeds} graines, "
                    "profil complet) :"]
@@ -78,9 +79,10 @@ class Comparison:
             causes.append("d'autres versions des bibliothèques (" + ", ".join(
                 f"{k} {a} au lieu de {b}" for k, (a, b) in self.version_diff.items()) + ")")
         if self.other_backend and not self.backend_runs:
-            causes.append(f"un autre backend de Keras ({self.other_backend} au lieu de "
-                          f"{self.published_backend} : d'autres implantations des calculs, "
-                          "un autre ordre des lots)")
+            causes.append(f"un autre moteur de calcul de Keras "
+                          f"({_backend_name(self.other_backend)} au lieu de "
+                          f"{_backend_name(self.published_backend)} : d'autres implantations "
+                          "des calculs, un autre ordre des lots)")
         if self.other_device:
             causes.append("un autre matériel (GPU ou processeur : les calculs en virgule "
                           "flottante n'y sont pas faits dans le même ordre)")
@@ -91,8 +93,18 @@ class Comparison:
         return "\n".join(out)
 
 
-def compare(result: Result, reference: Reference, contract: Contract) -> Comparison:
+def run_backend(result: Result) -> str:
+    """The Keras backend a run computed with; "" for an example without Keras (its
+    versions name one only because they key the cache), which is then compared with the
+    published runs, whatever KERAS_BACKEND says."""
+    from fidle_examples.core import registry
+
     backend = (result.versions or {}).get("backend", "")
+    return backend if registry.libraries(result.example)[0] else ""
+
+
+def compare(result: Result, reference: Reference, contract: Contract) -> Comparison:
+    backend = run_backend(result)
     runs, own_backend = reference.comparable(backend)
     other_backend = backend if backend and backend != reference.backend else ""
     lines = []
@@ -115,3 +127,7 @@ def compare(result: Result, reference: Reference, contract: Contract) -> Compari
     other_device = bool(result.device) and result.device != (ref_device or reference.device)
     return Comparison(lines, config_diff, version_diff, other_device, len(runs),
                       other_backend, bool(other_backend and own_backend), reference.backend)
+
+
+def _backend_name(backend: str) -> str:
+    return frenchfmt.BACKEND_NAMES.get(backend, backend)

@@ -1,9 +1,11 @@
 """Numbers written the French way: decimal comma, narrow no-break spaces, the true
-minus sign (U+2212). Every number a reader sees is written here."""
+minus sign (U+2212). Every number a reader sees is written here, and the names of the
+device and of the Keras backend a run recorded."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 NNBSP = "\u202f"  # espace fine insécable: thousands separator and before « % »
 NBSP = "\u00a0"  # espace insécable: before « : ; ! ? », inside « », in « 14 h 03 »
@@ -46,7 +48,9 @@ def percent(fraction: float, digits: int = 1) -> str:
 
 
 def duration(seconds: float) -> str:
-    """Durations as a person says them: "0,8 s", "42 s", "3 min 05 s"."""
+    """Durations as a person says them: "moins de 0,1 s", "0,8 s", "42 s", "3 min 05 s"."""
+    if seconds < 0.05:  # "0,0 s" would read as no time at all
+        return f"moins de 0,1{NNBSP}s"
     if seconds < 10:
         return f"{number(seconds, 1)}{NNBSP}s"
     if seconds < 60:
@@ -89,3 +93,59 @@ def date(iso: str) -> str:
     # Non-breaking spaces: « 14 h 03 » never split across two lines.
     return (f"{day}{NBSP}{_MONTHS[when.month - 1]} {when.year} à "
             f"{when.hour}{NBSP}h{NBSP}{when.minute:02d}")
+
+
+# --- what a run computed on (recorded by core.runtime) ---------------------------------
+
+BACKEND_NAMES = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}
+
+
+def device_label(device: str) -> str:
+    """A recorded device as readers see it: « processeur (2 cœurs, …) » for
+    « CPU (2 cœurs, …) », the one French word the pages use; GPU names as they are. The
+    recorded string stays as it is: it is what runs and references are compared on."""
+    if not device.startswith("CPU ("):
+        return device
+    cores = re.match(r"CPU \((\d+) cœurs", device)
+    count = int(cores[1]) if cores else 0
+    rest = device[cores.end():] if cores else device.removeprefix("CPU (")
+    return (f"processeur ({count}\u00a0cœur{'s' if count > 1 else ''}{rest}" if cores
+            else f"processeur ({rest}")
+
+
+def device_phrase(device: str) -> str:
+    """The device after « sur » in a sentence: « un processeur (2 cœurs, …) », « un GPU
+    NVIDIA H100 80GB HBM3 », « 2 GPU NVIDIA H100 80GB HBM3 »."""
+    label = device_label(device)
+    if not label:
+        return "un matériel inconnu"
+    if label.startswith("processeur ("):
+        return "un " + label
+    count, sep, name = label.partition(" × ")
+    return f"{count} GPU {name}" if sep and count.isdigit() else f"un GPU {label}"
+
+
+def keras_phrase(backend: str) -> str:
+    """« Keras sur TensorFlow »: Keras and its backend, named as their projects do."""
+    return f"Keras sur {BACKEND_NAMES.get(backend, backend)}"
+
+
+def versions_text(versions: dict[str, str], keras: bool = True, sklearn: bool = False) -> str:
+    """« Keras 3.15.1 sur TensorFlow 2.21.0 (Python 3.11.7, NumPy 2.4.6) », with
+    « scikit-learn 1.9.1 » for an example that uses it; for an example without Keras
+    (`keras` False), « NumPy 2.4.6 (Python 3.11.7) ; cet exemple n'utilise pas Keras »:
+    its versions name Keras and a backend too, because they key the cache, but it
+    computed nothing with them."""
+    learn = f"scikit-learn {versions.get('scikit-learn', '?')}" if sklearn else ""
+    if not keras:
+        return (f"NumPy {versions.get('numpy', '?')}{', ' + learn if learn else ''} "
+                f"(Python {versions.get('python', '?')})\u00a0; cet exemple n'utilise pas Keras")
+    backend = versions.get("backend", "")
+    main = f"Keras {versions.get('keras', '?')}"
+    if backend:
+        main += f" sur {BACKEND_NAMES.get(backend, backend)} {versions.get(backend, '')}".rstrip()
+    extra = [f"{label} {versions[key]}" for key, label in (("python", "Python"),
+                                                           ("numpy", "NumPy"))
+             if key in versions]
+    return (main + (f", {learn}" if learn else "")
+            + (f" ({', '.join(extra)})" if extra else ""))

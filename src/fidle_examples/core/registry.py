@@ -30,6 +30,8 @@ class ExampleSpec:
     # Whether its code imports Keras. The others (NumPy, scikit-learn) never import it
     # (seconds saved per process) and run on the build's CPU workers, even beside GPUs.
     uses_keras: bool = True
+    # Whether its code imports scikit-learn: its version is then shown with the results.
+    uses_sklearn: bool = False
 
     def load(self) -> ModuleType:
         return importlib.import_module(f"fidle_examples.examples.{self.module}")
@@ -90,11 +92,11 @@ EXAMPLES: tuple[ExampleSpec, ...] = (
     ExampleSpec("svm-vs-dnn", "svm_vs_dnn", "SVM", "SVM contre réseau de neurones",
                 "questions/svm-contre-reseau.md",
                 "un SVM et un réseau dense comparés selon le nombre d'images "
-                "d'entraînement", QUESTION, cost_s=38),
+                "d'entraînement", QUESTION, cost_s=38, uses_sklearn=True),
     ExampleSpec("course-figures", "course_figures", "COURS",
                 "Les figures des chapitres du cours", "cours/introduction.md",
                 "fonctions d'activation, surfaces de perte, XOR, softmax…",
-                CHAPTER_FIGURES, cost_s=1, uses_keras=False),
+                CHAPTER_FIGURES, cost_s=1, uses_keras=False, uses_sklearn=True),
 )
 
 _BY_NAME = {spec.name: spec for spec in EXAMPLES}
@@ -113,3 +115,10 @@ def get(name: str) -> ExampleSpec:
             f"Exemple inconnu : « {name} ». Exemples disponibles : {choices}. "
             "La commande « fidle-examples list » les décrit."
         ) from None
+
+
+def libraries(name: str) -> tuple[bool, bool]:
+    """(uses Keras, uses scikit-learn) for example `name`; (True, False) for a name no
+    longer registered (an old result: it is shown as it recorded itself)."""
+    spec = _BY_NAME.get(name)
+    return (spec.uses_keras, spec.uses_sklearn) if spec else (True, False)

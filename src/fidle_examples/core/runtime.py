@@ -118,17 +118,12 @@ def _cpu_description() -> str:
     return f"CPU ({cores} cœurs{suffix})"
 
 
-def device_label(device: str) -> str:
-    """A recorded device as readers see it: « processeur (2 cœurs, …) » for
-    « CPU (2 cœurs, …) », the one French word the pages use; GPU names as they are. The
-    recorded string stays as it is: it is what runs and references are compared on."""
-    return "processeur" + device.removeprefix("CPU") if device.startswith("CPU (") else device
-
-
 def processor_description() -> str:
-    """"processeur (2 cœurs, ...)": where a NumPy or scikit-learn example runs, on any
-    machine (a GPU beside it computes nothing of theirs)."""
-    return "processeur" + _cpu_description().removeprefix("CPU")
+    """"CPU (2 cœurs, ...)": where a NumPy or scikit-learn example runs, on any machine
+    (a GPU beside it computes nothing of theirs). Recorded as a Keras run on the
+    processor records it, so that runs and references compare; the pages write it
+    « processeur » (frenchfmt.device_label)."""
+    return _cpu_description()
 
 
 def _gpu_names(backend: str) -> list[str]:

@@ -167,15 +167,21 @@ def figure_errors(result: Result) -> str:
 def claim_training_loss_keeps_falling(result: Result):
     loss = result.history["loss"]
     rises = [epoch + 1 for epoch in range(1, len(loss)) if loss[epoch] >= loss[epoch - 1]]
+    from fidle_examples.core import frenchfmt  # here: claims leave the training key alone
+
+    epochs = ", ".join(map(str, rises)) or "aucune"
     return (len(rises) <= 2 and loss[-1] * 5 < loss[0],
-            f"remontées aux époques {rises}, perte {loss[0]:.3f} puis {loss[-1]:.3f}")
+            f"remontées aux époques\u00a0: {epochs}\u00a0; perte {frenchfmt.number(loss[0], 3)} "
+            f"puis {frenchfmt.number(loss[-1], 3)}")
 
 
 def claim_validation_gap_widens(result: Result):
     gap = [v - t for v, t in zip(result.history["val_loss"], result.history["loss"])]
     third = len(gap) // 3
-    return gap[-1] > gap[third], (f"écart {gap[third]:.3f} à l'époque {third + 1}, "
-                                  f"{gap[-1]:.3f} à la dernière")
+    from fidle_examples.core import frenchfmt  # here: claims leave the training key alone
+
+    return gap[-1] > gap[third], (f"écart {frenchfmt.number(gap[third], 3)} à l'époque "
+                                  f"{third + 1}, {frenchfmt.number(gap[-1], 3)} à la dernière")
 
 
 def claim_validation_loss_flattens(result: Result):
@@ -203,16 +209,21 @@ def claim_validation_best_by_half(result: Result):
     val_loss = result.history["val_loss"]
     half = max(1, len(val_loss) // 2)
     best_half, best = min(val_loss[:half]), min(val_loss)
+    from fidle_examples.core import frenchfmt  # here: claims leave the training key alone
+
     return (best_half <= 1.15 * best,
-            f"meilleure perte de validation {best_half:.4f} jusqu'à l'époque {half}, "
-            f"{best:.4f} sur tout l'entraînement")
+            f"meilleure perte de validation {frenchfmt.number(best_half, 4)} jusqu'à "
+            f"l'époque {half}, {frenchfmt.number(best, 4)} sur tout l'entraînement")
 
 
 def claim_last_epoch_not_best(result: Result):
     val_loss = result.history["val_loss"]
     best = val_loss.index(min(val_loss)) + 1
+    from fidle_examples.core import frenchfmt  # here: claims leave the training key alone
+
     return (val_loss[-1] > min(val_loss),
-            f"minimum {min(val_loss):.4f} à l'époque {best}, {val_loss[-1]:.4f} à la dernière")
+            f"minimum {frenchfmt.number(min(val_loss), 4)} à l'époque {best}, "
+            f"{frenchfmt.number(val_loss[-1], 4)} à la dernière")
 
 
 def claim_not_better_than_svm(result: Result):

@@ -9,13 +9,14 @@ from __future__ import annotations
 import re
 from html import escape
 
-from fidle_examples.core import frenchfmt
-from fidle_examples.core.runtime import device_label
+from fidle_examples.core import frenchfmt, registry
+from fidle_examples.core.compare import run_backend
+from fidle_examples.core.frenchfmt import (BACKEND_NAMES, device_label, device_phrase,
+                                          keras_phrase, versions_text)
 from fidle_examples.core.results import Result
 from fidle_examples.plugin.markers import Marker
 
 PROVENANCE_TITLE = "Comment ces résultats ont été obtenus"
-_BACKENDS = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}
 _PROFILES = {"full": "«\u00a0full\u00a0» (résultats de référence)",
              "quick": "«\u00a0quick\u00a0» (aperçu rapide, entraînement raccourci)"}
 
@@ -80,15 +81,15 @@ def claim_box(entry, key: str, device_line: bool = True) -> str:
     statement = escape(french_spaces(entry.contract.claims[key]))
     if verdict.elsewhere:
         ref = entry.reference
-        where = (f"{device_label(ref.device)}, avec Keras {ref.backend}" if ref is not None
-                 else "le matériel de la référence")
+        where = (f"{device_phrase(ref.device)}, avec {keras_phrase(ref.backend)}"
+                 if ref is not None else "le matériel de la référence")
         return ('<div class="admonition note fidle-claim-elsewhere">'
                 '<p class="admonition-title">Mesuré sur un autre matériel</p>'
                 f"<p>Le texte dit\u00a0: «\u00a0{statement}\u00a0». C'est ce que montrent les résultats de "
                 f"référence, mesurés sur {escape(where)}. Cette exécution, faite sur "
                 f"{escape(run_setting(entry.result))}, donne autre chose{detail}\u00a0: ce "
                 "résultat dépend du "
-                "matériel et du backend, pas de la leçon.</p></div>")
+                "matériel et du moteur de calcul, pas de la leçon.</p></div>")
     return ('<div class="admonition danger fidle-claim-false">'
             '<p class="admonition-title">Cette exécution contredit le texte</p>'
             f"<p>Le texte affirme\u00a0: «\u00a0{statement}\u00a0», ce qui est "
@@ -97,10 +98,11 @@ def claim_box(entry, key: str, device_line: bool = True) -> str:
 
 
 def run_setting(result) -> str:
-    """« CPU (2 cœurs, AMD EPYC), avec Keras tensorflow »: where a run computed."""
-    backend = (result.versions or {}).get("backend", "")
-    return (device_label(result.device or "") or "un matériel inconnu") + (
-        f", avec Keras {backend}" if backend else "")
+    """« un processeur (2 cœurs, AMD EPYC), avec Keras sur TensorFlow »: where a run
+    computed, after « sur » (an example without Keras names no backend)."""
+    backend = run_backend(result)
+    return device_phrase(result.device or "") + (f", avec {keras_phrase(backend)}" if backend
+                                                 else "")
 
 
 def config_text(result: Result, name: str) -> str:
@@ -124,32 +126,11 @@ def config_value(value) -> str:
         {ord(ch): f"&#{ord(ch)};" for ch in "\\`*_[]#!|~"})
 
 
-def versions_text(versions: dict[str, str], keras: bool = True) -> str:
-    """« Keras 3.15.1 sur TensorFlow 2.21.0 (Python 3.11.7, NumPy 2.4.6) »; for an example
-    without Keras (`keras` False), « NumPy 2.4.6 (Python 3.11.7), sans Keras »: its
-    versions name Keras and a backend too, because they key the cache, but it computed
-    nothing with them."""
-    if not keras:
-        return (f"NumPy {versions.get('numpy', '?')} (Python {versions.get('python', '?')}), "
-                "sans Keras")
-    backend = versions.get("backend", "")
-    parts = [f"Keras {versions.get('keras', '?')}"]
-    if backend:
-        name = _BACKENDS.get(backend, backend)
-        parts[0] += f" sur {name} {versions.get(backend, '')}".rstrip()
-    extra = [f"{label} {versions[key]}" for key, label in (("python", "Python"),
-                                                           ("numpy", "NumPy"))
-             if key in versions]
-    return parts[0] + (f" ({', '.join(extra)})" if extra else "")
-
-
 # --- blocks -----------------------------------------------------------------------
 
 def figure(result: Result, name: str, src: str) -> str:
     fig = result.figures[name]
     caption = escape(french_spaces(fig.title))
-    from fidle_examples.core import registry
-
     if result.profile == "quick" and registry.get(result.example).kind != registry.CHAPTER_FIGURES:
         caption += " <small>(aperçu rapide)</small>"
     alt = escape(french_spaces(f"{fig.title} — {result.title}"), quote=True)
@@ -184,12 +165,13 @@ def reference_verdict(entry) -> str:
     if ref is None:
         return ("pas de résultats de référence pour ce profil\u00a0: la comparaison n'est "
                 "faite que pour le profil complet")
-    backend = (entry.result.versions or {}).get("backend", "")
+    backend = run_backend(entry.result)
     runs, own = ref.comparable(backend)
     if backend and backend != ref.backend:
-        which = (f"des {len(runs)} exécutions de référence faites avec Keras {backend}" if own
-                 else f"des {len(runs)} graines de référence, calculées avec Keras "
-                      f"{ref.backend} (cette exécution utilise {backend})")
+        which = (f"des {len(runs)} exécutions de référence faites avec {keras_phrase(backend)}"
+                 if own else f"des {len(runs)} graines de référence, calculées avec "
+                 f"{keras_phrase(ref.backend)} (cette exécution utilise "
+                 f"{BACKEND_NAMES.get(backend, backend)})")
     else:
         which = f"des {len(runs)} graines de référence"
     outside = [spec.label_for(entry.result.config) for key, spec in entry.contract.metrics.items()
@@ -197,7 +179,7 @@ def reference_verdict(entry) -> str:
     if not outside:
         return f"chaque mesure de cette exécution est dans la plage {which}"
     return (f"hors de la plage {which}\u00a0: " + ", ".join(outside)
-            + " (écart de la machine, des versions, du backend ou du matériel)")
+            + " (écart de la machine, des versions, du moteur de calcul ou du matériel)")
 
 
 def _inside(ref, key: str, value: float, runs: list[dict]) -> bool:
@@ -215,11 +197,11 @@ def device_text(device: str) -> str:
 
     threads = int(pool.THREAD_ENV["TF_NUM_INTRAOP_THREADS"])
     if threads == 1:
-        each = "un seul fil de calcul, donc un seul cœur, par entraînement"
+        each = "chaque entraînement n'utilise qu'un cœur (un seul fil de calcul)"
     else:
-        each = f"{threads} fils de calcul par entraînement"
-    return (f"{device_label(device)}\u00a0; {each}, la construction menant plusieurs entraînements en "
-            "parallèle (un par cœur, par défaut)")
+        each = f"chaque entraînement utilise {threads} fils de calcul"
+    return (f"{device_label(device)}\u00a0; {each}, car la construction du site en mène "
+            "plusieurs en parallèle, un par cœur par défaut")
 
 
 def provenance(entry) -> str:
@@ -236,26 +218,18 @@ def provenance(entry) -> str:
         ("Date", escape(frenchfmt.date(result.date))),
         ("Profil", escape(_PROFILES.get(result.profile, result.profile))),
         ("Graine aléatoire", escape(str(result.seed))),
-        ("Versions", escape(versions_text(result.versions, _uses_keras(result.example)))),
+        ("Versions", escape(versions_text(result.versions,
+                                          *registry.libraries(result.example)))),
         ("Hyperparamètres", settings),
         ("Origine", escape(origin)),
         ("Par rapport à la référence", escape(reference_verdict(entry))),
         ("Pour le refaire", f"<code>{escape(command)}</code>"),
     ]
-    lis = "".join(f"<li><strong>{label}{frenchfmt.NNBSP}:</strong> {value}</li>"
+    lis = "".join(f"<li><strong>{label}{frenchfmt.NBSP}:</strong> {value}</li>"
                   for label, value in items)
     return (f'<div class="admonition info fidle-provenance">'
             f'<p class="admonition-title">{PROVENANCE_TITLE}</p><ul>{lis}</ul></div>')
 
-
-def _uses_keras(example: str) -> bool:
-    from fidle_examples.core import registry
-    from fidle_examples.core.errors import UsageError
-
-    try:
-        return registry.get(example).uses_keras
-    except UsageError:  # a result of an example no longer registered: say what it recorded
-        return True
 
 
 def quick_warning() -> str:
@@ -280,8 +254,6 @@ def index_table(which: str, loaded: dict, page_url: str) -> str:
     """The table of the examples (or questions, or notebooks) of the registry, with the
     measured duration of each: adding an example adds its row."""
     from mkdocs.utils import get_relative_url
-
-    from fidle_examples.core import registry
 
     def link(source: str, text: str) -> str:
         url = source.rsplit(".", 1)[0] + "/"  # use_directory_urls, as mkdocs.yml
