@@ -45,7 +45,7 @@ def test_reports_every_check(healthy):
     assert {d.fname for d in doctor.declared_datasets()} >= {"mnist.npz", "winequality-red.csv"}
     # This venv is installed from the lock: every package in its exact version.
     assert "dans la version exacte de" in _line(out, "Paquets")
-    assert re.search(r"backend (tensorflow|jax|torch)", _line(out, "Keras"))
+    assert re.search(r"moteur de calcul (tensorflow|jax|torch)", _line(out, "Keras"))
 
 
 def _remove(keras_home, name):

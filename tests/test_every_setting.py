@@ -145,7 +145,7 @@ def test_the_page_shows_a_note_with_the_run_values_on_another_setting():
     result = _result("batch-size", _slow_small_batches(1.5), _batch_history(), backend="jax")
     html = pagehtml.claim_box(_entry("batch-size", result, ref),
                               "small_batches_cost_more_per_epoch")
-    assert "fidle-claim-elsewhere" in html and "Mesuré sur un autre matériel" in html
+    assert "fidle-claim-elsewhere" in html and "Mesuré dans d'autres conditions" in html
     assert ref.device == CPU  # recorded as « CPU (…) », read as « processeur (…) »
     assert "avec Keras sur JAX" in html and f"{PROCESSOR}, avec Keras sur TensorFlow" in html
     assert "lots de 8" in html  # the run's own values
@@ -211,7 +211,7 @@ def test_compare_names_another_backend_as_a_cause_when_the_reference_has_none():
     verdict = compare.compare(_run(0.90, "torch"), ref, declared)
     text = verdict.text()
     assert not verdict.inside and verdict.other_backend == "torch"
-    assert "utilise PyTorch, dont la référence n'a aucune exécution" in text
+    assert "aucune exécution avec PyTorch, le moteur de calcul de cette exécution" in text
     assert "un autre moteur de calcul de Keras (PyTorch au lieu de TensorFlow" in text
     normal = compare.compare(_run(0.90, "tensorflow"), ref, declared).text()
     assert "autre moteur" not in normal  # out of range on the same backend: not that
@@ -229,6 +229,12 @@ def test_an_example_without_keras_is_read_against_the_published_runs_on_any_back
     ref = _fake([(1, 0.97, None), (2, 0.98, None), (3, 0.90, "jax"), (4, 0.91, "jax")])
     verdict = compare.compare(numpy_run, ref, declared)
     assert not verdict.other_backend and not verdict.backend_runs and verdict.seeds == 2
+    # Nor is another Keras a cause of a difference for it; it is for a Keras example.
+    newer = {"keras": "3.99.0", "backend": "tensorflow"}
+    assert compare.compare(dataclasses.replace(numpy_run, versions=newer), ref,
+                           declared).version_diff == {}
+    assert compare.compare(dataclasses.replace(_run(0.905, "tensorflow"), versions=newer), ref,
+                           declared).version_diff == {"keras": ("3.99.0", "3.15.1")}
 
 
 def test_the_committed_references_hold_runs_of_at_least_two_backends():

@@ -73,7 +73,7 @@ def test_short_keeps_the_value(value):
      "un processeur (2\u00a0cœurs, AMD EPYC)"),
     ("CPU (1 cœurs)", "processeur (1\u00a0cœur)", "un processeur (1\u00a0cœur)"),
     ("NVIDIA H100 80GB HBM3", "NVIDIA H100 80GB HBM3", "un GPU NVIDIA H100 80GB HBM3"),
-    ("2 × NVIDIA H100", "2 × NVIDIA H100", "2 GPU NVIDIA H100"),
+    ("2 × NVIDIA H100", "2 × NVIDIA H100", "2\u00a0GPU NVIDIA H100"),
     ("", "", "un matériel inconnu"),
 ])
 def test_devices_are_written_processeur_or_gpu(recorded, label, phrase):
@@ -88,7 +88,7 @@ def test_versions_name_what_computed():
     assert frenchfmt.versions_text(versions) == \
         "Keras 3.15.1 sur JAX 0.10.2 (Python 3.11.7, NumPy 2.4.6)"
     assert frenchfmt.versions_text(versions, sklearn=True) == \
-        "Keras 3.15.1 sur JAX 0.10.2, scikit-learn 1.9.1 (Python 3.11.7, NumPy 2.4.6)"
+        "scikit-learn 1.9.1 et Keras 3.15.1 sur JAX 0.10.2 (Python 3.11.7, NumPy 2.4.6)"
     assert frenchfmt.versions_text(versions, keras=False) == \
         "NumPy 2.4.6 (Python 3.11.7)\u00a0; cet exemple n'utilise pas Keras"
     assert frenchfmt.keras_phrase("torch") == "Keras sur PyTorch"

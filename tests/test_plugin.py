@@ -187,7 +187,7 @@ def test_versions_of_an_example_without_keras_do_not_name_keras():
     versions["scikit-learn"] = "1.9.1"
     svm = Loaded(fake_result(example="svm-vs-dnn", versions=versions), "0" * 64, False,
                  declared("svm-vs-dnn"))
-    assert "Keras 3.15.1 sur TensorFlow 2.21.0, scikit-learn 1.9.1 (Python" in \
+    assert "scikit-learn 1.9.1 et Keras 3.15.1 sur TensorFlow 2.21.0 (Python" in \
         pagehtml.provenance(svm)
 
 
@@ -632,8 +632,8 @@ def test_provenance_says_one_thread_per_training_on_a_processor():
 
     text = pagehtml.device_text("CPU (2 cœurs, AMD EPYC)")
     # « processeur », the pages' one word for it; the recorded string stays a key.
-    assert text.startswith("processeur (2\u00a0cœurs, AMD EPYC)\u00a0; chaque entraînement "
-                           "n'utilise qu'un cœur (un seul fil de calcul)")
+    assert text.startswith("processeur (2\u00a0cœurs, AMD EPYC)\u00a0; un seul cœur par "
+                           "entraînement (un seul fil de calcul)")
     assert "en parallèle" in text
     assert pagehtml.device_text("NVIDIA H100 80GB HBM3") == "NVIDIA H100 80GB HBM3"
     assert pagehtml.device_text("") == "inconnu"

@@ -169,13 +169,14 @@ def check_keras() -> tuple[Check, str | None]:
     source = "choisi par KERAS_BACKEND" if wanted else "choisi par keras.json ou par défaut"
     if backend not in ("tensorflow", "jax", "torch"):
         return Check("Keras", Status.WARNING,
-                     f"Keras {keras.__version__}, backend {backend} ({source}) : il ne sait pas "
-                     "entraîner les exemples.",
+                     f"Keras {keras.__version__}, moteur de calcul {backend} ({source}) : "
+                     "il ne sait pas entraîner les exemples.",
                      "Choisissez tensorflow (celui du site), jax ou torch : "
                      "export KERAS_BACKEND=tensorflow."), backend
     note = "" if backend == "tensorflow" else " ; le site publié utilise tensorflow"
     return Check("Keras", Status.OK,
-                 f"Keras {keras.__version__}, backend {backend} ({source}{note})."), backend
+                 f"Keras {keras.__version__}, moteur de calcul {backend} "
+                 f"({source}{note})."), backend
 
 
 def _nvidia_smi() -> list[tuple[str, str]] | None:

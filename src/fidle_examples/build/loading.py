@@ -206,8 +206,8 @@ class Loader:
             result = key and self.results.load(name, where, key)
             if result:
                 if job == name:
-                    log.info("« %s » : résultats relus depuis le cache (entraînement du %s, "
-                             "sur %s, %s).", name, date_of(result),
+                    log.info("« %s » : résultats relus depuis le cache, ceux de l'entraînement "
+                             "du %s sur %s, %s.", name, date_of(result),
                              frenchfmt.device_phrase(result.device or ""),
                              _library(name, (result.versions or {}).get("backend", "?")))
                 found[job] = self._memory[memory_key] = (result, key, False)

@@ -43,10 +43,11 @@ class Comparison:
                    f"celle-ci, avec {frenchfmt.keras_phrase(self.other_backend)} (profil "
                    "complet) :"]
         elif self.other_backend:
+            published = frenchfmt.keras_phrase(self.published_backend)
             out = [f"Comparaison avec les résultats de référence ({self.seeds} graines, "
-                   f"profil complet), calculés avec {frenchfmt.keras_phrase(self.published_backend)}"
-                   f" : cette exécution utilise {_backend_name(self.other_backend)}, dont la "
-                   "référence n'a aucune exécution."]
+                   f"profil complet), calculés avec {published} : la référence ne contient "
+                   f"aucune exécution avec {_backend_name(self.other_backend)}, le moteur de "
+                   "calcul de cette exécution."]
         else:
             out = [f"Comparaison avec les résultats de référence ({self.seeds} graines, "
                    "profil complet) :"]
@@ -97,10 +98,14 @@ def run_backend(result: Result) -> str:
     """The Keras backend a run computed with; "" for an example without Keras (its
     versions name one only because they key the cache), which is then compared with the
     published runs, whatever KERAS_BACKEND says."""
+    backend = (result.versions or {}).get("backend", "")
+    return backend if _uses_keras(result) else ""
+
+
+def _uses_keras(result: Result) -> bool:
     from fidle_examples.core import registry
 
-    backend = (result.versions or {}).get("backend", "")
-    return backend if registry.libraries(result.example)[0] else ""
+    return registry.libraries(result.example)[0]
 
 
 def compare(result: Result, reference: Reference, contract: Contract) -> Comparison:
@@ -121,8 +126,12 @@ def compare(result: Result, reference: Reference, contract: Contract) -> Compari
     setting = (reference.others.get(backend, {}) if other_backend and own_backend
                else reference.provenance)
     ref_versions = setting.get("versions", {})
+    # An example without Keras computed nothing with Keras or its backend: their versions
+    # (recorded because they key the cache) are no cause of a difference.
+    unused = set() if _uses_keras(result) else {"keras", *frenchfmt.BACKEND_NAMES}
     version_diff = {k: (v, ref_versions[k]) for k, v in result.versions.items()
-                    if k in ref_versions and ref_versions[k] != v and k != "backend"}
+                    if k in ref_versions and ref_versions[k] != v and k != "backend"
+                    and k not in unused}
     ref_device = setting.get("device") or (runs[0].get("device") if runs else None)
     other_device = bool(result.device) and result.device != (ref_device or reference.device)
     return Comparison(lines, config_diff, version_diff, other_device, len(runs),

@@ -115,14 +115,14 @@ def device_label(device: str) -> str:
 
 def device_phrase(device: str) -> str:
     """The device after « sur » in a sentence: « un processeur (2 cœurs, …) », « un GPU
-    NVIDIA H100 80GB HBM3 », « 2 GPU NVIDIA H100 80GB HBM3 »."""
+    NVIDIA H100 80GB HBM3 », « 2 GPU NVIDIA H100 80GB HBM3 » (no-break spaces)."""
     label = device_label(device)
     if not label:
         return "un matériel inconnu"
     if label.startswith("processeur ("):
         return "un " + label
     count, sep, name = label.partition(" × ")
-    return f"{count} GPU {name}" if sep and count.isdigit() else f"un GPU {label}"
+    return f"{count}\u00a0GPU {name}" if sep and count.isdigit() else f"un GPU {label}"
 
 
 def keras_phrase(backend: str) -> str:
@@ -131,8 +131,9 @@ def keras_phrase(backend: str) -> str:
 
 
 def versions_text(versions: dict[str, str], keras: bool = True, sklearn: bool = False) -> str:
-    """« Keras 3.15.1 sur TensorFlow 2.21.0 (Python 3.11.7, NumPy 2.4.6) », with
-    « scikit-learn 1.9.1 » for an example that uses it; for an example without Keras
+    """« Keras 3.15.1 sur TensorFlow 2.21.0 (Python 3.11.7, NumPy 2.4.6) », « scikit-learn
+    1.9.1 et Keras … » for an example that uses both (first: not read as running on
+    TensorFlow); for an example without Keras
     (`keras` False), « NumPy 2.4.6 (Python 3.11.7) ; cet exemple n'utilise pas Keras »:
     its versions name Keras and a backend too, because they key the cache, but it
     computed nothing with them."""
@@ -147,5 +148,5 @@ def versions_text(versions: dict[str, str], keras: bool = True, sklearn: bool = 
     extra = [f"{label} {versions[key]}" for key, label in (("python", "Python"),
                                                            ("numpy", "NumPy"))
              if key in versions]
-    return (main + (f", {learn}" if learn else "")
+    return ((f"{learn} et " if learn else "") + main
             + (f" ({', '.join(extra)})" if extra else ""))

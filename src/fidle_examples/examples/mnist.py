@@ -171,8 +171,9 @@ def claim_training_loss_keeps_falling(result: Result):
 
     epochs = ", ".join(map(str, rises)) or "aucune"
     return (len(rises) <= 2 and loss[-1] * 5 < loss[0],
-            f"remontées aux époques\u00a0: {epochs}\u00a0; perte {frenchfmt.number(loss[0], 3)} "
-            f"puis {frenchfmt.number(loss[-1], 3)}")
+            f"époques où la perte remonte\u00a0: {epochs}\u00a0; perte "
+            f"{frenchfmt.number(loss[0], 3)} à la première époque, "
+            f"{frenchfmt.number(loss[-1], 3)} à la dernière")
 
 
 def claim_validation_gap_widens(result: Result):

@@ -282,7 +282,7 @@ class FidleExamplesPlugin(BasePlugin[_Options]):
             # INFO, not WARNING: `mkdocs build --strict` fails on any warning, and these
             # are no contradiction of the lesson.
             log.info("Note : affirmations qui dépendent du matériel, fausses pour cette exécution "
-                        "(autre backend ou autre matériel que la référence ; les pages montrent "
+                        "(autre moteur de calcul ou autre matériel que la référence ; les pages montrent "
                         "ses valeurs avec une note) :\n  " + "\n  ".join(elsewhere))
         if not false:
             return

@@ -84,10 +84,10 @@ def claim_box(entry, key: str, device_line: bool = True) -> str:
         where = (f"{device_phrase(ref.device)}, avec {keras_phrase(ref.backend)}"
                  if ref is not None else "le matériel de la référence")
         return ('<div class="admonition note fidle-claim-elsewhere">'
-                '<p class="admonition-title">Mesuré sur un autre matériel</p>'
+                '<p class="admonition-title">Mesuré dans d\'autres conditions</p>'
                 f"<p>Le texte dit\u00a0: «\u00a0{statement}\u00a0». C'est ce que montrent les résultats de "
                 f"référence, mesurés sur {escape(where)}. Cette exécution, faite sur "
-                f"{escape(run_setting(entry.result))}, donne autre chose{detail}\u00a0: ce "
+                f"{escape(run_setting(entry.result))}, obtient d'autres valeurs{detail}\u00a0: ce "
                 "résultat dépend du "
                 "matériel et du moteur de calcul, pas de la leçon.</p></div>")
     return ('<div class="admonition danger fidle-claim-false">'
@@ -169,8 +169,8 @@ def reference_verdict(entry) -> str:
     runs, own = ref.comparable(backend)
     if backend and backend != ref.backend:
         which = (f"des {len(runs)} exécutions de référence faites avec {keras_phrase(backend)}"
-                 if own else f"des {len(runs)} graines de référence, calculées avec "
-                 f"{keras_phrase(ref.backend)} (cette exécution utilise "
+                 if own else f"des {len(runs)} exécutions de référence (une par graine), faites "
+                 f"avec {keras_phrase(ref.backend)} (cette exécution utilise "
                  f"{BACKEND_NAMES.get(backend, backend)})")
     else:
         which = f"des {len(runs)} graines de référence"
@@ -178,8 +178,11 @@ def reference_verdict(entry) -> str:
                if not _inside(ref, key, entry.result.metrics[key], runs)]
     if not outside:
         return f"chaque mesure de cette exécution est dans la plage {which}"
-    return (f"hors de la plage {which}\u00a0: " + ", ".join(outside)
-            + " (écart de la machine, des versions, du moteur de calcul ou du matériel)")
+    causes = ("à la machine et à sa charge, aux versions des bibliothèques ou au moteur de "
+              "calcul" if registry.libraries(entry.result.example)[0]
+              else "à la machine et à sa charge ou aux versions des bibliothèques")
+    return (f"hors de la plage {which}\u00a0: " + "\u00a0; ".join(outside)
+            + f" (écart dû {causes})")
 
 
 def _inside(ref, key: str, value: float, runs: list[dict]) -> bool:
@@ -197,11 +200,11 @@ def device_text(device: str) -> str:
 
     threads = int(pool.THREAD_ENV["TF_NUM_INTRAOP_THREADS"])
     if threads == 1:
-        each = "chaque entraînement n'utilise qu'un cœur (un seul fil de calcul)"
+        each = "un seul cœur par entraînement (un seul fil de calcul)"
     else:
-        each = f"chaque entraînement utilise {threads} fils de calcul"
-    return (f"{device_label(device)}\u00a0; {each}, car la construction du site en mène "
-            "plusieurs en parallèle, un par cœur par défaut")
+        each = f"{threads} fils de calcul par entraînement"
+    return (f"{device_label(device)}\u00a0; {each}\u00a0: la construction du site lance "
+            "plusieurs entraînements en parallèle, par défaut un par cœur")
 
 
 def provenance(entry) -> str:
