@@ -351,7 +351,9 @@ def test_build_trains_what_the_cache_lacks_and_fills_the_pages(built, quick_resu
 
     assert index.count(pagehtml.PROVENANCE_TITLE) == 1
     assert nested.count(pagehtml.PROVENANCE_TITLE) == 2
-    assert mnist.device in index and frenchfmt.date(mnist.date) in index
+    # The recorded « CPU (…) » as the pages write it, « processeur (…) ».
+    assert frenchfmt.device_label(mnist.device) in index and frenchfmt.date(mnist.date) in index
+    assert "CPU (" not in index
     assert "relu depuis le cache" in index
     assert "entraîné pendant cette construction du site" in nested
     assert "<p><figure" not in nested  # the framed figure is not inside a paragraph
