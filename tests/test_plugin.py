@@ -20,7 +20,7 @@ import sys
 import threading
 import time
 import urllib.error
-from html import unescape
+from html import escape, unescape
 from pathlib import Path
 
 import pytest
@@ -168,6 +168,23 @@ def test_provenance_box_says_how_the_results_were_obtained():
                      "relu depuis le cache", "fidle-examples run mnist --profile quick"):
         assert expected in html, expected
     assert "entraîné pendant cette construction" in pagehtml.provenance(_entry(True))
+
+
+def test_a_range_is_written_from_the_reference_in_any_profile():
+    """A sentence on the course's reference results reads its range in a quick build too,
+    said to be the full profile's; only a missing reference leaves the sentence a gap."""
+    from fidle_examples.core import reference
+
+    ref = reference.load("mnist", ROOT / "reference")
+    low, _, high = ref.range("test_accuracy")
+    spec = declared("mnist").metrics["test_accuracy"]
+    stated = f"{spec.format(low)} à {spec.format(high)} sur {len(ref.seeds)} graines"
+    full = Loaded(fake_result(), "0" * 64, False, declared("mnist"), ref, published=ref)
+    quick = Loaded(fake_result(), "0" * 64, False, declared("mnist"), None, published=ref)
+    none = Loaded(fake_result(), "0" * 64, False, declared("mnist"))
+    assert pagehtml.range_text(full, "test_accuracy") == escape(stated)
+    assert pagehtml.range_text(quick, "test_accuracy") == escape(stated + " du profil complet")
+    assert "non disponible" in pagehtml.range_text(none, "test_accuracy")
 
 
 def test_versions_of_an_example_without_keras_do_not_name_keras():

@@ -43,6 +43,9 @@ class Loaded:
     # The explorer's grid points: (config overrides, result, training key).
     points: list[tuple[dict, Result, str]] = field(default_factory=list)
     explorer: object = None  # build.explorer.View: its states and their figures
+    # The committed reference whatever the profile: a quick build still states its range
+    # (`reference` is None then, as its runs say nothing of a quick run).
+    published: reference.Reference | None = None
 
 
 def explorer_points(module: ModuleType, profile: str) -> list[dict]:
@@ -173,11 +176,13 @@ class Loader:
         from the cache, or handed to `figures` to draw."""
         result, key, fresh = found[name]
         contract = contract_mod.read(module)
-        ref = self._reference(name)
+        published = self._published(name)
+        ref = published if published is not None and published.profile == self.profile \
+            else None  # a reference of the full profile says nothing of a quick run
         self._figures(name, module, result, key, contract, ref, figures)
         verdicts = claims_mod.evaluate_all(module, contract, result,
                                            claims_mod.calibrated_on(ref))
-        entry = Loaded(result, key, fresh, contract, ref, verdicts)
+        entry = Loaded(result, key, fresh, contract, ref, verdicts, published=published)
         for point in grid:
             point_result, point_key, _ = found[job_line(name, overrides=point)]
             entry.points.append((point, point_result, point_key))
@@ -277,16 +282,14 @@ class Loader:
             raise FidleError(_failure_message(error.example, str(error))) from None
 
     # --- figures and reference ----------------------------------------------------
-    def _reference(self, name: str) -> reference.Reference | None:
+    def _published(self, name: str) -> reference.Reference | None:
+        """The committed reference of `name` (None without one, or when it is damaged)."""
         try:
-            ref = reference.load(name, self.reference_dir)
+            return reference.load(name, self.reference_dir)
         except reference.ReferenceFileError as error:
             log.warning("%s Les pages de « %s » sont construites sans bandes de référence.",
                         error, name)
             return None
-        if ref is not None and ref.profile != self.profile:
-            return None  # a reference of the full profile says nothing of a quick run
-        return ref
 
     def _figures(self, name, module, result: Result, key: str, contract,
                  ref: reference.Reference | None, batch) -> None:

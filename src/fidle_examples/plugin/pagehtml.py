@@ -57,13 +57,17 @@ def render(marker: Marker, entry, figure_srcs: dict[str, str], device_line: bool
 
 
 def range_text(entry, metric: str) -> str:
-    """« 97,6 % à 97,9 % sur 5 graines », from the committed reference."""
-    ref = entry.reference
+    """« 97,6 % à 97,9 % sur 5 graines », from the committed reference; in a build of
+    another profile (quick), the same range, said to be the full profile's: the sentence
+    around it speaks of the course's reference results."""
+    ref = entry.reference or entry.published
     if ref is None:
         return "<em>(plage de référence non disponible\u00a0: pas de référence pour ce profil)</em>"
     low, _, high = ref.range(metric)
     spec = entry.contract.metrics[metric]
-    return escape(f"{spec.format(low)} à {spec.format(high)} sur {len(ref.seeds)} graines")
+    profile = "" if entry.reference is not None else " du profil complet"
+    return escape(f"{spec.format(low)} à {spec.format(high)} sur {len(ref.seeds)} graines"
+                  f"{profile}")
 
 
 def claim_box(entry, key: str, device_line: bool = True) -> str:
