@@ -62,7 +62,8 @@ def range_text(entry, metric: str) -> str:
     around it speaks of the course's reference results."""
     ref = entry.reference or entry.published
     if ref is None:
-        return "<em>(plage de référence non disponible\u00a0: pas de référence pour ce profil)</em>"
+        return ("<em>(plage de référence non disponible\u00a0: pas de résultats de référence "
+                "pour cet exemple)</em>")
     low, _, high = ref.range(metric)
     spec = entry.contract.metrics[metric]
     profile = "" if entry.reference is not None else " du profil complet"
