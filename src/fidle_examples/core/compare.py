@@ -44,10 +44,10 @@ class Comparison:
                    "complet) :"]
         elif self.other_backend:
             published = frenchfmt.keras_phrase(self.published_backend)
+            other = frenchfmt.backend_name(self.other_backend)
             out = [f"Comparaison avec les résultats de référence ({self.seeds} graines, "
                    f"profil complet), calculés avec {published} : la référence ne contient "
-                   f"aucune exécution avec {_backend_name(self.other_backend)}, le moteur de "
-                   "calcul de cette exécution."]
+                   f"aucune exécution avec {other}, le moteur de calcul de cette exécution."]
         else:
             out = [f"Comparaison avec les résultats de référence ({self.seeds} graines, "
                    "profil complet) :"]
@@ -81,9 +81,9 @@ class Comparison:
                 f"{k} {a} au lieu de {b}" for k, (a, b) in self.version_diff.items()) + ")")
         if self.other_backend and not self.backend_runs:
             causes.append(f"un autre moteur de calcul de Keras "
-                          f"({_backend_name(self.other_backend)} au lieu de "
-                          f"{_backend_name(self.published_backend)} : d'autres implantations "
-                          "des calculs, un autre ordre des lots)")
+                          f"({frenchfmt.backend_name(self.other_backend)} au lieu de "
+                          f"{frenchfmt.backend_name(self.published_backend)} : d'autres "
+                          "implantations des calculs, un autre ordre des lots)")
         if self.other_device:
             causes.append("un autre matériel (GPU ou processeur : les calculs en virgule "
                           "flottante n'y sont pas faits dans le même ordre)")
@@ -99,10 +99,11 @@ def run_backend(result: Result) -> str:
     versions name one only because they key the cache), which is then compared with the
     published runs, whatever KERAS_BACKEND says."""
     backend = (result.versions or {}).get("backend", "")
-    return backend if _uses_keras(result) else ""
+    return backend if uses_keras(result) else ""
 
 
-def _uses_keras(result: Result) -> bool:
+def uses_keras(result: Result) -> bool:
+    """Whether the example of `result` computes with Keras (registry.uses_keras)."""
     from fidle_examples.core import registry
 
     return registry.libraries(result.example)[0]
@@ -128,7 +129,7 @@ def compare(result: Result, reference: Reference, contract: Contract) -> Compari
     ref_versions = setting.get("versions", {})
     # An example without Keras computed nothing with Keras or its backend: their versions
     # (recorded because they key the cache) are no cause of a difference.
-    unused = set() if _uses_keras(result) else {"keras", *frenchfmt.BACKEND_NAMES}
+    unused = set() if uses_keras(result) else {"keras", *frenchfmt.BACKEND_NAMES}
     version_diff = {k: (v, ref_versions[k]) for k, v in result.versions.items()
                     if k in ref_versions and ref_versions[k] != v and k != "backend"
                     and k not in unused}
@@ -136,7 +137,3 @@ def compare(result: Result, reference: Reference, contract: Contract) -> Compari
     other_device = bool(result.device) and result.device != (ref_device or reference.device)
     return Comparison(lines, config_diff, version_diff, other_device, len(runs),
                       other_backend, bool(other_backend and own_backend), reference.backend)
-
-
-def _backend_name(backend: str) -> str:
-    return frenchfmt.BACKEND_NAMES.get(backend, backend)

@@ -100,17 +100,18 @@ def date(iso: str) -> str:
 BACKEND_NAMES = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}
 
 
+def backend_name(backend: str) -> str:
+    """« TensorFlow » for "tensorflow": a Keras backend named as its project does."""
+    return BACKEND_NAMES.get(backend, backend)
+
+
 def device_label(device: str) -> str:
     """A recorded device as readers see it: « processeur (2 cœurs, …) » for
     « CPU (2 cœurs, …) », the one French word the pages use; GPU names as they are. The
     recorded string stays as it is: it is what runs and references are compared on."""
-    if not device.startswith("CPU ("):
-        return device
-    cores = re.match(r"CPU \((\d+) cœurs", device)
-    count = int(cores[1]) if cores else 0
-    rest = device[cores.end():] if cores else device.removeprefix("CPU (")
-    return (f"processeur ({count}\u00a0cœur{'s' if count > 1 else ''}{rest}" if cores
-            else f"processeur ({rest}")
+    return re.sub(r"^CPU \((?:(\d+) cœurs)?",
+                  lambda m: "processeur (" + (f"{m[1]}{NBSP}cœur{'s' if int(m[1]) > 1 else ''}"
+                                              if m[1] else ""), device)
 
 
 def device_phrase(device: str) -> str:
@@ -127,7 +128,7 @@ def device_phrase(device: str) -> str:
 
 def keras_phrase(backend: str) -> str:
     """« Keras sur TensorFlow »: Keras and its backend, named as their projects do."""
-    return f"Keras sur {BACKEND_NAMES.get(backend, backend)}"
+    return f"Keras sur {backend_name(backend)}"
 
 
 def versions_text(versions: dict[str, str], keras: bool = True, sklearn: bool = False) -> str:
@@ -144,7 +145,7 @@ def versions_text(versions: dict[str, str], keras: bool = True, sklearn: bool = 
     backend = versions.get("backend", "")
     main = f"Keras {versions.get('keras', '?')}"
     if backend:
-        main += f" sur {BACKEND_NAMES.get(backend, backend)} {versions.get(backend, '')}".rstrip()
+        main += f" sur {backend_name(backend)} {versions.get(backend, '')}".rstrip()
     extra = [f"{label} {versions[key]}" for key, label in (("python", "Python"),
                                                            ("numpy", "NumPy"))
              if key in versions]

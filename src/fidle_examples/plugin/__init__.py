@@ -282,8 +282,8 @@ class FidleExamplesPlugin(BasePlugin[_Options]):
             # INFO, not WARNING: `mkdocs build --strict` fails on any warning, and these
             # are no contradiction of the lesson.
             log.info("Note : affirmations qui dépendent du matériel, fausses pour cette exécution "
-                        "(autre moteur de calcul ou autre matériel que la référence ; les pages montrent "
-                        "ses valeurs avec une note) :\n  " + "\n  ".join(elsewhere))
+                        "(autre moteur de calcul ou autre matériel que la référence ; les pages "
+                        "montrent ses valeurs avec une note) :\n  " + "\n  ".join(elsewhere))
         if not false:
             return
         message = ("Cette exécution contredit le texte des pages (affirmations fausses) :\n  "

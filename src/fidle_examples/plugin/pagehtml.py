@@ -10,8 +10,8 @@ import re
 from html import escape
 
 from fidle_examples.core import frenchfmt, registry
-from fidle_examples.core.compare import run_backend
-from fidle_examples.core.frenchfmt import (BACKEND_NAMES, device_label, device_phrase,
+from fidle_examples.core.compare import run_backend, uses_keras
+from fidle_examples.core.frenchfmt import (backend_name, device_label, device_phrase,
                                           keras_phrase, versions_text)
 from fidle_examples.core.results import Result
 from fidle_examples.plugin.markers import Marker
@@ -176,7 +176,7 @@ def reference_verdict(entry) -> str:
         which = (f"des {len(runs)} exécutions de référence faites avec {keras_phrase(backend)}"
                  if own else f"des {len(runs)} exécutions de référence (une par graine), faites "
                  f"avec {keras_phrase(ref.backend)} (cette exécution utilise "
-                 f"{BACKEND_NAMES.get(backend, backend)})")
+                 f"{backend_name(backend)})")
     else:
         which = f"des {len(runs)} graines de référence"
     outside = [spec.label_for(entry.result.config) for key, spec in entry.contract.metrics.items()
@@ -184,7 +184,7 @@ def reference_verdict(entry) -> str:
     if not outside:
         return f"chaque mesure de cette exécution est dans la plage {which}"
     causes = ("à la machine et à sa charge, aux versions des bibliothèques ou au moteur de "
-              "calcul" if registry.libraries(entry.result.example)[0]
+              "calcul" if uses_keras(entry.result)
               else "à la machine et à sa charge ou aux versions des bibliothèques")
     return (f"hors de la plage {which}\u00a0: " + "\u00a0; ".join(outside)
             + f" (écart dû {causes})")
@@ -237,7 +237,6 @@ def provenance(entry) -> str:
                   for label, value in items)
     return (f'<div class="admonition info fidle-provenance">'
             f'<p class="admonition-title">{PROVENANCE_TITLE}</p><ul>{lis}</ul></div>')
-
 
 
 def quick_warning() -> str:
