@@ -147,6 +147,28 @@ def test_a_shorter_run_is_below_the_range_with_its_likely_cause():
     assert "moins d'époques (1 au lieu de 20)" in text
 
 
+@pytest.mark.parametrize("accuracy, loss, expected", [
+    (0.975, 0.1, "chaque mesure de cette exécution est dans la plage des 3 graines de "
+                 "référence"),
+    (0.96, 0.1, "hors de la plage des 3 graines de référence pour 1 mesure (Exactitude"),
+    (0.99, 0.5, "hors de la plage des 3 graines de référence pour 2 mesures (Exactitude"),
+])
+def test_the_provenance_box_says_which_measures_leave_the_range(accuracy, loss, expected):
+    """The box's verdict, on both sides of the range; one colon in it at most (the
+    box's label has one: « Par rapport à la référence : »)."""
+    declared = contract.read(registry.get("mnist").load())
+    run = _run(accuracy)
+    run.metrics["test_loss"] = loss
+    verdict = pagehtml.reference_verdict(Loaded(run, "k", False, declared, _fake()))
+    assert verdict.startswith(expected)
+    assert ":" not in verdict
+    if accuracy != 0.975:
+        assert verdict.endswith(")\u00a0; écart dû à la machine et à sa charge, aux "
+                                "versions des bibliothèques ou au moteur de calcul")
+        listed = verdict.split(" mesure")[1].split("(")[1].split(")")[0]
+        assert ("\u00a0; " in listed) == (loss != 0.1)  # two measures, separated
+
+
 def _doctored(name: str, metrics: dict | None = None, config: dict | None = None):
     import dataclasses
 

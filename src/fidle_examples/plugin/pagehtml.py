@@ -186,8 +186,10 @@ def reference_verdict(entry) -> str:
     causes = ("à la machine et à sa charge, aux versions des bibliothèques ou au moteur de "
               "calcul" if uses_keras(entry.result)
               else "à la machine et à sa charge ou aux versions des bibliothèques")
-    return (f"hors de la plage {which}\u00a0: " + "\u00a0; ".join(outside)
-            + f" (écart dû {causes})")
+    # One colon per sentence: the box's label has it (« Par rapport à la référence : »).
+    measures = f"{len(outside)} mesure{'s' if len(outside) > 1 else ''}"
+    return (f"hors de la plage {which} pour {measures} ("
+            + "\u00a0; ".join(outside) + f")\u00a0; écart dû {causes}")
 
 
 def _inside(ref, key: str, value: float, runs: list[dict]) -> bool:
