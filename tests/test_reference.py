@@ -169,6 +169,35 @@ def test_the_provenance_box_says_which_measures_leave_the_range(accuracy, loss, 
         assert ("\u00a0; " in listed) == (loss != 0.1)  # two measures, separated
 
 
+@pytest.mark.parametrize("slower, accuracy_shift, inside", [
+    (1, 0.0, True), (10, 0.0, True), (0.1, 0.0, True), (10, 0.2, False)])
+def test_durations_are_shown_but_never_held_against_the_run(slower, accuracy_shift, inside):
+    """A duration measures the machine and its load: ten times slower or faster than the
+    reference, the run is still normal; a result out of range is not, durations or not."""
+    name = "batch-size"
+    ref = reference.load(name, REFERENCE_DIR)
+    run = ref.results()[0]
+    metrics = {k: v * slower if k.startswith("epoch_seconds_") else v
+               for k, v in run.metrics.items()}
+    metrics["val_accuracy_8"] = run.metrics["val_accuracy_8"] - accuracy_shift
+    import dataclasses
+
+    run = dataclasses.replace(run, metrics=metrics)
+    declared = contract.read(registry.get(name).load())
+    verdict = compare.compare(run, ref, declared)
+    assert verdict.inside is inside
+    text = verdict.text()
+    assert text.count("durée, propre à la machine : non comparée") == 5
+    assert "les durées, propres à la machine et à sa charge, ne sont pas comparées" in text
+    box = pagehtml.reference_verdict(Loaded(run, "k", False, declared, ref))
+    assert box.startswith("chaque mesure comparée est dans la plage" if inside
+                          else "hors de la plage des 3 graines de référence pour 1 mesure "
+                               "(Exactitude de validation finale, lots de 8)")
+    assert box.endswith("\u00a0; les durées, propres à la machine et à sa charge, ne sont pas "
+                        "comparées")
+    assert "Durée" not in box
+
+
 def _doctored(name: str, metrics: dict | None = None, config: dict | None = None):
     import dataclasses
 

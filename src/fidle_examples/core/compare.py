@@ -16,7 +16,18 @@ class Line:
     value: str
     low: str
     high: str
-    where: str  # "dans", "en dessous", "au-dessus"
+    where: str  # "dans", "en dessous", "au-dessus", or MACHINE (a duration: not compared)
+
+
+# A duration measures the machine and its load (and the code's speed the day it ran), not
+# the training: its range is shown, never held against the run.
+MACHINE = "durée"
+DURATIONS_NOTE = " ; les durées, propres à la machine et à sa charge, ne sont pas comparées"
+
+
+def compared(metric) -> bool:
+    """Whether a metric (contract.Metric) is held against the reference's range."""
+    return metric.kind != "seconds"
 
 
 @dataclass(frozen=True)
@@ -34,7 +45,7 @@ class Comparison:
 
     @property
     def inside(self) -> bool:
-        return all(line.where == "dans" for line in self.lines)
+        return all(line.where in ("dans", MACHINE) for line in self.lines)
 
     def text(self) -> str:
         """The French report the CLI prints and the notebooks show."""
@@ -53,7 +64,8 @@ class Comparison:
                    "profil complet) :"]
         width = max((len(line.label) for line in self.lines), default=10)
         marks = {"dans": "dans la plage", "en dessous": "EN DESSOUS de la plage",
-                 "au-dessus": "AU-DESSUS de la plage"}
+                 "au-dessus": "AU-DESSUS de la plage",
+                 MACHINE: "durée, propre à la machine : non comparée"}
         for line in self.lines:
             out.append(f"  {line.label:<{width}}  {line.value:>12}   référence "
                        f"{line.low} à {line.high} : {marks[line.where]}")
@@ -62,12 +74,15 @@ class Comparison:
                        "(la comparaison n'a alors qu'une valeur indicative) :")
             out += [f"  --{k.replace('_', '-')} = {a} ici, {b} dans la référence"
                     for k, (a, b) in self.config_diff.items()]
+        durations = any(line.where == MACHINE for line in self.lines)
+        note = DURATIONS_NOTE if durations else ""
         if self.inside:
-            out.append("Verdict : exécution normale, chaque mesure est dans la plage des "
-                       "graines de référence.")
+            each = "chaque mesure comparée" if durations else "chaque mesure"
+            out.append(f"Verdict : exécution normale, {each} est dans la plage des graines "
+                       f"de référence{note}.")
             return "\n".join(out)
-        out.append("Verdict : au moins une mesure sort de la plage des graines de référence. "
-                   "Causes possibles :")
+        out.append(f"Verdict : au moins une mesure sort de la plage des graines de "
+                   f"référence{note}. Causes possibles :")
         causes = []
         if "epochs" in self.config_diff:
             a, b = self.config_diff["epochs"]
@@ -119,7 +134,8 @@ def compare(result: Result, reference: Reference, contract: Contract) -> Compari
             continue
         low, _, high = reference.range(key, runs)
         value = result.metrics[key]
-        where = "en dessous" if value < low else "au-dessus" if value > high else "dans"
+        where = (MACHINE if not compared(spec) else "en dessous" if value < low
+                 else "au-dessus" if value > high else "dans")
         lines.append(Line(spec.label_for(result.config), spec.format(value), spec.format(low), spec.format(high),
                           where))
     config_diff = {k: (v, reference.config.get(k)) for k, v in result.config.items()

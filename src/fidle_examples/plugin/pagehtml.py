@@ -10,7 +10,7 @@ import re
 from html import escape
 
 from fidle_examples.core import frenchfmt, registry
-from fidle_examples.core.compare import run_backend, uses_keras
+from fidle_examples.core.compare import DURATIONS_NOTE, compared, run_backend, uses_keras
 from fidle_examples.core.frenchfmt import (backend_name, device_label, device_phrase,
                                           keras_phrase, versions_text)
 from fidle_examples.core.results import Result
@@ -179,17 +179,21 @@ def reference_verdict(entry) -> str:
                  f"{backend_name(backend)})")
     else:
         which = f"des {len(runs)} graines de référence"
-    outside = [spec.label_for(entry.result.config) for key, spec in entry.contract.metrics.items()
-               if not _inside(ref, key, entry.result.metrics[key], runs)]
+    metrics = entry.contract.metrics
+    outside = [spec.label_for(entry.result.config) for key, spec in metrics.items()
+               if compared(spec) and not _inside(ref, key, entry.result.metrics[key], runs)]
+    durations = not all(compared(spec) for spec in metrics.values())
+    note = DURATIONS_NOTE.replace(" ;", "\u00a0;") if durations else ""
     if not outside:
-        return f"chaque mesure de cette exécution est dans la plage {which}"
+        return (f"chaque mesure {'comparée' if durations else 'de cette exécution'} est "
+                f"dans la plage {which}{note}")
     causes = ("à la machine et à sa charge, aux versions des bibliothèques ou au moteur de "
               "calcul" if uses_keras(entry.result)
               else "à la machine et à sa charge ou aux versions des bibliothèques")
     # One colon per sentence: the box's label has it (« Par rapport à la référence : »).
     measures = f"{len(outside)} mesure{'s' if len(outside) > 1 else ''}"
     return (f"hors de la plage {which} pour {measures} ("
-            + "\u00a0; ".join(outside) + f")\u00a0; écart dû {causes}")
+            + "\u00a0; ".join(outside) + f")\u00a0; écart dû {causes}{note}")
 
 
 def _inside(ref, key: str, value: float, runs: list[dict]) -> bool:
