@@ -656,6 +656,11 @@ def test_provenance_says_one_thread_per_training_on_a_processor():
     assert "en parallèle" in text
     assert pagehtml.device_text("NVIDIA H100 80GB HBM3") == "NVIDIA H100 80GB HBM3"
     assert pagehtml.device_text("") == "inconnu"
+    # The SVM experiment's SVM runs on the processor even on a GPU machine.
+    assert pagehtml.device_text("NVIDIA H100 80GB HBM3", sklearn=True) == (
+        "NVIDIA H100 80GB HBM3 pour Keras\u00a0; scikit-learn, qui n'utilise pas de GPU, "
+        "calcule sur le processeur")
+    assert pagehtml.device_text("CPU (2 cœurs, AMD EPYC)", sklearn=True) == text
 
 
 def test_labels_and_captions_get_french_spaces():

@@ -201,11 +201,15 @@ def _inside(ref, key: str, value: float, runs: list[dict]) -> bool:
     return low <= value <= high
 
 
-def device_text(device: str) -> str:
+def device_text(device: str, sklearn: bool = False) -> str:
     """The device of a run; on a processor, also how many threads one training had: the
     build trains in worker processes that each get build.pool.THREAD_ENV on a machine
-    without GPU, so a duration is that of one core, with other trainings beside it."""
+    without GPU, so a duration is that of one core, with other trainings beside it. On a
+    GPU, an example that also uses scikit-learn (`sklearn`) says where that part ran."""
     if not device.startswith("CPU"):
+        if device and sklearn:
+            return (f"{device} pour Keras\u00a0; scikit-learn, qui n'utilise pas de GPU, "
+                    "calcule sur le processeur")
         return device or "inconnu"
     from fidle_examples.build import pool
 
@@ -227,7 +231,8 @@ def provenance(entry) -> str:
                          f"{config_value(v)}" for k, v in result.config.items())
     command = f"fidle-examples run {result.example} --profile {result.profile}"
     items = [
-        ("Matériel", escape(device_text(result.device))),
+        ("Matériel", escape(device_text(result.device,
+                                        registry.libraries(result.example)[1]))),
         ("Durée de l'entraînement", escape(frenchfmt.duration(result.duration_s))),
         ("Date", escape(frenchfmt.date(result.date))),
         ("Profil", escape(_PROFILES.get(result.profile, result.profile))),
