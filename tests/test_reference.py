@@ -150,12 +150,12 @@ def test_a_shorter_run_is_below_the_range_with_its_likely_cause():
 @pytest.mark.parametrize("accuracy, loss, expected", [
     (0.975, 0.1, "chaque mesure de cette exécution est dans la plage des 3 graines de "
                  "référence"),
-    (0.96, 0.1, "hors de la plage des 3 graines de référence pour 1 mesure (Exactitude"),
-    (0.99, 0.5, "hors de la plage des 3 graines de référence pour 2 mesures (Exactitude"),
+    (0.96, 0.1, "une mesure est hors de la plage des 3 graines de référence (Exactitude"),
+    (0.99, 0.5, "2 mesures sont hors de la plage des 3 graines de référence (Exactitude"),
 ])
 def test_the_provenance_box_says_which_measures_leave_the_range(accuracy, loss, expected):
-    """The box's verdict, on both sides of the range; one colon in it at most (the
-    box's label has one: « Par rapport à la référence : »)."""
+    """The box's verdict, on both sides of the range; no colon in it (the box's label has
+    one: « Par rapport à la référence : »)."""
     declared = contract.read(registry.get("mnist").load())
     run = _run(accuracy)
     run.metrics["test_loss"] = loss
@@ -163,39 +163,75 @@ def test_the_provenance_box_says_which_measures_leave_the_range(accuracy, loss, 
     assert verdict.startswith(expected)
     assert ":" not in verdict
     if accuracy != 0.975:
-        assert verdict.endswith(")\u00a0; écart dû à la machine et à sa charge, aux "
-                                "versions des bibliothèques ou au moteur de calcul")
-        listed = verdict.split(" mesure")[1].split("(")[1].split(")")[0]
+        # Same backend as the reference: the backend is not a possible cause.
+        assert verdict.endswith(")\u00a0; écart qui peut venir d'un autre matériel, d'autres "
+                                "versions des bibliothèques ou d'une modification du code de "
+                                "l'exemple")
+        listed = verdict.split("référence (")[1].split(")")[0]
         assert ("\u00a0; " in listed) == (loss != 0.1)  # two measures, separated
 
 
-@pytest.mark.parametrize("slower, accuracy_shift, inside", [
-    (1, 0.0, True), (10, 0.0, True), (0.1, 0.0, True), (10, 0.2, False)])
-def test_durations_are_shown_but_never_held_against_the_run(slower, accuracy_shift, inside):
-    """A duration measures the machine and its load: ten times slower or faster than the
-    reference, the run is still normal; a result out of range is not, durations or not."""
-    name = "batch-size"
-    ref = reference.load(name, REFERENCE_DIR)
-    run = ref.results()[0]
-    metrics = {k: v * slower if k.startswith("epoch_seconds_") else v
-               for k, v in run.metrics.items()}
-    metrics["val_accuracy_8"] = run.metrics["val_accuracy_8"] - accuracy_shift
+def test_another_backend_is_a_possible_cause_only_when_it_differs():
+    declared = contract.read(registry.get("mnist").load())
+    run = _run(0.96)
+    run.versions = {"keras": "3.15.1", "backend": "jax"}
+    verdict = pagehtml.reference_verdict(Loaded(run, "k", False, declared, _fake()))
+    assert "(cette exécution utilise JAX)" in verdict
+    assert verdict.endswith("d'autres versions des bibliothèques, d'un autre moteur de calcul "
+                            "ou d'une modification du code de l'exemple")
+
+
+def _slowed(name: str, factor: float, shifted: dict[str, float]):
+    """The reference's first run, its durations times `factor`, `shifted` metrics moved."""
     import dataclasses
 
-    run = dataclasses.replace(run, metrics=metrics)
+    ref = reference.load(name, REFERENCE_DIR)
+    run = ref.results()[0]
     declared = contract.read(registry.get(name).load())
+    metrics = {k: v * factor if not compare.compared(declared.metrics[k]) else v
+               for k, v in run.metrics.items()}
+    for key, shift in shifted.items():
+        metrics[key] = run.metrics[key] + shift
+    return dataclasses.replace(run, metrics=metrics), ref, declared
+
+
+@pytest.mark.parametrize("name, durations, shifted, out", [
+    ("batch-size", 5, {}, ""), ("batch-size", 10, {}, ""), ("batch-size", 0.1, {}, ""),
+    ("batch-size", 10, {"val_accuracy_8": -0.2},
+     "Exactitude de validation finale, lots de 8"),
+    ("svm-vs-dnn", 10, {}, ""), ("svm-vs-dnn", 0.1, {}, ""),
+    ("svm-vs-dnn", 0.1, {"svm_accuracy_5": -0.3}, "Exactitude du SVM, 10\u202f000 images"),
+])
+def test_durations_are_shown_but_never_held_against_the_run(name, durations, shifted, out):
+    """A duration measures the machine and its load: ten times slower or faster than the
+    reference, the run is still normal; a result out of range is not, durations or not."""
+    run, ref, declared = _slowed(name, durations, shifted)
+    timed = [m.label_for(run.config) for m in declared.metrics.values()
+             if not compare.compared(m)]
+    assert timed  # both experiments measure durations
     verdict = compare.compare(run, ref, declared)
-    assert verdict.inside is inside
+    assert verdict.inside is (not out)
     text = verdict.text()
-    assert text.count("durée, propre à la machine : non comparée") == 5
-    assert "les durées, propres à la machine et à sa charge, ne sont pas comparées" in text
+    assert text.count("non comparée (durée)") == len(timed)
+    aside = "(durées mises à part, car elles dépendent de la machine et de sa charge)."
+    assert (f"Verdict : exécution normale, chaque mesure est dans la plage des graines de "
+            f"référence {aside}" in text) is (not out)
+    assert (f"Verdict : au moins une mesure sort de la plage des graines de référence "
+            f"{aside[:-1]}. Causes possibles :" in text) is bool(out)
     box = pagehtml.reference_verdict(Loaded(run, "k", False, declared, ref))
-    assert box.startswith("chaque mesure comparée est dans la plage" if inside
-                          else "hors de la plage des 3 graines de référence pour 1 mesure "
-                               "(Exactitude de validation finale, lots de 8)")
-    assert box.endswith("\u00a0; les durées, propres à la machine et à sa charge, ne sont pas "
-                        "comparées")
-    assert "Durée" not in box
+    assert box.startswith("durées mises à part (elles dépendent de la machine et de sa "
+                          "charge), ")
+    assert box.endswith("est dans la plage des 3 graines de référence") is (not out)
+    if out:
+        assert f"une mesure est hors de la plage des 3 graines de référence ({out})" in box
+    assert not any(label in box for label in timed)
+
+
+def test_the_fallback_cause_names_the_reference_seeds():
+    declared = contract.read(registry.get("mnist").load())
+    text = compare.compare(_run(0.90), _fake(), declared).text()
+    assert "relancez avec --seed 1, 2 ou 3 pour comparer" in text
+    assert "modification du code de l'exemple" in text
 
 
 def _doctored(name: str, metrics: dict | None = None, config: dict | None = None):

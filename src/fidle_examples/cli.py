@@ -73,8 +73,8 @@ def _parser(example=None) -> argparse.ArgumentParser:
     compare = commands.add_parser(
         "compare", help="compare un résultat enregistré aux résultats de référence",
         description="Mon exécution est-elle normale ? Compare chaque mesure d'un résultat "
-                    "enregistré à la plage des graines de référence (reference/NOM.json) ; les durées, "
-                    "propres à la machine, sont montrées sans être comparées.")
+                    "enregistré, sauf les durées (elles dépendent de la machine et de sa "
+                    "charge), à la plage des graines de référence (reference/NOM.json).")
     compare.add_argument("folder", type=Path, metavar="DOSSIER")
     reference = commands.add_parser(
         "reference", help="entraîne les exemples sur plusieurs graines (résultats de référence)",

@@ -22,7 +22,7 @@ class Line:
 # A duration measures the machine and its load (and the code's speed the day it ran), not
 # the training: its range is shown, never held against the run.
 MACHINE = "durée"
-DURATIONS_NOTE = " ; les durées, propres à la machine et à sa charge, ne sont pas comparées"
+DURATIONS_WHY = "elles dépendent de la machine et de sa charge"
 
 
 def compared(metric) -> bool:
@@ -42,6 +42,7 @@ class Comparison:
     other_backend: str = ""
     backend_runs: bool = False
     published_backend: str = "tensorflow"
+    seed_values: tuple = ()  # the seeds of the runs compared with
 
     @property
     def inside(self) -> bool:
@@ -65,7 +66,7 @@ class Comparison:
         width = max((len(line.label) for line in self.lines), default=10)
         marks = {"dans": "dans la plage", "en dessous": "EN DESSOUS de la plage",
                  "au-dessus": "AU-DESSUS de la plage",
-                 MACHINE: "durée, propre à la machine : non comparée"}
+                 MACHINE: "non comparée (durée)"}
         for line in self.lines:
             out.append(f"  {line.label:<{width}}  {line.value:>12}   référence "
                        f"{line.low} à {line.high} : {marks[line.where]}")
@@ -75,14 +76,13 @@ class Comparison:
             out += [f"  --{k.replace('_', '-')} = {a} ici, {b} dans la référence"
                     for k, (a, b) in self.config_diff.items()]
         durations = any(line.where == MACHINE for line in self.lines)
-        note = DURATIONS_NOTE if durations else ""
+        aside = f" (durées mises à part, car {DURATIONS_WHY})" if durations else ""
         if self.inside:
-            each = "chaque mesure comparée" if durations else "chaque mesure"
-            out.append(f"Verdict : exécution normale, {each} est dans la plage des graines "
-                       f"de référence{note}.")
+            out.append("Verdict : exécution normale, chaque mesure est dans la plage des "
+                       f"graines de référence{aside}.")
             return "\n".join(out)
-        out.append(f"Verdict : au moins une mesure sort de la plage des graines de "
-                   f"référence{note}. Causes possibles :")
+        out.append("Verdict : au moins une mesure sort de la plage des graines de référence"
+                   f"{aside}. Causes possibles :")
         causes = []
         if "epochs" in self.config_diff:
             a, b = self.config_diff["epochs"]
@@ -103,8 +103,11 @@ class Comparison:
             causes.append("un autre matériel (GPU ou processeur : les calculs en virgule "
                           "flottante n'y sont pas faits dans le même ordre)")
         if not causes:
-            causes.append("le hasard d'une graine hors des graines de référence (relancez "
-                          "avec --seed 1 à 5 pour comparer), ou une modification du code")
+            seeds = [str(seed) for seed in self.seed_values]
+            rerun = (f" (relancez avec --seed {', '.join(seeds[:-1])} ou {seeds[-1]} pour "
+                     "comparer)" if len(seeds) > 1 else "")
+            causes.append("le hasard de la graine, si ce n'est pas l'une des graines de "
+                          f"référence{rerun}, ou une modification du code de l'exemple")
         out += [f"  - {cause}" for cause in causes]
         return "\n".join(out)
 
@@ -152,4 +155,5 @@ def compare(result: Result, reference: Reference, contract: Contract) -> Compari
     ref_device = setting.get("device") or (runs[0].get("device") if runs else None)
     other_device = bool(result.device) and result.device != (ref_device or reference.device)
     return Comparison(lines, config_diff, version_diff, other_device, len(runs),
-                      other_backend, bool(other_backend and own_backend), reference.backend)
+                      other_backend, bool(other_backend and own_backend), reference.backend,
+                      tuple(run["seed"] for run in runs))

@@ -10,7 +10,7 @@ import re
 from html import escape
 
 from fidle_examples.core import frenchfmt, registry
-from fidle_examples.core.compare import DURATIONS_NOTE, compared, run_backend, uses_keras
+from fidle_examples.core.compare import DURATIONS_WHY, compared, run_backend
 from fidle_examples.core.frenchfmt import (backend_name, device_label, device_phrase,
                                           keras_phrase, versions_text)
 from fidle_examples.core.results import Result
@@ -106,8 +106,12 @@ def run_setting(result) -> str:
     """« un processeur (2 cœurs, AMD EPYC), avec Keras sur TensorFlow »: where a run
     computed, after « sur » (an example without Keras names no backend)."""
     backend = run_backend(result)
-    return device_phrase(result.device or "") + (f", avec {keras_phrase(backend)}" if backend
-                                                 else "")
+    device = result.device or ""
+    on_gpu = device and not device.startswith("CPU")
+    sklearn = (" (scikit-learn sur le processeur)"
+               if on_gpu and registry.libraries(result.example)[1] else "")
+    return device_phrase(device) + sklearn + (f", avec {keras_phrase(backend)}" if backend
+                                              else "")
 
 
 def config_text(result: Result, name: str) -> str:
@@ -182,18 +186,18 @@ def reference_verdict(entry) -> str:
     metrics = entry.contract.metrics
     outside = [spec.label_for(entry.result.config) for key, spec in metrics.items()
                if compared(spec) and not _inside(ref, key, entry.result.metrics[key], runs)]
-    durations = not all(compared(spec) for spec in metrics.values())
-    note = DURATIONS_NOTE.replace(" ;", "\u00a0;") if durations else ""
-    if not outside:
-        return (f"chaque mesure {'comparée' if durations else 'de cette exécution'} est "
-                f"dans la plage {which}{note}")
-    causes = ("à la machine et à sa charge, aux versions des bibliothèques ou au moteur de "
-              "calcul" if uses_keras(entry.result)
-              else "à la machine et à sa charge ou aux versions des bibliothèques")
     # One colon per sentence: the box's label has it (« Par rapport à la référence : »).
-    measures = f"{len(outside)} mesure{'s' if len(outside) > 1 else ''}"
-    return (f"hors de la plage {which} pour {measures} ("
-            + "\u00a0; ".join(outside) + f")\u00a0; écart dû {causes}{note}")
+    aside = ("" if all(compared(spec) for spec in metrics.values())
+             else f"durées mises à part ({DURATIONS_WHY}), ")
+    if not outside:
+        return f"{aside}chaque mesure de cette exécution est dans la plage {which}"
+    count = "une mesure est" if len(outside) == 1 else f"{len(outside)} mesures sont"
+    causes = ["d'un autre matériel", "d'autres versions des bibliothèques"]
+    if backend and backend != ref.backend and not own:
+        causes.append("d'un autre moteur de calcul")
+    causes.append("d'une modification du code de l'exemple")
+    return (f"{aside}{count} hors de la plage {which} (" + "\u00a0; ".join(outside)
+            + f")\u00a0; écart qui peut venir {', '.join(causes[:-1])} ou {causes[-1]}")
 
 
 def _inside(ref, key: str, value: float, runs: list[dict]) -> bool:
@@ -207,9 +211,8 @@ def device_text(device: str, sklearn: bool = False) -> str:
     without GPU, so a duration is that of one core, with other trainings beside it. On a
     GPU, an example that also uses scikit-learn (`sklearn`) says where that part ran."""
     if not device.startswith("CPU"):
-        if device and sklearn:
-            return (f"{device} pour Keras\u00a0; scikit-learn, qui n'utilise pas de GPU, "
-                    "calcule sur le processeur")
+        if device and sklearn:  # its SVC (libsvm) has no GPU code
+            return f"{device} pour Keras\u00a0; scikit-learn calcule sur le processeur"
         return device or "inconnu"
     from fidle_examples.build import pool
 
