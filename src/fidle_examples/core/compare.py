@@ -16,12 +16,12 @@ class Line:
     value: str
     low: str
     high: str
-    where: str  # "dans", "en dessous", "au-dessus", or MACHINE (a duration: not compared)
+    where: str  # "dans", "en dessous", "au-dessus", or NOT_COMPARED (a duration)
 
 
 # A duration measures the machine and its load (and the code's speed the day it ran), not
 # the training: its range is shown, never held against the run.
-MACHINE = "durée"
+NOT_COMPARED = "durée"
 DURATIONS_WHY = "elles dépendent de la machine et de sa charge"
 
 
@@ -46,7 +46,7 @@ class Comparison:
 
     @property
     def inside(self) -> bool:
-        return all(line.where in ("dans", MACHINE) for line in self.lines)
+        return all(line.where in ("dans", NOT_COMPARED) for line in self.lines)
 
     def text(self) -> str:
         """The French report the CLI prints and the notebooks show."""
@@ -66,7 +66,7 @@ class Comparison:
         width = max((len(line.label) for line in self.lines), default=10)
         marks = {"dans": "dans la plage", "en dessous": "EN DESSOUS de la plage",
                  "au-dessus": "AU-DESSUS de la plage",
-                 MACHINE: "non comparée (durée)"}
+                 NOT_COMPARED: "non comparée (durée)"}
         for line in self.lines:
             out.append(f"  {line.label:<{width}}  {line.value:>12}   référence "
                        f"{line.low} à {line.high} : {marks[line.where]}")
@@ -75,7 +75,7 @@ class Comparison:
                        "(la comparaison n'a alors qu'une valeur indicative) :")
             out += [f"  --{k.replace('_', '-')} = {a} ici, {b} dans la référence"
                     for k, (a, b) in self.config_diff.items()]
-        durations = any(line.where == MACHINE for line in self.lines)
+        durations = any(line.where == NOT_COMPARED for line in self.lines)
         aside = f" (durées mises à part, car {DURATIONS_WHY})" if durations else ""
         if self.inside:
             out.append("Verdict : exécution normale, chaque mesure est dans la plage des "
@@ -137,7 +137,7 @@ def compare(result: Result, reference: Reference, contract: Contract) -> Compari
             continue
         low, _, high = reference.range(key, runs)
         value = result.metrics[key]
-        where = (MACHINE if not compared(spec) else "en dessous" if value < low
+        where = (NOT_COMPARED if not compared(spec) else "en dessous" if value < low
                  else "au-dessus" if value > high else "dans")
         lines.append(Line(spec.label_for(result.config), spec.format(value), spec.format(low), spec.format(high),
                           where))
