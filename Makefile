@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Material's end-of-life notice (in English, at every build) is for maintainers: the
+# contributors' page says it once (« Les deux commandes »).
+export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: serve build test test-fast test-release bench reference notebooks clean pdf kit
 
