@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# Material's end-of-life notice (in English, at every build) is for maintainers: the
-# contributors' page says it once (« Les deux commandes »).
+# Material's end-of-life notice (in English, at each start of mkdocs) is for maintainers:
+# the contributors' page says it once (« Les deux commandes »). `make build
+# NO_MKDOCS_2_WARNING=` shows it.
 export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: serve build test test-fast test-release bench reference notebooks clean pdf kit
