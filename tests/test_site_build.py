@@ -40,6 +40,7 @@ ALLOWED_LINK_HOSTS = {
     "keras.io", "www.tensorflow.org", "jax.readthedocs.io", "pytorch.org",
     "numpy.org", "matplotlib.org", "scikit-learn.org", "docs.python.org",
     "www.mkdocs.org", "squidfunk.github.io", "facelessuser.github.io",
+    "zensical.org",                                 # Material's successor (contributors)
     "archive.ics.uci.edu",                          # Wine Quality data set
     "yann.lecun.com",                               # MNIST
     "fr.wikipedia.org", "en.wikipedia.org",
