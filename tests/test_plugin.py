@@ -215,6 +215,25 @@ def test_metrics_table_has_a_row_per_declared_metric_with_its_french_label():
                f"</td>" in html
 
 
+
+@pytest.mark.parametrize("backend, header", [
+    ("tensorflow", "Référence (5 graines)"),
+    ("jax", "Référence (2 exécutions avec Keras sur JAX)")])
+def test_metrics_table_ranges_are_those_the_box_compares_with(backend, header):
+    """Beside the verdict of the provenance box: the range of the runs it compares the
+    run with, its own backend's when the reference has some (MNIST has 2 JAX runs)."""
+    from fidle_examples.core import reference
+
+    ref = reference.load("mnist", ROOT / "reference")
+    run = fake_result(versions={"keras": "3.15.1", "backend": backend})
+    html = pagehtml.metrics_table(Loaded(run, "0" * 64, False, declared("mnist"), ref))
+    assert f"<th>{escape(header)}</th>" in html
+    runs = ref.comparable(backend)[0]
+    low, _, high = ref.range("test_accuracy", runs)
+    spec = declared("mnist").metrics["test_accuracy"]
+    assert f"<td>{escape(spec.format(low))} à {escape(spec.format(high))}</td>" in html
+    assert (ref.range("test_accuracy", runs) != ref.range("test_accuracy")) is (backend == "jax")
+
 # --- markers checked before any training -------------------------------------------
 
 MISSPELT = """\

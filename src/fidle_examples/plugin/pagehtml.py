@@ -149,16 +149,22 @@ def figure(result: Result, name: str, src: str) -> str:
 
 
 def metrics_table(entry) -> str:
+    """The run's final measures, beside the range of the reference runs its provenance
+    box compares it with (those of its own backend when the reference has some)."""
     result, ref = entry.result, entry.reference
     head = "<th>Mesure</th><th>Valeur</th>"
     if ref:
-        head += f"<th>Référence ({len(ref.seeds)} graines)</th>"
+        backend = run_backend(result)
+        runs, own = ref.comparable(backend)
+        which = (f"{len(runs)} exécutions avec {keras_phrase(backend)}"
+                 if own and backend and backend != ref.backend else f"{len(runs)} graines")
+        head += f"<th>Référence ({escape(which)})</th>"
     rows = []
     for key, spec in entry.contract.metrics.items():
         cells = (f"<td>{escape(french_spaces(spec.label_for(result.config)))}</td>"
                  f"<td>{escape(spec.format(result.metrics[key]))}</td>")
         if ref:
-            low, _, high = ref.range(key)
+            low, _, high = ref.range(key, runs)
             cells += f"<td>{escape(spec.format(low))} à {escape(spec.format(high))}</td>"
         rows.append(f"<tr>{cells}</tr>")
     return (f'<div class="fidle-metrics"><table>'
