@@ -215,24 +215,40 @@ def test_metrics_table_has_a_row_per_declared_metric_with_its_french_label():
                f"</td>" in html
 
 
-
-@pytest.mark.parametrize("backend, header", [
-    ("tensorflow", "Référence (5 graines)"),
-    ("jax", "Référence (2 exécutions avec Keras sur JAX)")])
-def test_metrics_table_ranges_are_those_the_box_compares_with(backend, header):
+@pytest.mark.parametrize("example, backend, drop_torch, header", [
+    ("mnist", "tensorflow", False, "Référence (5 graines)"),
+    ("mnist", "jax", False, "Référence (2 exécutions avec Keras sur JAX)"),
+    ("mnist", "torch", True, "Référence (5 graines, Keras sur TensorFlow)"),
+    ("gradient-descent", "jax", False, "Référence (5 graines)")])
+def test_metrics_table_ranges_are_those_the_box_compares_with(example, backend, drop_torch,
+                                                               header):
     """Beside the verdict of the provenance box: the range of the runs it compares the
-    run with, its own backend's when the reference has some (MNIST has 2 JAX runs)."""
+    run with, its own backend's when the reference has some (MNIST has 2 JAX runs), the
+    published ones, said so, when it has none; an example without Keras always gets the
+    published ones."""
+    import dataclasses
+
     from fidle_examples.core import reference
 
-    ref = reference.load("mnist", ROOT / "reference")
-    run = fake_result(versions={"keras": "3.15.1", "backend": backend})
-    html = pagehtml.metrics_table(Loaded(run, "0" * 64, False, declared("mnist"), ref))
+    ref = reference.load(example, ROOT / "reference")
+    if drop_torch:
+        ref = dataclasses.replace(ref, runs=[r for r in ref.runs
+                                             if r.get("backend") != "torch"])
+    run = fake_result(example=example, versions={"keras": "3.15.1", "backend": backend},
+                      metrics=dict(ref.published_runs()[0]["metrics"]))
+    html = pagehtml.metrics_table(Loaded(run, "0" * 64, False, declared(example), ref))
     assert f"<th>{escape(header)}</th>" in html
-    runs = ref.comparable(backend)[0]
-    low, _, high = ref.range("test_accuracy", runs)
-    spec = declared("mnist").metrics["test_accuracy"]
-    assert f"<td>{escape(spec.format(low))} à {escape(spec.format(high))}</td>" in html
-    assert (ref.range("test_accuracy", runs) != ref.range("test_accuracy")) is (backend == "jax")
+    own = header.startswith("Référence (2 exécutions")
+    expected = ref.runs_of(backend) if own else ref.published_runs()
+    for key, spec in declared(example).metrics.items():
+        values = [r["metrics"][key] for r in expected]
+        cell = f"<td>{escape(spec.format(min(values)))} à {escape(spec.format(max(values)))}</td>"
+        assert cell in html
+    if own:  # the published range is not shown beside the JAX run
+        low, _, high = ref.range("test_accuracy")
+        spec = declared(example).metrics["test_accuracy"]
+        assert f"<td>{escape(spec.format(low))} à {escape(spec.format(high))}</td>" not in html
+
 
 # --- markers checked before any training -------------------------------------------
 

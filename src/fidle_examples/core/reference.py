@@ -9,8 +9,9 @@ tests check every claim of the pages against each of its seeds.
 It may also hold runs of other Keras backends (or devices), each recorded with its
 backend and device: every claim is checked on them too, but the ranges and bands
 stay those of the published setting (provenance: its backend and device), so that
-the published numbers compare like with like; `compare` reads a run of another
-backend against the runs of that backend when the reference has some.
+the published numbers compare like with like. A run of another backend is compared with
+the runs of that backend when the reference has some (`comparable`): by `compare`, the
+page's provenance box and its « Résultats finaux » table.
 """
 
 from __future__ import annotations

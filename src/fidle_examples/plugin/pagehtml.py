@@ -156,8 +156,10 @@ def metrics_table(entry) -> str:
     if ref:
         backend = run_backend(result)
         runs, own = ref.comparable(backend)
-        which = (f"{len(runs)} exécutions avec {keras_phrase(backend)}"
-                 if own and backend and backend != ref.backend else f"{len(runs)} graines")
+        other = bool(backend) and backend != ref.backend
+        which = (f"{len(runs)} exécutions avec {keras_phrase(backend)}" if other and own
+                 else f"{len(runs)} graines, {keras_phrase(ref.backend)}" if other
+                 else f"{len(runs)} graines")  # the box says why
         head += f"<th>Référence ({escape(which)})</th>"
     rows = []
     for key, spec in entry.contract.metrics.items():
