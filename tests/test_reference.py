@@ -171,6 +171,15 @@ def test_the_provenance_box_says_which_measures_leave_the_range(accuracy, loss, 
         assert ("\u00a0; " in listed) == (loss != 0.1)  # two measures, separated
 
 
+def test_a_measure_that_is_not_a_number_is_out_of_the_range():
+    """The box and the CLI agree: a NaN is not « dans la plage »."""
+    declared = contract.read(registry.get("mnist").load())
+    run = _run(float("nan"))
+    assert not compare.compare(run, _fake(), declared).inside
+    assert pagehtml.reference_verdict(Loaded(run, "k", False, declared, _fake())).startswith(
+        "une mesure est hors de la plage des 3 graines de référence (Exactitude")
+
+
 def test_another_backend_is_a_possible_cause_only_when_it_differs():
     declared = contract.read(registry.get("mnist").load())
     run = _run(0.96)

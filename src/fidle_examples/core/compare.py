@@ -45,8 +45,18 @@ class Comparison:
     seed_values: tuple = ()  # the seeds of the runs compared with
 
     @property
+    def outside(self) -> list[str]:
+        """The labels of the measures out of the range."""
+        return [line.label for line in self.lines if line.where in ("en dessous", "au-dessus")]
+
+    @property
     def inside(self) -> bool:
-        return all(line.where in ("dans", NOT_COMPARED) for line in self.lines)
+        return not self.outside
+
+    @property
+    def durations(self) -> bool:
+        """Whether some measures are durations, shown but not compared."""
+        return any(line.where == NOT_COMPARED for line in self.lines)
 
     def text(self) -> str:
         """The French report the CLI prints and the notebooks show."""
@@ -75,8 +85,7 @@ class Comparison:
                        "(la comparaison n'a alors qu'une valeur indicative) :")
             out += [f"  --{k.replace('_', '-')} = {a} ici, {b} dans la référence"
                     for k, (a, b) in self.config_diff.items()]
-        durations = any(line.where == NOT_COMPARED for line in self.lines)
-        aside = f" (durées mises à part, car {DURATIONS_WHY})" if durations else ""
+        aside = f" (durées mises à part, car {DURATIONS_WHY})" if self.durations else ""
         if self.inside:
             out.append("Verdict : exécution normale, chaque mesure est dans la plage des "
                        f"graines de référence{aside}.")
@@ -127,23 +136,32 @@ def uses_keras(result: Result) -> bool:
     return registry.libraries(result.example)[0]
 
 
-def compare(result: Result, reference: Reference, contract: Contract) -> Comparison:
+def reference_runs(result: Result, reference: Reference) -> tuple[list[dict], str, bool]:
+    """(the reference runs `result` is compared with, its backend when it is not the
+    published one (else ""), whether those runs are that backend's): the published runs,
+    or those of the run's own backend when the reference holds some."""
     backend = run_backend(result)
-    runs, own_backend = reference.comparable(backend)
-    other_backend = backend if backend and backend != reference.backend else ""
+    runs, own = reference.comparable(backend)
+    other = backend if backend and backend != reference.backend else ""
+    return runs, other, bool(other and own)
+
+
+def compare(result: Result, reference: Reference, contract: Contract) -> Comparison:
+    runs, other_backend, backend_runs = reference_runs(result, reference)
     lines = []
     for key, spec in contract.metrics.items():
         if key not in result.metrics:
             continue
         low, _, high = reference.range(key, runs)
         value = result.metrics[key]
-        where = (NOT_COMPARED if not compared(spec) else "en dessous" if value < low
-                 else "au-dessus" if value > high else "dans")
+        # Not « dans » unless inside: a NaN is out of every range.
+        where = (NOT_COMPARED if not compared(spec) else "dans" if low <= value <= high
+                 else "en dessous" if value < low else "au-dessus")
         lines.append(Line(spec.label_for(result.config), spec.format(value), spec.format(low), spec.format(high),
                           where))
     config_diff = {k: (v, reference.config.get(k)) for k, v in result.config.items()
                    if k != "seed" and reference.config.get(k) != v}
-    setting = (reference.others.get(backend, {}) if other_backend and own_backend
+    setting = (reference.others.get(other_backend, {}) if backend_runs
                else reference.provenance)
     ref_versions = setting.get("versions", {})
     # An example without Keras computed nothing with Keras or its backend: their versions
@@ -155,5 +173,5 @@ def compare(result: Result, reference: Reference, contract: Contract) -> Compari
     ref_device = setting.get("device") or (runs[0].get("device") if runs else None)
     other_device = bool(result.device) and result.device != (ref_device or reference.device)
     return Comparison(lines, config_diff, version_diff, other_device, len(runs),
-                      other_backend, bool(other_backend and own_backend), reference.backend,
+                      other_backend, backend_runs, reference.backend,
                       tuple(run["seed"] for run in runs))

@@ -10,7 +10,7 @@ import re
 from html import escape
 
 from fidle_examples.core import frenchfmt, registry
-from fidle_examples.core.compare import DURATIONS_WHY, compared, run_backend
+from fidle_examples.core.compare import DURATIONS_WHY, compare, reference_runs, run_backend
 from fidle_examples.core.frenchfmt import (backend_name, device_label, device_phrase,
                                           keras_phrase, versions_text)
 from fidle_examples.core.results import Result
@@ -154,10 +154,8 @@ def metrics_table(entry) -> str:
     result, ref = entry.result, entry.reference
     head = "<th>Mesure</th><th>Valeur</th>"
     if ref:
-        backend = run_backend(result)
-        runs, own = ref.comparable(backend)
-        other = bool(backend) and backend != ref.backend
-        which = (f"{len(runs)} exécutions avec {keras_phrase(backend)}" if other and own
+        runs, other, own = reference_runs(result, ref)
+        which = (f"{len(runs)} exécutions avec {keras_phrase(other)}" if own
                  else f"{len(runs)} graines, {keras_phrase(ref.backend)}" if other
                  else f"{len(runs)} graines")  # the box says why
         head += f"<th>Référence ({escape(which)})</th>"
@@ -182,35 +180,27 @@ def reference_verdict(entry) -> str:
     if ref is None:
         return ("pas de résultats de référence pour ce profil\u00a0: la comparaison n'est "
                 "faite que pour le profil complet")
-    backend = run_backend(entry.result)
-    runs, own = ref.comparable(backend)
-    if backend and backend != ref.backend:
-        which = (f"des {len(runs)} exécutions de référence faites avec {keras_phrase(backend)}"
-                 if own else f"des {len(runs)} exécutions de référence (une par graine), faites "
-                 f"avec {keras_phrase(ref.backend)} (cette exécution utilise "
-                 f"{backend_name(backend)})")
+    verdict = compare(entry.result, ref, entry.contract)  # as `fidle-examples compare`
+    n, other = verdict.seeds, verdict.other_backend
+    if verdict.backend_runs:
+        which = f"des {n} exécutions de référence faites avec {keras_phrase(other)}"
+    elif other:
+        which = (f"des {n} exécutions de référence (une par graine), faites avec "
+                 f"{keras_phrase(ref.backend)} (cette exécution utilise {backend_name(other)})")
     else:
-        which = f"des {len(runs)} graines de référence"
-    metrics = entry.contract.metrics
-    outside = [spec.label_for(entry.result.config) for key, spec in metrics.items()
-               if compared(spec) and not _inside(ref, key, entry.result.metrics[key], runs)]
+        which = f"des {n} graines de référence"
     # One colon per sentence: the box's label has it (« Par rapport à la référence : »).
-    aside = ("" if all(compared(spec) for spec in metrics.values())
-             else f"durées mises à part ({DURATIONS_WHY}), ")
+    aside = f"durées mises à part ({DURATIONS_WHY}), " if verdict.durations else ""
+    outside = verdict.outside
     if not outside:
         return f"{aside}chaque mesure de cette exécution est dans la plage {which}"
     count = "une mesure est" if len(outside) == 1 else f"{len(outside)} mesures sont"
     causes = ["d'un autre matériel", "d'autres versions des bibliothèques"]
-    if backend and backend != ref.backend and not own:
+    if other and not verdict.backend_runs:
         causes.append("d'un autre moteur de calcul")
     causes.append("d'une modification du code de l'exemple")
     return (f"{aside}{count} hors de la plage {which} (" + "\u00a0; ".join(outside)
             + f")\u00a0; écart qui peut venir {', '.join(causes[:-1])} ou {causes[-1]}")
-
-
-def _inside(ref, key: str, value: float, runs: list[dict]) -> bool:
-    low, _, high = ref.range(key, runs)
-    return low <= value <= high
 
 
 def device_text(device: str, sklearn: bool = False) -> str:
@@ -241,15 +231,14 @@ def provenance(entry) -> str:
     settings = ", ".join(f"<code>{escape(k)}</code>{frenchfmt.NNBSP}={frenchfmt.NNBSP}"
                          f"{config_value(v)}" for k, v in result.config.items())
     command = f"fidle-examples run {result.example} --profile {result.profile}"
+    keras, sklearn = registry.libraries(result.example)
     items = [
-        ("Matériel", escape(device_text(result.device,
-                                        registry.libraries(result.example)[1]))),
+        ("Matériel", escape(device_text(result.device, sklearn))),
         ("Durée de l'entraînement", escape(frenchfmt.duration(result.duration_s))),
         ("Date", escape(frenchfmt.date(result.date))),
         ("Profil", escape(_PROFILES.get(result.profile, result.profile))),
         ("Graine aléatoire", escape(str(result.seed))),
-        ("Versions", escape(versions_text(result.versions,
-                                          *registry.libraries(result.example)))),
+        ("Versions", escape(versions_text(result.versions, keras, sklearn))),
         ("Hyperparamètres", settings),
         ("Origine", escape(origin)),
         ("Par rapport à la référence", escape(reference_verdict(entry))),
